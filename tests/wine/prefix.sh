@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Manages the Wine prefixes the tests run in.
+#   prefix.sh setup PREFIX      make PREFIX once per build tree (wineboot, ~20 s)
+#                               and keep its wineserver alive (-p) for the run
+#   prefix.sh teardown PREFIX   end that wineserver
+#   prefix.sh clone PREFIX DEST a clean machine for one test: a copy of PREFIX
+#                               (~3 s) with no server of its own running yet
+set -euo pipefail
+. "$(dirname "$0")/../lib/require.sh"
+WINE64=${WINE64:-/usr/lib/wine/wine64}
+WINESERVER=${WINESERVER:-/usr/lib/wine/wineserver64}
+[ -x "$WINESERVER" ] || WINESERVER=$(command -v wineserver || echo /usr/lib/wine/wineserver)
+require_tool "$WINE64" "$WINESERVER"
+export WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
+
+cmd=${1:?usage: prefix.sh setup|teardown|clone PREFIX [DEST]}
+export WINEPREFIX=$(realpath -m "${2:?prefix path}")
+
+case "$cmd" in
+setup)
+  mkdir -p "$(dirname "$WINEPREFIX")"
+  exec 9>"$WINEPREFIX.lock"
+  flock 9
+  if [ ! -f "$WINEPREFIX/.leakwatch-ready" ]; then
+    rm -rf "$WINEPREFIX"
+    "$WINE64" wineboot -i >/dev/null 2>&1
+    "$WINESERVER" -w
+    touch "$WINEPREFIX/.leakwatch-ready"
+  fi
+  # Detached from our stdio: ctest waits for every holder of its pipe to exit.
+  "$WINESERVER" -p </dev/null >/dev/null 2>&1
+  # The first Wine process of a server's life starts services.exe and
+  # winedevice.exe, which inherit its stdio and live as long as the server. Start
+  # them here, detached, or ctest would wait on them through a test's pipe.
+  "$WINE64" cmd /c exit 0 </dev/null >/dev/null 2>&1
+  echo "wine prefix ready: $WINEPREFIX"
+  ;;
+teardown)
+  "$WINESERVER" -k 2>/dev/null || true
+  ;;
+clone)
+  dest=$(realpath -m "${3:?destination}")
+  [ -f "$WINEPREFIX/.leakwatch-ready" ] || { echo "prefix.sh: $WINEPREFIX is not set up" >&2; exit 1; }
+  WINEPREFIX=$dest "$WINESERVER" -k 2>/dev/null || true
+  rm -rf "$dest"
+  cp -a "$WINEPREFIX" "$dest"
+  # A copy made while the source's server runs may carry its lock files.
+  rm -f "$dest"/.update-timestamp.lock 2>/dev/null || true
+  ;;
+*)
+  echo "prefix.sh: unknown command '$cmd'" >&2
+  exit 2
+  ;;
+esac
