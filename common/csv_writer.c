@@ -1,0 +1,152 @@
+/* csv_writer.c - RFC 4180 CSV writer (see csv_writer.h). */
+#include "csv_writer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+
+#define FLUSH_AT 16384u
+
+void lw_csv_init_file(struct lw_csv *w, FILE *f, unsigned flags) {
+  memset(w, 0, sizeof *w);
+  w->file = f;
+  w->flags = flags;
+}
+
+void lw_csv_init_buffer(struct lw_csv *w, unsigned flags) {
+  lw_csv_init_file(w, NULL, flags);
+}
+
+void lw_csv_free(struct lw_csv *w) {
+  free(w->buf);
+  w->buf = NULL;
+  w->len = w->cap = 0;
+}
+
+const char *lw_csv_buffer(const struct lw_csv *w, size_t *len) {
+  if (len != NULL)
+    *len = w->len;
+  return w->buf != NULL ? w->buf : "";
+}
+
+static int fail(struct lw_csv *w, int err) {
+  if (w->err == 0)
+    w->err = err;
+  return w->err;
+}
+
+static int flush(struct lw_csv *w) {
+  if (w->file != NULL && w->len > 0) {
+    if (fwrite(w->buf, 1, w->len, w->file) != w->len)
+      return fail(w, LW_EIO);
+    w->len = 0;
+    w->buf[0] = '\0';
+  }
+  return w->err;
+}
+
+/* Appends n bytes, keeping the buffer NUL-terminated. */
+static void put(struct lw_csv *w, const char *s, size_t n) {
+  if (w->err != 0 || n == 0)
+    return;
+  if (n >= w->cap - w->len) {
+    size_t cap = w->cap != 0 ? w->cap : 256;
+    char *p;
+    while (n >= cap - w->len) {
+      if (cap > SIZE_MAX / 2) {
+        fail(w, LW_ENOMEM);
+        return;
+      }
+      cap *= 2;
+    }
+    p = realloc(w->buf, cap);
+    if (p == NULL) {
+      fail(w, LW_ENOMEM);
+      return;
+    }
+    w->buf = p;
+    w->cap = cap;
+  }
+  memcpy(w->buf + w->len, s, n);
+  w->len += n;
+  w->buf[w->len] = '\0';
+  if (w->file != NULL && w->len >= FLUSH_AT)
+    flush(w);
+}
+
+int lw_csv_field_n(struct lw_csv *w, const char *s, size_t n) {
+  size_t i, run;
+  int quote;
+  if (w->err != 0)
+    return w->err;
+  if (w->fields++ > 0)
+    put(w, ",", 1);
+  if (s == NULL)
+    return w->err;
+  quote = n == 0;
+  for (i = 0; i < n && !quote; i++)
+    quote = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
+  if (!quote) {
+    put(w, s, n);
+    return w->err;
+  }
+  put(w, "\"", 1);
+  for (i = 0, run = 0; i < n; i++) {
+    if (s[i] == '"') {
+      put(w, s + run, i + 1 - run); /* up to and including the quote ... */
+      run = i;                      /* ... which is written again */
+    }
+  }
+  put(w, s + run, n - run);
+  put(w, "\"", 1);
+  return w->err;
+}
+
+int lw_csv_field(struct lw_csv *w, const char *s) {
+  return lw_csv_field_n(w, s, s != NULL ? strlen(s) : 0);
+}
+
+int lw_csv_uint64(struct lw_csv *w, uint64_t v) {
+  char digits[24];
+  size_t i = sizeof digits;
+  do {
+    digits[--i] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  return lw_csv_field_n(w, digits + i, sizeof digits - i);
+}
+
+int lw_csv_int64(struct lw_csv *w, int64_t v) {
+  char digits[24];
+  size_t i = sizeof digits;
+  uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+  do {
+    digits[--i] = (char)('0' + m % 10);
+    m /= 10;
+  } while (m != 0);
+  if (v < 0)
+    digits[--i] = '-';
+  return lw_csv_field_n(w, digits + i, sizeof digits - i);
+}
+
+int lw_csv_end_row(struct lw_csv *w) {
+  if (w->flags & LW_CSV_CRLF)
+    put(w, "\r\n", 2);
+  else
+    put(w, "\n", 1);
+  w->fields = 0;
+  return w->err;
+}
+
+int lw_csv_finish(struct lw_csv *w) {
+  if (w->err != 0)
+    return w->err;
+  if (w->fields != 0)
+    return fail(w, LW_EINVAL);
+  if (flush(w) != 0)
+    return w->err;
+  if (w->file != NULL && fflush(w->file) != 0)
+    return fail(w, LW_EIO);
+  return 0;
+}

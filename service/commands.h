@@ -1,0 +1,21 @@
+/*
+ * commands.h - the `leakwatch` subcommands.
+ *
+ * main.c parses nothing but the subcommand name and hands the rest of argv
+ * (UTF-8, argv[0] = the subcommand) to one of these. Each prints its own
+ * usage on bad arguments and returns the process exit status:
+ *   0 success, 1 failure at run time, 2 bad usage or bad input (config check).
+ * The names, options and --json output are a public contract (README).
+ */
+#ifndef LW_COMMANDS_H
+#define LW_COMMANDS_H
+
+/* Process exit statuses shared by all subcommands. */
+enum lw_exit_status { LW_EXIT_OK = 0, LW_EXIT_FAILURE = 1, LW_EXIT_USAGE = 2 };
+
+int lw_cmd_run(int argc, char **argv);     /* poll loop in the foreground */
+int lw_cmd_service(int argc, char **argv); /* what the SCM starts */
+int lw_cmd_version(int argc, char **argv);
+int lw_cmd_config(int argc, char **argv); /* config check FILE */
+
+#endif /* LW_COMMANDS_H */

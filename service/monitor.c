@@ -1,0 +1,343 @@
+/*
+ * monitor.c - the engine: configuration, the poll loop, and one poll's work
+ * (see monitor.h).
+ */
+#include <windows.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "duration.h"
+#include "error.h"
+#include "eventlog.h"
+#include "messages.h"
+#include "metrics.h"
+#include "monitor.h"
+#include "paths.h"
+#include "winutf.h"
+
+struct lw_monitor {
+  struct lw_monitor_options opts;
+  char *config_path; /* resolved, UTF-8 */
+  struct lw_config cfg;
+  char *database_path; /* cfg.database with %VARS% expanded */
+  char *metrics_path;  /* NULL when metrics_file is empty */
+  struct lw_metrics metrics;
+};
+
+/* Reports an event to the Event Log and, from a console, to stderr as well
+ * (rendered from the message table, as Event Viewer would show it). */
+static void report_event(const struct lw_monitor *m, uint32_t msg_id, unsigned n,
+                         const char *const strings[]) {
+  lw_eventlog_report(msg_id, n, strings);
+  if (!m->opts.service) {
+    char text[4096];
+    if (lw_eventlog_render(msg_id, n, strings, text, sizeof text) == 0)
+      fprintf(stderr, "leakwatch: %s\n", text);
+  }
+}
+
+static int64_t now_ms(void) {
+  FILETIME ft;
+  GetSystemTimeAsFileTime(&ft);
+  int64_t t = (int64_t)(((uint64_t)ft.dwHighDateTime << 32) | ft.dwLowDateTime);
+  return (t - 116444736000000000LL) / 10000;
+}
+
+/* Copies the documented default beside the exe to a missing config file, so an
+ * operator finds every key explained where they will edit it. */
+static int create_config_from_default(const char *config_path, char *err, size_t errlen) {
+  unsigned long werr = 0;
+  char *dir = lw_paths_dirname(config_path);
+  char *exe_dir = lw_paths_exe_dir();
+  char *src = NULL;
+  wchar_t *wsrc = NULL, *wdst = NULL;
+  int rc = LW_ENOMEM;
+  if (dir == NULL || exe_dir == NULL)
+    goto cleanup;
+  rc = lw_paths_make_dirs(dir, &werr);
+  if (rc != 0) {
+    char *why = lw_win32_error_text(werr);
+    snprintf(err, errlen, "%s: cannot create the folder: %s", dir, why ? why : "?");
+    free(why);
+    goto cleanup;
+  }
+  size_t n = strlen(exe_dir) + sizeof "\\leakwatch.default.yaml";
+  src = malloc(n);
+  if (src == NULL)
+    goto cleanup;
+  snprintf(src, n, "%s\\leakwatch.default.yaml", exe_dir);
+  wsrc = lw_wide_from_utf8(src);
+  wdst = lw_wide_from_utf8(config_path);
+  if (wsrc == NULL || wdst == NULL)
+    goto cleanup;
+  if (GetFileAttributesW(wsrc) != INVALID_FILE_ATTRIBUTES) {
+    if (!CopyFileW(wsrc, wdst, TRUE) && GetLastError() != ERROR_FILE_EXISTS) {
+      char *why = lw_win32_error_text(GetLastError());
+      snprintf(err, errlen, "%s: cannot create it from %s: %s", config_path, src,
+               why ? why : "?");
+      free(why);
+      rc = LW_EIO;
+      goto cleanup;
+    }
+  } else {
+    /* No default beside the exe (a bare copy of the exe): write the built-in
+     * defaults, so the service still starts and says what it uses. */
+    struct lw_config defaults;
+    lw_config_defaults(&defaults);
+    FILE *f = _wfopen(wdst, L"wx");
+    if (f == NULL) {
+      snprintf(err, errlen, "%s: cannot create it: %s", config_path, strerror(errno));
+      rc = LW_EIO;
+      goto cleanup;
+    }
+    fputs("# LeakWatch configuration, written with the built-in defaults.\n", f);
+    rc = lw_config_write_effective(&defaults, f);
+    if (fclose(f) != 0 && rc == 0)
+      rc = LW_EIO;
+    if (rc != 0) {
+      snprintf(err, errlen, "%s: cannot write it", config_path);
+      goto cleanup;
+    }
+  }
+  rc = 0;
+cleanup:
+  free(dir);
+  free(exe_dir);
+  free(src);
+  free(wsrc);
+  free(wdst);
+  return rc;
+}
+
+static const char *config_error_context(const struct lw_monitor *m, bool reload) {
+  if (reload)
+    return "The previous configuration stays in force.";
+  return m->opts.service ? "The service did not start." : "LeakWatch did not start.";
+}
+
+/* Loads the config file into *cfg; on failure reports event 1100. */
+static int load_config(struct lw_monitor *m, struct lw_config *cfg, bool reload) {
+  char err[1024] = "";
+  int rc = lw_config_load(m->config_path, cfg, err, sizeof err);
+  if (rc != 0) {
+    const char *s[] = {m->config_path, err, config_error_context(m, reload)};
+    report_event(m, LW_MSG_CONFIG_ERROR, 3, s);
+  }
+  return rc;
+}
+
+/* Derives the paths that follow from the configuration. */
+static int apply_paths(struct lw_monitor *m) {
+  free(m->database_path);
+  free(m->metrics_path);
+  m->database_path = lw_paths_expand(m->cfg.database);
+  m->metrics_path = NULL;
+  if (m->cfg.metrics_file != NULL && m->cfg.metrics_file[0] != 0)
+    m->metrics_path = lw_paths_expand(m->cfg.metrics_file);
+  if (m->database_path == NULL)
+    return LW_ENOMEM;
+  if (m->cfg.metrics_file != NULL && m->cfg.metrics_file[0] != 0 && m->metrics_path == NULL)
+    return LW_ENOMEM;
+  return 0;
+}
+
+int lw_monitor_open(const struct lw_monitor_options *opts, struct lw_monitor **out,
+                    int *service_exit) {
+  struct lw_monitor *m = calloc(1, sizeof *m);
+  int rc = LW_ENOMEM;
+  *service_exit = LW_SVC_EXIT_INTERNAL;
+  *out = NULL;
+  lw_eventlog_open();
+  if (m == NULL)
+    goto fail;
+  m->opts = *opts;
+  lw_config_defaults(&m->cfg);
+  m->config_path = opts->config_path ? _strdup(opts->config_path) : lw_paths_default_config();
+  if (m->config_path == NULL)
+    goto fail;
+
+  /* Only the default location is created: a path given on the command line
+   * that does not exist is a mistake to report, not to paper over. */
+  if (opts->config_path == NULL && !lw_paths_exists(m->config_path)) {
+    char err[1024] = "";
+    rc = create_config_from_default(m->config_path, err, sizeof err);
+    if (rc != 0) {
+      const char *s[] = {m->config_path, err, config_error_context(m, false)};
+      report_event(m, LW_MSG_CONFIG_ERROR, 3, s);
+      *service_exit = LW_SVC_EXIT_CONFIG;
+      goto fail;
+    }
+  }
+  if (opts->progress)
+    opts->progress(opts->progress_ctx);
+  rc = load_config(m, &m->cfg, false);
+  if (rc != 0) {
+    *service_exit = LW_SVC_EXIT_CONFIG;
+    goto fail;
+  }
+  rc = apply_paths(m);
+  if (rc != 0)
+    goto fail;
+
+  char *data_dir = lw_paths_dirname(m->database_path);
+  if (data_dir != NULL) {
+    unsigned long werr = 0;
+    rc = lw_paths_make_dirs(data_dir, &werr);
+    if (rc != 0) {
+      char *why = lw_win32_error_text(werr);
+      char detail[1024];
+      snprintf(detail, sizeof detail, "cannot create the folder %s: %s", data_dir,
+               why ? why : "?");
+      const char *s[] = {m->database_path, "open", detail};
+      report_event(m, LW_MSG_DATABASE_ERROR, 3, s);
+      free(why);
+      free(data_dir);
+      *service_exit = LW_SVC_EXIT_DATADIR;
+      goto fail;
+    }
+    free(data_dir);
+  }
+
+  char interval[32];
+  snprintf(interval, sizeof interval, "%.1f", (double)m->cfg.poll_interval_ms / 1000.0);
+  const char *s[] = {LW_VERSION_STRING, m->config_path, m->database_path, interval};
+  report_event(m, LW_MSG_SERVICE_STARTED, 4, s);
+  *service_exit = 0;
+  *out = m;
+  return 0;
+
+fail:
+  if (m != NULL) {
+    lw_config_free(&m->cfg);
+    free(m->config_path);
+    free(m->database_path);
+    free(m->metrics_path);
+    free(m);
+  }
+  lw_eventlog_close();
+  return rc != 0 ? rc : LW_ENOMEM;
+}
+
+/* Writes the metrics file as windows_exporter wants it: complete or not at all
+ * (a temporary file renamed over the old one). */
+static void write_metrics(struct lw_monitor *m) {
+  char text[4096];
+  if (m->metrics_path == NULL || lw_metrics_format(&m->metrics, text, sizeof text) < 0)
+    return;
+  size_t n = strlen(m->metrics_path) + 5;
+  char *tmp = malloc(n);
+  wchar_t *wtmp = NULL, *wdst = NULL;
+  if (tmp == NULL)
+    return;
+  snprintf(tmp, n, "%s.tmp", m->metrics_path);
+  wtmp = lw_wide_from_utf8(tmp);
+  wdst = lw_wide_from_utf8(m->metrics_path);
+  FILE *f = wtmp ? _wfopen(wtmp, L"wb") : NULL;
+  if (f != NULL) {
+    int ok = fputs(text, f) >= 0;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok || !MoveFileExW(wtmp, wdst, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH))
+      DeleteFileW(wtmp);
+  }
+  free(tmp);
+  free(wtmp);
+  free(wdst);
+}
+
+/* One poll. Collection, history and detection plug in here. */
+static void poll_once(struct lw_monitor *m) {
+  int64_t start = now_ms();
+  m->metrics.polls_total++;
+  m->metrics.last_poll_time = start;
+  m->metrics.last_poll_duration_ms = (uint32_t)(now_ms() - start);
+  write_metrics(m);
+}
+
+/* Describes what changed between two configurations, for event 1002. */
+static void describe_changes(const struct lw_config *a, const struct lw_config *b, char *out,
+                             size_t n) {
+  size_t count = 0, len = 0;
+  const struct lw_config_key *keys = lw_config_keys(&count);
+  out[0] = 0;
+  for (size_t i = 0; i < count; i++) {
+    struct lw_config one = *a;
+    /* Compare one key at a time: copy b's field into a's struct. */
+    size_t sz = keys[i].type == LW_CONFIG_DURATION ? sizeof(int64_t)
+                : keys[i].type == LW_CONFIG_UINT   ? sizeof(uint32_t)
+                : keys[i].type == LW_CONFIG_ENUM   ? sizeof(int)
+                : keys[i].type == LW_CONFIG_BOOL   ? sizeof(bool)
+                                                   : sizeof(const char *);
+    memcpy((char *)&one + keys[i].offset, (const char *)b + keys[i].offset, sz);
+    if (!lw_config_equal(&one, a)) {
+      int w = snprintf(out + len, n - len, "%s%s", len ? ", " : "", keys[i].name);
+      if (w < 0 || (size_t)w >= n - len)
+        break;
+      len += (size_t)w;
+    }
+  }
+  if (len == 0)
+    snprintf(out, n, "none");
+}
+
+static void reload(struct lw_monitor *m) {
+  struct lw_config cfg;
+  if (load_config(m, &cfg, true) != 0)
+    return;
+  char changes[1024];
+  describe_changes(&m->cfg, &cfg, changes, sizeof changes);
+  lw_config_free(&m->cfg);
+  m->cfg = cfg;
+  if (apply_paths(m) != 0) {
+    const char *s[] = {m->config_path, "out of memory", config_error_context(m, true)};
+    report_event(m, LW_MSG_CONFIG_ERROR, 3, s);
+    return;
+  }
+  const char *s[] = {m->config_path, changes};
+  report_event(m, LW_MSG_CONFIG_RELOADED, 2, s);
+}
+
+int lw_monitor_run(struct lw_monitor *m, HANDLE stop_event, HANDLE reload_event) {
+  HANDLE waits[2] = {stop_event, reload_event};
+  DWORD nwaits = reload_event != NULL ? 2 : 1;
+  for (;;) {
+    int64_t started = now_ms();
+    poll_once(m);
+    if (m->opts.max_polls != 0 && m->metrics.polls_total >= m->opts.max_polls)
+      break;
+    /* Sleep what is left of the interval; a reload does not restart it. */
+    for (;;) {
+      int64_t left = m->cfg.poll_interval_ms - (now_ms() - started);
+      if (left < 0)
+        left = 0;
+      DWORD w = WaitForMultipleObjects(nwaits, waits, FALSE, (DWORD)left);
+      if (w == WAIT_OBJECT_0)
+        return 0;
+      if (w == WAIT_OBJECT_0 + 1) {
+        reload(m);
+        continue;
+      }
+      if (w == WAIT_FAILED)
+        Sleep(100); /* a bad handle must not turn the loop into a spin */
+      break;
+    }
+  }
+  return 0;
+}
+
+void lw_monitor_close(struct lw_monitor *m) {
+  if (m == NULL)
+    return;
+  char why[64];
+  snprintf(why, sizeof why, "after %llu polls", (unsigned long long)m->metrics.polls_total);
+  const char *s[] = {LW_VERSION_STRING, why};
+  report_event(m, LW_MSG_SERVICE_STOPPED, 2, s);
+  lw_config_free(&m->cfg);
+  free(m->config_path);
+  free(m->database_path);
+  free(m->metrics_path);
+  free(m);
+  lw_eventlog_close();
+}

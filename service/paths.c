@@ -1,0 +1,116 @@
+/* paths.c - LeakWatch's locations on a Windows host (see paths.h). */
+#include <windows.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "paths.h"
+#include "winutf.h"
+
+char *lw_paths_expand(const char *path) {
+  wchar_t *w = lw_wide_from_utf8(path);
+  char *out = NULL;
+  if (w == NULL)
+    return NULL;
+  DWORD n = ExpandEnvironmentStringsW(w, NULL, 0);
+  if (n > 0) {
+    wchar_t *x = malloc(n * sizeof *x);
+    if (x != NULL && ExpandEnvironmentStringsW(w, x, n) > 0)
+      out = lw_utf8_from_wide(x);
+    free(x);
+  }
+  free(w);
+  return out;
+}
+
+char *lw_paths_default_config(void) {
+  return lw_paths_expand("%ProgramData%\\LeakWatch\\leakwatch.yaml");
+}
+
+char *lw_paths_exe_dir(void) {
+  wchar_t buf[MAX_PATH * 4];
+  DWORD n = GetModuleFileNameW(NULL, buf, (DWORD)(sizeof buf / sizeof buf[0]));
+  if (n == 0 || n >= sizeof buf / sizeof buf[0])
+    return NULL;
+  wchar_t *slash = wcsrchr(buf, L'\\');
+  if (slash != NULL)
+    *slash = 0;
+  return lw_utf8_from_wide(buf);
+}
+
+char *lw_paths_dirname(const char *path) {
+  const char *end = NULL;
+  for (const char *p = path; *p; p++)
+    if (*p == '\\' || *p == '/')
+      end = p;
+  if (end == NULL)
+    return NULL;
+  size_t n = (size_t)(end - path);
+  char *d = malloc(n + 1);
+  if (d != NULL) {
+    memcpy(d, path, n);
+    d[n] = 0;
+  }
+  return d;
+}
+
+int lw_paths_exists(const char *path) {
+  wchar_t *w = lw_wide_from_utf8(path);
+  if (w == NULL)
+    return 0;
+  DWORD attr = GetFileAttributesW(w);
+  free(w);
+  return attr != INVALID_FILE_ATTRIBUTES;
+}
+
+static int error_from_win32(DWORD err) {
+  switch (err) {
+  case ERROR_ACCESS_DENIED:
+    return LW_EACCES;
+  case ERROR_PATH_NOT_FOUND:
+  case ERROR_FILE_NOT_FOUND:
+  case ERROR_INVALID_DRIVE:
+  case ERROR_BAD_NETPATH:
+    return LW_ENOENT;
+  case ERROR_DISK_FULL:
+  case ERROR_HANDLE_DISK_FULL:
+    return LW_ENOSPC;
+  case ERROR_NOT_ENOUGH_MEMORY:
+  case ERROR_OUTOFMEMORY:
+    return LW_ENOMEM;
+  default:
+    return LW_EOS;
+  }
+}
+
+int lw_paths_make_dirs(const char *dir, unsigned long *win32_err) {
+  *win32_err = 0;
+  wchar_t *w = lw_wide_from_utf8(dir);
+  if (w == NULL)
+    return LW_ENOMEM;
+  int rc = 0;
+  /* Create each prefix in turn; "C:\" and "\\server\share" prefixes exist or
+   * fail harmlessly with ERROR_ALREADY_EXISTS / ACCESS_DENIED on the root. */
+  size_t len = wcslen(w);
+  for (size_t i = 1; i <= len && rc == 0; i++) {
+    if (i < len && w[i] != L'\\' && w[i] != L'/')
+      continue;
+    wchar_t saved = w[i];
+    w[i] = 0;
+    if (!(i == 2 && w[1] == L':') && !CreateDirectoryW(w, NULL)) {
+      DWORD err = GetLastError();
+      DWORD attr = GetFileAttributesW(w);
+      int is_dir = attr != INVALID_FILE_ATTRIBUTES && (attr & FILE_ATTRIBUTE_DIRECTORY);
+      if (err != ERROR_ALREADY_EXISTS && !is_dir) {
+        *win32_err = err;
+        rc = error_from_win32(err);
+      } else if (err == ERROR_ALREADY_EXISTS && !is_dir && i == len) {
+        *win32_err = ERROR_DIRECTORY;
+        rc = LW_EEXIST;
+      }
+    }
+    w[i] = saved;
+  }
+  free(w);
+  return rc;
+}

@@ -1,0 +1,50 @@
+# Sourced by Wine test scripts that need a machine of their own and the SCM.
+# Needs require.sh, and LW_WINEPREFIX (the build's prepared prefix).
+WINE64=${WINE64:-/usr/lib/wine/wine64}
+WINESERVER=${WINESERVER:-/usr/lib/wine/wineserver64}
+[ -x "$WINESERVER" ] || WINESERVER=$(command -v wineserver || true)
+require_tool "$WINE64" "$WINESERVER"
+export WINEDLLOVERRIDES="mscoree,mshtml="
+export WINEDEBUG=-all
+
+lw_fail() {
+  echo "FAIL: $*" >&2
+  [ -n "${LW_WINE_LOG:-}" ] && [ -f "$LW_WINE_LOG" ] && tail -n 40 "$LW_WINE_LOG" >&2
+  exit 1
+}
+
+# lw_wine_clean_machine DIR: a fresh copy of the prepared prefix in DIR/prefix.
+lw_wine_clean_machine() {
+  mkdir -p "$1"
+  bash "$LW_SOURCE_DIR/tests/wine/prefix.sh" clone "$LW_WINEPREFIX" "$1/prefix"
+  export WINEPREFIX="$1/prefix"
+}
+
+# lw_wine_start_logging FILE: the first process of this prefix's server starts
+# services.exe, whose children (our service) inherit its stdio and WINEDEBUG;
+# that is the only way to see what a service wrote and what ReportEventW got.
+lw_wine_start_logging() {
+  LW_WINE_LOG=$1
+  "$WINESERVER" -k 2>/dev/null || true
+  WINEDEBUG=fixme-all,+eventlog,fixme+advapi "$WINE64" cmd /c exit 0 </dev/null >"$1" 2>&1
+}
+
+# lw_wine_end: stop every service, then the server (a killed server would not
+# send STOP to services).
+lw_wine_end() {
+  "$WINE64" net stop LeakWatch >/dev/null 2>&1 || true
+  "$WINESERVER" -k 2>/dev/null || true
+}
+
+lw_sc() { "$WINE64" sc "$@" </dev/null 2>/dev/null | tr -d '\r'; return "${PIPESTATUS[0]}"; }
+lw_query() { lw_sc query "$1" || true; }
+
+# lw_wait_state NAME STATE SECONDS: polls `sc query` until STATE.
+lw_wait_state() {
+  local deadline=$(($(date +%s) + $3))
+  while [ "$(date +%s)" -le "$deadline" ]; do
+    lw_query "$1" | grep -q "STATE *: *[0-9]* *$2" && return 0
+    sleep 0.1
+  done
+  return 1
+}
