@@ -54,9 +54,8 @@ static const struct lw_config_key keys[] = {
     {"grace_period", LW_CONFIG_DURATION, "10m", SECOND, 30 * DAY, FIELD(grace_period_ms), NULL,
      "How long a session must stay orphaned (or an ID pinned, or a logoff stuck) before "
      "LeakWatch reports it."},
-    {"database", LW_CONFIG_PATH, "%ProgramData%\\LeakWatch\\history.db", 1, 32767,
-     FIELD(database), NULL,
-     "The SQLite history file; %VAR% references to environment variables are expanded."},
+    {"database", LW_CONFIG_PATH, "%ProgramData%\\LeakWatch\\history.db", 1, 32767, FIELD(database),
+     NULL, "The SQLite history file; %VAR% references to environment variables are expanded."},
     {"retention", LW_CONFIG_DURATION, "90d", HOUR, 3650 * DAY, FIELD(retention_ms), NULL,
      "How long history is kept before it is pruned."},
     {"metrics_file", LW_CONFIG_PATH, "", 0, 32767, FIELD(metrics_file), NULL,
@@ -286,8 +285,10 @@ static void form_of(const struct lw_config_key *k, char *buf, size_t len) {
     (void)snprintf(buf, len, "an integer from %s to %s", lo, hi);
     break;
   case LW_CONFIG_STRING:
-    (void)snprintf(buf, len, "text of at most %s bytes, in single quotes if it has special "
-                   "characters", hi);
+    (void)snprintf(buf, len,
+                   "text of at most %s bytes, in single quotes if it has special "
+                   "characters",
+                   hi);
     break;
   case LW_CONFIG_PATH:
     (void)snprintf(buf, len, "a file path such as 'D:\\LeakWatch\\history.db'");
@@ -417,10 +418,10 @@ static int fail(struct loader *ld, int rc, yaml_mark_t mark, const char *fmt, ..
 
 static int fail(struct loader *ld, int rc, yaml_mark_t mark, const char *fmt, ...) {
   if (ld->err != NULL && ld->errlen > 0) {
-    va_list ap;
-    int used = snprintf(ld->err, ld->errlen, "%s:%lu:%lu: ", ld->name,
-                        (unsigned long)mark.line + 1, (unsigned long)mark.column + 1);
+    int used = snprintf(ld->err, ld->errlen, "%s:%lu:%lu: ", ld->name, (unsigned long)mark.line + 1,
+                        (unsigned long)mark.column + 1);
     if (used >= 0 && (size_t)used < ld->errlen) {
+      va_list ap;
       va_start(ap, fmt);
       (void)vsnprintf(ld->err + used, ld->errlen - (size_t)used, fmt, ap);
       va_end(ap);
@@ -510,8 +511,7 @@ static int yaml_fail(struct loader *ld) {
                    (unsigned long)p->context_mark.line + 1,
                    (unsigned long)p->context_mark.column + 1);
   }
-  return fail(ld, LW_ESYNTAX, p->problem_mark, "YAML syntax error: %s%s%s", problem, context,
-              hint);
+  return fail(ld, LW_ESYNTAX, p->problem_mark, "YAML syntax error: %s%s%s", problem, context, hint);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -726,8 +726,8 @@ static int set_value(struct loader *ld, const struct lw_config_key *k, const yam
   if (is_null(ev)) {
     if (!is_string) {
       return fail(ld, LW_ETYPE, ev->start_mark,
-                  "%s: missing value; expected %s (or remove the line for the default %s)",
-                  k->name, form, k->def);
+                  "%s: missing value; expected %s (or remove the line for the default %s)", k->name,
+                  form, k->def);
     }
     s = "";
     n = 0;
@@ -743,8 +743,12 @@ static int set_value(struct loader *ld, const struct lw_config_key *k, const yam
   if (is_string) {
     const char **slot = (const char **)field_of(&ld->cfg, k);
     char *copy;
-    if ((int64_t)n < k->min) {
+    if (n == 0 && k->min > 0) {
       return fail(ld, LW_ERANGE, ev->start_mark, "%s: must not be empty (%s)", k->name, form);
+    }
+    if ((int64_t)n < k->min) {
+      return fail(ld, LW_ERANGE, ev->start_mark, "%s: '%s' is shorter than the minimum %lu bytes",
+                  k->name, shown, (unsigned long)k->min);
     }
     if ((int64_t)n > k->max) {
       return fail(ld, LW_ERANGE, ev->start_mark, "%s: '%s' is longer than the maximum %lu bytes",
@@ -971,8 +975,8 @@ static int walk_mapping(struct loader *ld, const char *section) {
     }
     rc = check_node(ld, &key);
     if (rc == 0 && key.type != YAML_SCALAR_EVENT) {
-      rc = fail(ld, LW_ETYPE, key.start_mark, "a key must be a plain name, found %s",
-                kind_of(&key));
+      rc =
+          fail(ld, LW_ETYPE, key.start_mark, "a key must be a plain name, found %s", kind_of(&key));
     }
     if (rc == 0) {
       rc = walk_entry(ld, section, &key);
@@ -1050,12 +1054,13 @@ int lw_config_load_string(const char *name, const char *yaml, size_t len, struct
   ld->name = name;
   ld->err = err;
   ld->errlen = errlen;
-  ld->text = (const unsigned char *)yaml;
+  assert(yaml != NULL || len == 0);
+  ld->text = (const unsigned char *)(yaml != NULL ? yaml : "");
   ld->len = len;
   lw_config_defaults(&ld->cfg);
 
   /* libyaml would count a BOM as a column of the first line: drop it here. */
-  if (len >= 3 && memcmp(yaml, "\xEF\xBB\xBF", 3) == 0) {
+  if (len >= 3 && memcmp(ld->text, "\xEF\xBB\xBF", 3) == 0) {
     ld->text += 3;
     ld->len -= 3;
   }

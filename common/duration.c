@@ -17,8 +17,11 @@ struct unit {
 
 /* Largest first: lw_duration_format picks the first unit that divides. */
 static const struct unit units[] = {
-    {"d", LW_MS_PER_DAY},    {"h", LW_MS_PER_HOUR}, {"m", LW_MS_PER_MINUTE},
-    {"s", LW_MS_PER_SECOND}, {"ms", 1},
+    {"d", LW_MS_PER_DAY},
+    {"h", LW_MS_PER_HOUR},
+    {"m", LW_MS_PER_MINUTE},
+    {"s", LW_MS_PER_SECOND},
+    {"ms", 1},
 };
 
 int lw_duration_parse(const char *text, int64_t *out_ms, const char **why) {
