@@ -14,3 +14,16 @@ require_tool() {
     fi
   done
 }
+
+# detached CMD...: runs CMD with /dev/null as stdio and no other inherited file
+# descriptors. For anything that may outlive the caller (wineserver, the
+# services it starts): ctest waits until every holder of its pipes has exited.
+detached() {
+  (
+    for fd in /proc/$BASHPID/fd/*; do
+      fd=${fd##*/}
+      [ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-"
+    done
+    exec "$@" </dev/null >/dev/null 2>&1
+  )
+}

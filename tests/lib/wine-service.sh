@@ -26,7 +26,16 @@ lw_wine_clean_machine() {
 lw_wine_start_logging() {
   LW_WINE_LOG=$1
   "$WINESERVER" -k 2>/dev/null || true
-  WINEDEBUG=fixme-all,+eventlog,fixme+advapi "$WINE64" cmd /c exit 0 </dev/null >"$1" 2>&1
+  # A persistent server: an idle one exits after 3 s, and the next Wine command
+  # would start services.exe again with its own stdio and WINEDEBUG.
+  detached "$WINESERVER" -p
+  (
+    for fd in /proc/$BASHPID/fd/*; do
+      fd=${fd##*/}
+      [ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-"
+    done
+    WINEDEBUG=fixme-all,+eventlog,fixme+advapi exec "$WINE64" cmd /c exit 0 </dev/null >"$1" 2>&1
+  )
 }
 
 # lw_wine_end: stop every service, then the server (a killed server would not

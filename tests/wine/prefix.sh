@@ -28,11 +28,11 @@ setup)
     touch "$WINEPREFIX/.leakwatch-ready"
   fi
   # Detached from our stdio: ctest waits for every holder of its pipe to exit.
-  "$WINESERVER" -p </dev/null >/dev/null 2>&1
+  detached "$WINESERVER" -p
   # The first Wine process of a server's life starts services.exe and
   # winedevice.exe, which inherit its stdio and live as long as the server. Start
   # them here, detached, or ctest would wait on them through a test's pipe.
-  "$WINE64" cmd /c exit 0 </dev/null >/dev/null 2>&1
+  detached "$WINE64" cmd /c exit 0
   echo "wine prefix ready: $WINEPREFIX"
   ;;
 teardown)
