@@ -16,6 +16,9 @@ enum lw_exit_status { LW_EXIT_OK = 0, LW_EXIT_FAILURE = 1, LW_EXIT_USAGE = 2 };
 int lw_cmd_run(int argc, char **argv);     /* poll loop in the foreground */
 int lw_cmd_service(int argc, char **argv); /* what the SCM starts */
 int lw_cmd_version(int argc, char **argv);
-int lw_cmd_config(int argc, char **argv); /* config check FILE */
+int lw_cmd_config(int argc, char **argv);   /* config check FILE */
+int lw_cmd_sessions(int argc, char **argv); /* the logon sessions now */
+int lw_cmd_holders(int argc, char **argv);  /* who holds tokens of logon sessions */
+int lw_cmd_history(int argc, char **argv);  /* the history database: --at, --user, ... */
 
 #endif /* LW_COMMANDS_H */

@@ -29,11 +29,15 @@ static const struct command commands[] = {
     {"service", lw_cmd_service, "run as the Windows service (what the SCM starts)"},
     {"config", lw_cmd_config, "config check FILE: validate a configuration file"},
     {"version", lw_cmd_version, "print the version"},
+    {"sessions", lw_cmd_sessions, "show the logon sessions now (--processes, --json, --csv)"},
+    {"holders", lw_cmd_holders, "who holds tokens of logon sessions (--luid, --json)"},
+    {"history", lw_cmd_history, "the stored history (--at TIME, --user, --since, --json, --csv)"},
 };
 
 static void print_help(FILE *f) {
-  fprintf(f, "LeakWatch %s - finds leaked logon sessions on Remote Desktop hosts\n\n"
-             "usage: leakwatch COMMAND [OPTIONS]\n\ncommands:\n",
+  fprintf(f,
+          "LeakWatch %s - finds leaked logon sessions on Remote Desktop hosts\n\n"
+          "usage: leakwatch COMMAND [OPTIONS]\n\ncommands:\n",
           LW_VERSION_STRING);
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);

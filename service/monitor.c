@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collector.h"
 #include "config.h"
 #include "duration.h"
 #include "error.h"
@@ -25,6 +26,10 @@ struct lw_monitor {
   char *database_path; /* cfg.database with %VARS% expanded */
   char *metrics_path;  /* NULL when metrics_file is empty */
   struct lw_metrics metrics;
+  struct lw_collector *collector;
+  /* Per source, "what|code" of the collection error last reported (event
+   * 1102), "" while it works: each distinct error is reported once. */
+  char collect_error[LW_COLLECT_SOURCES][128];
 };
 
 /* Reports an event to the Event Log and, from a console, to stderr as well
@@ -76,8 +81,7 @@ static int create_config_from_default(const char *config_path, char *err, size_t
   if (GetFileAttributesW(wsrc) != INVALID_FILE_ATTRIBUTES) {
     if (!CopyFileW(wsrc, wdst, TRUE) && GetLastError() != ERROR_FILE_EXISTS) {
       char *why = lw_win32_error_text(GetLastError());
-      snprintf(err, errlen, "%s: cannot create it from %s: %s", config_path, src,
-               why ? why : "?");
+      snprintf(err, errlen, "%s: cannot create it from %s: %s", config_path, src, why ? why : "?");
       free(why);
       rc = LW_EIO;
       goto cleanup;
@@ -189,8 +193,7 @@ int lw_monitor_open(const struct lw_monitor_options *opts, struct lw_monitor **o
     if (rc != 0) {
       char *why = lw_win32_error_text(werr);
       char detail[1024];
-      snprintf(detail, sizeof detail, "cannot create the folder %s: %s", data_dir,
-               why ? why : "?");
+      snprintf(detail, sizeof detail, "cannot create the folder %s: %s", data_dir, why ? why : "?");
       const char *s[] = {m->database_path, "open", detail};
       report_event(m, LW_MSG_DATABASE_ERROR, 3, s);
       free(why);
@@ -200,6 +203,10 @@ int lw_monitor_open(const struct lw_monitor_options *opts, struct lw_monitor **o
     }
     free(data_dir);
   }
+
+  rc = lw_collector_open(NULL, &m->collector);
+  if (rc != 0)
+    goto fail;
 
   char interval[32];
   snprintf(interval, sizeof interval, "%.1f", (double)m->cfg.poll_interval_ms / 1000.0);
@@ -211,6 +218,7 @@ int lw_monitor_open(const struct lw_monitor_options *opts, struct lw_monitor **o
 
 fail:
   if (m != NULL) {
+    lw_collector_close(m->collector);
     lw_config_free(&m->cfg);
     free(m->config_path);
     free(m->database_path);
@@ -250,8 +258,44 @@ static void write_metrics(struct lw_monitor *m) {
 /* One poll. Collection, history and detection plug in here. */
 static void poll_once(struct lw_monitor *m) {
   int64_t start = now_ms();
+  struct lw_snapshot *snap = NULL;
+  struct lw_collect_report report;
   m->metrics.polls_total++;
   m->metrics.last_poll_time = start;
+
+  lw_collector_poll(m->collector, &snap, &report);
+  if (report.failed != 0)
+    m->metrics.poll_failures_total++;
+  /* Event 1102 once per distinct error of a source, again only after it has
+   * cleared: a host without rights must not flood the Event Log every poll. */
+  for (int i = 0; i < LW_COLLECT_SOURCES; i++) {
+    const struct lw_collect_error *e = &report.source[i];
+    char key[sizeof m->collect_error[i]];
+    if (e->code == 0) {
+      m->collect_error[i][0] = 0;
+      continue;
+    }
+    snprintf(key, sizeof key, "%s|%s", e->what, e->os_text);
+    if (strcmp(key, m->collect_error[i]) != 0) {
+      const char *s[] = {e->what, e->os_text, e->message};
+      report_event(m, LW_MSG_COLLECTION_ERROR, 3, s);
+      memcpy(m->collect_error[i], key, sizeof key);
+    }
+  }
+  if (snap != NULL) {
+    if (report.source[LW_COLLECT_LSA].code == 0)
+      m->metrics.logon_sessions = (uint32_t)snap->n_logons;
+    if (report.source[LW_COLLECT_WTS].code == 0)
+      m->metrics.wts_sessions = (uint32_t)snap->n_wts;
+    if (report.source[LW_COLLECT_PROCESSES].code == 0)
+      m->metrics.processes = (uint32_t)snap->n_procs;
+  }
+  /* Seam for the history store and the detector: they take `snap` here (it
+   * stays valid until freed). A snapshot with report.failed != 0 is partial:
+   * a failed source's list is empty or incomplete, so its sessions must not
+   * be taken as ended. Until then the snapshot is dropped. */
+  lw_snapshot_free(snap);
+
   m->metrics.last_poll_duration_ms = (uint32_t)(now_ms() - start);
   write_metrics(m);
 }
@@ -334,6 +378,7 @@ void lw_monitor_close(struct lw_monitor *m) {
   snprintf(why, sizeof why, "after %llu polls", (unsigned long long)m->metrics.polls_total);
   const char *s[] = {LW_VERSION_STRING, why};
   report_event(m, LW_MSG_SERVICE_STOPPED, 2, s);
+  lw_collector_close(m->collector);
   lw_config_free(&m->cfg);
   free(m->config_path);
   free(m->database_path);

@@ -27,9 +27,9 @@ enum lw_service_exit {
 };
 
 struct lw_monitor_options {
-  const char *config_path; /* UTF-8; NULL = the default under %ProgramData% */
-  bool service;            /* started by the SCM */
-  uint64_t max_polls;      /* stop by itself after this many polls; 0 = never */
+  const char *config_path;     /* UTF-8; NULL = the default under %ProgramData% */
+  bool service;                /* started by the SCM */
+  uint64_t max_polls;          /* stop by itself after this many polls; 0 = never */
   void (*progress)(void *ctx); /* called during slow steps of open/close */
   void *progress_ctx;
 };

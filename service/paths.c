@@ -28,7 +28,7 @@ char *lw_paths_default_config(void) {
 }
 
 char *lw_paths_exe_dir(void) {
-  wchar_t buf[MAX_PATH * 4];
+  wchar_t buf[MAX_PATH * 4] = {0};
   DWORD n = GetModuleFileNameW(NULL, buf, (DWORD)(sizeof buf / sizeof buf[0]));
   if (n == 0 || n >= sizeof buf / sizeof buf[0])
     return NULL;

@@ -34,23 +34,17 @@ char *lw_utf8_from_wide(const wchar_t *w) {
 }
 
 char *lw_win32_error_text(unsigned long err) {
-  wchar_t *msg = NULL;
-  DWORD n = FormatMessageW(FORMAT_MESSAGE_ALLOCATE_BUFFER | FORMAT_MESSAGE_FROM_SYSTEM |
-                               FORMAT_MESSAGE_IGNORE_INSERTS,
-                           NULL, (DWORD)err, 0, (LPWSTR)&msg, 0, NULL);
-  char *text = NULL;
-  if (n > 0 && msg != NULL) {
+  wchar_t msg[1024];
+  DWORD n = FormatMessageW(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, NULL,
+                           (DWORD)err, 0, msg, (DWORD)(sizeof msg / sizeof msg[0]), NULL);
+  if (n > 0) {
     /* FormatMessage ends system texts with ".\r\n"; a log line wants none. */
     while (n > 0 && (msg[n - 1] == L'\r' || msg[n - 1] == L'\n' || msg[n - 1] == L' '))
       msg[--n] = 0;
-    text = lw_utf8_from_wide(msg);
+    return lw_utf8_from_wide(msg);
   }
-  if (msg != NULL)
-    LocalFree(msg);
-  if (text == NULL) {
-    text = malloc(32);
-    if (text != NULL)
-      snprintf(text, 32, "Win32 error %lu", err);
-  }
+  char *text = malloc(32);
+  if (text != NULL)
+    snprintf(text, 32, "Win32 error %lu", err);
   return text;
 }

@@ -6,6 +6,6 @@ require_tool cppcheck git
 cd "$LW_SOURCE_DIR"
 mapfile -t files < <(git ls-files -co --exclude-standard -- '*.c' | grep -v '^build/')
 cppcheck --enable=warning,style,performance,portability --error-exitcode=1 -q \
-  --inline-suppr --suppress=missingIncludeSystem --std=c11 -D__GNUC__ -D_WIN64 -D_WIN32 \
+  --inline-suppr --suppress=missingIncludeSystem --std=c11 --library=windows -D_WIN64 -D_WIN32 \
   -I common -I tests/fakehost "${files[@]}"
 echo "ok: cppcheck clean on ${#files[@]} files"
