@@ -28,7 +28,7 @@ setup)
     touch "$WINEPREFIX/.leakwatch-ready"
   fi
   # Detached from our stdio: ctest waits for every holder of its pipe to exit.
-  detached "$WINESERVER" -p
+  detached "$WINESERVER" -p || true # already running is fine
   # The first Wine process of a server's life starts services.exe and
   # winedevice.exe, which inherit its stdio and live as long as the server. Start
   # them here, detached, or ctest would wait on them through a test's pipe.
