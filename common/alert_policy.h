@@ -1,0 +1,172 @@
+/*
+ * alert_policy.h - alerts as records, and the rate limit that keeps the Event Log
+ * readable during a flood.
+ *
+ * An alert (struct lw_alert) is one event LeakWatch raises: its event ID (the public
+ * contract of service/messages.mc), the time it was raised, the insertion strings
+ * %1, %2, ... exactly as the message table numbers them, and the same facts as
+ * structured fields for the database. The detector (detect.h) produces them; the
+ * service writes them to the Event Log and the store records every one.
+ *
+ * The rate limit: at most `alerts.max_per_hour` alerts of events 2001-2006 reach the
+ * Event Log in any sliding hour, counted in one-minute slots (a slot is the minute of
+ * the poll that raised the alert; the window is the current minute and the 59 before
+ * it). A sliding window, not a fixed clock hour, so that no 60-minute span ever shows
+ * more than the limit (a fixed window lets twice the limit through across its edge).
+ * Alerts over the limit are kept but marked `suppressed`: the store records them, the
+ * Event Log does not get them. The first held-back alert opens a period; at the first
+ * call one hour or more after that, one 2009 "alerts suppressed" summary with the
+ * count held back in that period is produced (it is itself never rate-limited), and
+ * the next held-back alert opens a new period. So there is at most one 2009 per hour,
+ * and none when nothing was held back. Other event IDs pass untouched.
+ *
+ * The policy state is a fixed-size struct (no heap); it can be saved to and loaded
+ * from a small versioned binary blob so a restart keeps counting. detect.h embeds it
+ * in the detector's state and blob, so a service using lw_detect_step needs nothing
+ * from this file but struct lw_alert.
+ */
+#ifndef LW_ALERT_POLICY_H
+#define LW_ALERT_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Event IDs of the alerts (the low 16 bits of the message IDs in messages.mc). */
+enum lw_event_id {
+  LW_EVENT_SESSION_LEAKED = 2001,        /* warning */
+  LW_EVENT_SESSION_RELEASED = 2002,      /* information */
+  LW_EVENT_SESSION_IDS_PINNED = 2003,    /* warning */
+  LW_EVENT_SESSION_IDS_CLEARED = 2004,   /* information */
+  LW_EVENT_SESSIONS_ACCUMULATING = 2005, /* warning */
+  LW_EVENT_LOGOFF_STUCK = 2006,          /* warning */
+  LW_EVENT_HOLDER_IDENTIFIED = 2007,     /* warning */
+  LW_EVENT_ALERTS_SUPPRESSED = 2009      /* warning */
+};
+
+/* The most insertion strings any alert has (2001 and 2007 have 8). */
+#define LW_ALERT_MAX_INSERTS 8
+
+/* A uint32_t field that does not apply to this alert. */
+#define LW_ALERT_NONE UINT32_MAX
+
+/* One hour, the window of the rate limit and the period of the 2009 summary. */
+#define LW_ALERT_POLICY_HOUR_MS INT64_C(3600000)
+
+/*
+ * One alert. Every string is UTF-8, NUL-terminated, heap-allocated and owned by the
+ * alert (lw_alert_clear frees them). Fields that do not apply are NULL,
+ * LW_ALERT_NONE or LW_TIME_UNKNOWN (snapshot.h); which apply per event:
+ *   2001: luid user domain logon_type terminal_session logon_time session_ended_at
+ *         since (= session_ended_at) minutes (pinned so far)
+ *   2002: luid user domain logon_type terminal_session logon_time session_ended_at
+ *         since (= session_ended_at) minutes (how long it was pinned)
+ *   2003: count (pinned IDs) threshold (gap_threshold) terminal_session (highest ID
+ *         in use) live_sessions
+ *   2004: count (still pinned) threshold
+ *   2005: user domain logon_type count
+ *   2006: terminal_session user domain since (Down since) minutes
+ *   2009: count (held back) threshold (max_per_hour) since (start of the period)
+ */
+struct lw_alert {
+  uint32_t event_id;                   /* enum lw_event_id */
+  int64_t raised_at;                   /* ms since epoch: the taken_at of the poll that raised it */
+  int suppressed;                      /* 1: held back by the rate limit (stored, not logged) */
+  size_t n_inserts;                    /* how many of inserts[] the message uses (%1..%n) */
+  char *inserts[LW_ALERT_MAX_INSERTS]; /* inserts[0] is %1; never NULL below n */
+
+  uint64_t luid; /* 0 when none */
+  char *user;
+  char *domain;
+  uint32_t logon_type;
+  uint32_t terminal_session;
+  uint32_t count;
+  uint32_t threshold;
+  uint32_t live_sessions;
+  int64_t logon_time;
+  int64_t session_ended_at;
+  int64_t since;
+  int64_t minutes; /* whole minutes, rounded down; -1 when it does not apply */
+};
+
+/* Sets every field of *a to "none" (no strings) with the given event and time.
+ * Cannot fail; *a owns nothing afterwards. */
+void lw_alert_init(struct lw_alert *a, uint32_t event_id, int64_t raised_at);
+
+/* Frees the strings *a owns and re-initialises it (event 0). NULL is fine. */
+void lw_alert_clear(struct lw_alert *a);
+
+/* Replaces insertion string `index` (0 is %1) with a copy of `text` and raises
+ * n_inserts to index + 1 if needed (lower unset inserts become ""). The service uses
+ * it to fill 2001's %8 (token holders) when it knows them. Returns 0, LW_EINVAL for
+ * an index >= LW_ALERT_MAX_INSERTS or NULL text, LW_ENOMEM (then *a is unchanged). */
+int lw_alert_set_insert(struct lw_alert *a, size_t index, const char *text);
+
+/* Moves the contents of *src into *dst (which must own nothing) and re-initialises
+ * *src. Cannot fail. */
+void lw_alert_move(struct lw_alert *dst, struct lw_alert *src);
+
+/*
+ * Writes the alert as one compact JSON object, for the database's fields column:
+ *   {"event_id":2001,"raised_at":"2026-11-21T09:00:00Z","suppressed":false,
+ *    "inserts":["00000000:002a03e6","CONTOSO\\user001",...],
+ *    "luid":"00000000:002a03e6","user":"user001","domain":"CONTOSO",
+ *    "logon_type":10,"terminal_session":2,"logon_time":"...","session_ended_at":"...",
+ *    "since":"...","minutes":10,"count":..,"threshold":..,"live_sessions":..}
+ * with only the fields that apply (times as ISO 8601 UTC text). Returns 0 and sets
+ * *json (heap, NUL-terminated; free() it) and *len (may be NULL); LW_EINVAL for NULL
+ * arguments or LW_ENOMEM, leaving *json untouched.
+ */
+int lw_alert_fields_json(const struct lw_alert *a, char **json, size_t *len);
+
+/* Returns 1 for the events the rate limit counts (2001-2006), 0 otherwise. */
+int lw_alert_is_rate_limited(uint32_t event_id);
+
+/* ---- Rate limit ------------------------------------------------------------ */
+
+#define LW_ALERT_POLICY_SLOTS 60
+
+struct lw_alert_policy_state {
+  int64_t slot_minute[LW_ALERT_POLICY_SLOTS]; /* minute (ms / 60000), INT64_MIN: empty */
+  uint32_t slot_count[LW_ALERT_POLICY_SLOTS]; /* alerts let through in that minute */
+  int64_t held_since; /* first held-back alert of the open period, LW_TIME_UNKNOWN if none */
+  uint32_t held;      /* alerts held back since held_since */
+};
+
+/* Empties the policy state: nothing sent, nothing held. Cannot fail. */
+void lw_alert_policy_init(struct lw_alert_policy_state *st);
+
+/*
+ * Applies the rate limit to the n alerts raised at time `now` (ms since epoch), in
+ * order: sets alerts[i].suppressed to 0 or 1 for events 2001-2006 and leaves other
+ * events alone. max_per_hour 0 means no limit. If a period of held-back alerts began
+ * one hour or more before `now`, *summary (which must own nothing) is filled with
+ * the 2009 alert for it (raised at `now`; %1 count held back, %2 max_per_hour) before
+ * this call's alerts are counted, and 1 is returned; otherwise 0 (and *summary is
+ * left initialised as event 0). A pure function of (state, alerts, now): the same
+ * inputs always give the same outputs.
+ * Returns 1 or 0 as above, LW_EINVAL for NULL arguments (n > 0 with NULL alerts), or
+ * LW_ENOMEM while building the summary; on failure *st and the alerts are unchanged.
+ */
+int lw_alert_policy_apply(struct lw_alert_policy_state *st, uint32_t max_per_hour, int64_t now,
+                          struct lw_alert *alerts, size_t n, struct lw_alert *summary);
+
+/* How many rate-limited alerts were let through in the hour window ending at `now`. */
+uint32_t lw_alert_policy_sent_in_window(const struct lw_alert_policy_state *st, int64_t now);
+
+/*
+ * Saves the state as a blob: "LWAP", a version byte (1), then little-endian fixed
+ * fields (held_since, held, the non-empty slots). At most 4 + 1 + 13 + 60 * 12 bytes.
+ * Returns 0 and sets *blob (heap, the caller frees it with free()) and *len, or
+ * LW_EINVAL / LW_ENOMEM (then *blob and *len are untouched).
+ */
+int lw_alert_policy_save(const struct lw_alert_policy_state *st, char **blob, size_t *len);
+
+/*
+ * Loads a blob written by lw_alert_policy_save into *st. Returns 0; LW_ECORRUPT for
+ * a blob that is not one (wrong magic, truncated, trailing bytes, bad values);
+ * LW_ETOONEW for a version newer than this code knows; LW_EINVAL for NULL arguments.
+ * On failure *st is untouched.
+ */
+int lw_alert_policy_load(const char *blob, size_t len, struct lw_alert_policy_state *st);
+
+#endif /* LW_ALERT_POLICY_H */
