@@ -120,9 +120,8 @@ static void free_wide(wchar_t **w, unsigned n) {
 /* Converts strings[0..n-1]; on failure nothing stays allocated. */
 static int convert_all(unsigned n, const char *const strings[], wchar_t **wide) {
   unsigned i;
-  int rc;
   for (i = 0; i < n; i++) {
-    rc = to_wide(strings[i], &wide[i]);
+    int rc = to_wide(strings[i], &wide[i]);
     if (rc != LW_OK) {
       free_wide(wide, i);
       return rc;
