@@ -31,6 +31,7 @@ static const struct command commands[] = {
     {"version", lw_cmd_version, "print the version"},
     {"sessions", lw_cmd_sessions, "show the logon sessions now (--processes, --json, --csv)"},
     {"holders", lw_cmd_holders, "who holds tokens of logon sessions (--luid, --json)"},
+    {"events", lw_cmd_events, "the alerts raised, as Event Viewer shows them (--json, --csv)"},
     {"history", lw_cmd_history, "the stored history (--at TIME, --user, --since, --json, --csv)"},
 };
 

@@ -8,16 +8,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alert_out.h"
 #include "collector.h"
 #include "config.h"
+#include "data_acl.h"
+#include "detect.h"
 #include "duration.h"
 #include "error.h"
 #include "eventlog.h"
+#include "install_properties.h"
 #include "messages.h"
 #include "metrics.h"
 #include "monitor.h"
 #include "paths.h"
+#include "store.h"
 #include "winutf.h"
+
+/* Retention runs this often, in small batches (lw_store_prune). */
+#define PRUNE_EVERY_MS (60 * 60 * 1000)
+#define PRUNE_BATCH_ROWS 500
 
 struct lw_monitor {
   struct lw_monitor_options opts;
@@ -30,6 +39,13 @@ struct lw_monitor {
   /* Per source, "what|code" of the collection error last reported (event
    * 1102), "" while it works: each distinct error is reported once. */
   char collect_error[LW_COLLECT_SOURCES][128];
+  struct lw_store *store;
+  /* "operation|message" of the database error last reported (event 1101), ""
+   * while the database works: each distinct failure is reported once. */
+  char db_error[512];
+  int64_t last_prune;
+  struct lw_detect_state detect;
+  struct lw_detect_output detected;
 };
 
 /* Reports an event to the Event Log and, from a console, to stderr as well
@@ -148,6 +164,59 @@ static int apply_paths(struct lw_monitor *m) {
   return 0;
 }
 
+
+/* Reports a database failure (event 1101) once per distinct failure; the
+ * service goes on polling and the store keeps what it could not write. */
+static void database_problem(struct lw_monitor *m, const char *operation, const char *message) {
+  char key[sizeof m->db_error];
+  snprintf(key, sizeof key, "%s|%s", operation, message);
+  if (strcmp(key, m->db_error) == 0)
+    return;
+  snprintf(m->db_error, sizeof m->db_error, "%s", key);
+  const char *s[] = {m->database_path, operation, message};
+  report_event(m, LW_MSG_DATABASE_ERROR, 3, s);
+}
+
+/* Secures the data folder, opens the history database (moving a corrupt one
+ * aside) and restores the detector's state from it. Failure is reported
+ * (event 1101) and stops the start. */
+static int open_history(struct lw_monitor *m) {
+  char err[1024] = "";
+  char *data_dir = lw_paths_dirname(m->database_path);
+  if (data_dir != NULL) {
+    /* Not fatal: Wine and some file systems cannot store every ACL. */
+    if (lw_data_acl_apply(data_dir, m->cfg.readers, err, sizeof err) != 0)
+      database_problem(m, "secure the data folder", err);
+    free(data_dir);
+  }
+  struct lw_store_open_info info;
+  int rc = lw_store_open(m->database_path, NULL, &m->store, &info, err, sizeof err);
+  if (info.moved_aside_to[0] != 0) {
+    char detail[LW_STORE_PATH_MAX + 512];
+    snprintf(detail, sizeof detail,
+             "The database was unusable (%s); it was moved aside to %s and a new one was "
+             "created.",
+             info.moved_reason, info.moved_aside_to);
+    const char *s[] = {m->database_path, "open", detail};
+    report_event(m, LW_MSG_DATABASE_ERROR, 3, s);
+  }
+  if (rc != 0) {
+    const char *s[] = {m->database_path, "open", err};
+    report_event(m, LW_MSG_DATABASE_ERROR, 3, s);
+    return rc;
+  }
+  /* A restart in the middle of a leak episode must not alert it again. */
+  void *blob = NULL;
+  size_t len = 0;
+  if (lw_store_get_detector_state(m->store, &blob, &len, NULL) == 0) {
+    if (lw_detect_state_load(blob, len, &m->detect) != 0)
+      database_problem(m, "restore the detector state",
+                       "the stored state is unreadable; detection starts afresh");
+    free(blob);
+  }
+  return 0;
+}
+
 int lw_monitor_open(const struct lw_monitor_options *opts, struct lw_monitor **out,
                     int *service_exit) {
   struct lw_monitor *m = calloc(1, sizeof *m);
@@ -159,6 +228,8 @@ int lw_monitor_open(const struct lw_monitor_options *opts, struct lw_monitor **o
     goto fail;
   m->opts = *opts;
   lw_config_defaults(&m->cfg);
+  lw_detect_state_init(&m->detect);
+  lw_detect_output_init(&m->detected);
   m->config_path = opts->config_path ? _strdup(opts->config_path) : lw_paths_default_config();
   if (m->config_path == NULL)
     goto fail;
@@ -168,6 +239,9 @@ int lw_monitor_open(const struct lw_monitor_options *opts, struct lw_monitor **o
   if (opts->config_path == NULL && !lw_paths_exists(m->config_path)) {
     char err[1024] = "";
     rc = create_config_from_default(m->config_path, err, sizeof err);
+    /* A silent install's properties (POLL_INTERVAL, ...) go into the new file. */
+    if (rc == 0)
+      rc = lw_install_properties_apply(m->config_path, err, sizeof err);
     if (rc != 0) {
       const char *s[] = {m->config_path, err, config_error_context(m, false)};
       report_event(m, LW_MSG_CONFIG_ERROR, 3, s);
@@ -204,6 +278,14 @@ int lw_monitor_open(const struct lw_monitor_options *opts, struct lw_monitor **o
     free(data_dir);
   }
 
+  rc = open_history(m);
+  if (rc != 0) {
+    *service_exit = LW_SVC_EXIT_DATABASE;
+    goto fail;
+  }
+  if (opts->progress)
+    opts->progress(opts->progress_ctx);
+
   rc = lw_collector_open(NULL, &m->collector);
   if (rc != 0)
     goto fail;
@@ -219,6 +301,9 @@ int lw_monitor_open(const struct lw_monitor_options *opts, struct lw_monitor **o
 fail:
   if (m != NULL) {
     lw_collector_close(m->collector);
+    lw_store_close(m->store, NULL);
+    lw_detect_state_free(&m->detect);
+    lw_detect_output_free(&m->detected);
     lw_config_free(&m->cfg);
     free(m->config_path);
     free(m->database_path);
@@ -255,7 +340,43 @@ static void write_metrics(struct lw_monitor *m) {
   free(wdst);
 }
 
-/* One poll. Collection, history and detection plug in here. */
+/* Runs the leak rules on a complete snapshot; queues their verdict (alerts,
+ * leak episodes, the detector's state) in the store for this poll's
+ * transaction and sends the alerts to the Event Log. */
+static void detect_and_alert(struct lw_monitor *m, struct lw_snapshot *snap) {
+  struct lw_detect_config dc;
+  lw_detect_config_from(&dc, &m->cfg);
+  if (lw_detect_step(&m->detect, snap, &dc, &m->detected) != 0) {
+    database_problem(m, "detect leaks", "out of memory: this poll raised no alert");
+    return;
+  }
+  const struct lw_detect_output *d = &m->detected;
+  for (size_t i = 0; i < d->n_changes; i++) {
+    const struct lw_leak_change *c = &d->changes[i];
+    if (c->kind == LW_LEAK_OPENED) {
+      struct lw_store_leak leak = {c->luid,          c->user,
+                                   c->domain,        c->logon_type,
+                                   c->terminal_session, c->logon_time,
+                                   c->session_ended_at, c->leaked_at};
+      lw_store_open_leak(m->store, &leak);
+    } else if (c->kind == LW_LEAK_RELEASED) {
+      lw_store_release_leak(m->store, c->luid, c->released_at);
+    }
+    /* LW_LEAK_BOOT_ENDED: the store closes the old boot's episodes itself. */
+  }
+  if (lw_alert_out_publish(m->store, d->alerts, d->n_alerts, !m->opts.service) != 0)
+    database_problem(m, "queue alerts", "out of memory: some alerts are missing from history");
+  char *blob = NULL;
+  size_t len = 0;
+  if (lw_detect_state_save(&m->detect, &blob, &len) == 0)
+    lw_store_set_detector_state(m->store, blob, len);
+  free(blob);
+  m->metrics.leaked_sessions = d->leaked;
+  m->metrics.pinned_session_ids = d->pinned_ids;
+  m->metrics.highest_session_id = d->highest_id;
+}
+
+/* One poll: collect, detect, alert, remember. */
 static void poll_once(struct lw_monitor *m) {
   int64_t start = now_ms();
   struct lw_snapshot *snap = NULL;
@@ -290,10 +411,36 @@ static void poll_once(struct lw_monitor *m) {
     if (report.source[LW_COLLECT_PROCESSES].code == 0)
       m->metrics.processes = (uint32_t)snap->n_procs;
   }
-  /* Seam for the history store and the detector: they take `snap` here (it
-   * stays valid until freed). A snapshot with report.failed != 0 is partial:
-   * a failed source's list is empty or incomplete, so its sessions must not
-   * be taken as ended. Until then the snapshot is dropped. */
+  if (snap != NULL && report.failed == 0) {
+    detect_and_alert(m, snap);
+    struct lw_store_poll_result res;
+    snap->duration_ms = (uint32_t)(now_ms() - start);
+    if (lw_store_record_poll(m->store, snap, &res) != 0) {
+      m->metrics.poll_failures_total++;
+      database_problem(m, "write the poll", res.message);
+    } else {
+      m->db_error[0] = 0;
+    }
+  } else {
+    /* A partial snapshot must not be taken for the truth: a failed source's
+     * list is empty, and its sessions would look ended. Record the failure. */
+    const char *why = "out of memory";
+    for (int i = 0; i < LW_COLLECT_SOURCES; i++) {
+      if (report.source[i].code != 0) {
+        why = report.source[i].message;
+        break;
+      }
+    }
+    struct lw_store_poll_result res;
+    if (lw_store_record_failed_poll(m->store, start, snap ? snap->boot_time : LW_TIME_UNKNOWN,
+                                    (uint32_t)(now_ms() - start), why, &res) != 0)
+      database_problem(m, "write the poll", res.message);
+  }
+  if (start - m->last_prune >= PRUNE_EVERY_MS) {
+    m->last_prune = start;
+    if (lw_store_prune(m->store, start - m->cfg.retention_ms, PRUNE_BATCH_ROWS, NULL) != 0)
+      database_problem(m, "prune old history", "see the database's own error above");
+  }
   lw_snapshot_free(snap);
 
   m->metrics.last_poll_duration_ms = (uint32_t)(now_ms() - start);
@@ -377,6 +524,15 @@ void lw_monitor_close(struct lw_monitor *m) {
   char why[64];
   snprintf(why, sizeof why, "after %llu polls", (unsigned long long)m->metrics.polls_total);
   const char *s[] = {LW_VERSION_STRING, why};
+  uint32_t lost = 0;
+  if (lw_store_close(m->store, &lost) != 0 && lost > 0) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "%u polls could not be written before the stop", (unsigned)lost);
+    const char *d[] = {m->database_path, "close", msg};
+    report_event(m, LW_MSG_DATABASE_ERROR, 3, d);
+  }
+  lw_detect_state_free(&m->detect);
+  lw_detect_output_free(&m->detected);
   report_event(m, LW_MSG_SERVICE_STOPPED, 2, s);
   lw_collector_close(m->collector);
   lw_config_free(&m->cfg);

@@ -1,13 +1,32 @@
 /* paths.c - LeakWatch's locations on a Windows host (see paths.h). */
 #include <windows.h>
+#include <knownfolders.h>
+#include <shlobj.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "error.h"
 #include "paths.h"
 #include "winutf.h"
 
+/* %ProgramData% from the shell's known folder, not the environment: a service's
+ * environment may say otherwise (Wine gives services C:\users\Public), and
+ * the service and an operator's console must agree on where the data lives. */
+static void pin_programdata(void) {
+  PWSTR known = NULL;
+  if (SUCCEEDED(SHGetKnownFolderPath(&FOLDERID_ProgramData, 0, NULL, &known)) && known != NULL)
+    SetEnvironmentVariableW(L"ProgramData", known);
+  CoTaskMemFree(known);
+}
+
 char *lw_paths_expand(const char *path) {
+  static int pinned;
+  if (!pinned) {
+    pin_programdata();
+    pinned = 1;
+  }
   wchar_t *w = lw_wide_from_utf8(path);
   char *out = NULL;
   if (w == NULL)
@@ -113,4 +132,34 @@ int lw_paths_make_dirs(const char *dir, unsigned long *win32_err) {
   }
   free(w);
   return rc;
+}
+
+char *lw_paths_history_db(const char *given, char *err, size_t errlen) {
+  if (given != NULL) {
+    char *db = lw_paths_expand(given);
+    if (db == NULL)
+      snprintf(err, errlen, "cannot expand the database path '%s'", given);
+    return db;
+  }
+  struct lw_config cfg;
+  char *config_path = lw_paths_default_config();
+  char *db = NULL;
+  if (config_path == NULL) {
+    snprintf(err, errlen, "cannot find %%ProgramData%%");
+    return NULL;
+  }
+  if (lw_paths_exists(config_path)) {
+    if (lw_config_load(config_path, &cfg, err, errlen) != 0) {
+      free(config_path);
+      return NULL;
+    }
+  } else {
+    lw_config_defaults(&cfg);
+  }
+  db = lw_paths_expand(cfg.database);
+  if (db == NULL)
+    snprintf(err, errlen, "cannot expand the database path '%s'", cfg.database);
+  lw_config_free(&cfg);
+  free(config_path);
+  return db;
 }

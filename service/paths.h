@@ -9,6 +9,8 @@
 #ifndef LW_PATHS_H
 #define LW_PATHS_H
 
+#include <stddef.h>
+
 /* Returns `path` with %VARIABLES% expanded (ExpandEnvironmentStringsW), or
  * NULL when out of memory or the expansion fails. */
 char *lw_paths_expand(const char *path);
@@ -29,5 +31,11 @@ int lw_paths_make_dirs(const char *dir, unsigned long *win32_err);
 
 /* Returns 1 if `path` names an existing file or folder, else 0. */
 int lw_paths_exists(const char *path);
+
+/* Returns the history database a command should read (malloc'd, expanded):
+ * `given` when not NULL (--db), else `database` from the configuration at
+ * %ProgramData%\LeakWatch\leakwatch.yaml, else the built-in default. NULL
+ * with a sentence in err when the configuration is invalid or out of memory. */
+char *lw_paths_history_db(const char *given, char *err, size_t errlen);
 
 #endif /* LW_PATHS_H */

@@ -1,0 +1,84 @@
+/*
+ * cmd_history.c - `leakwatch history`: the history database as an operator
+ * asks it (see common/history.h, which does the parsing and printing).
+ *
+ * Finds the database (--db, else `database` from the default configuration
+ * %ProgramData%\LeakWatch\leakwatch.yaml, else the built-in default), opens it
+ * read-only (never created, migrated or moved aside from here, so running it
+ * next to the service is always safe) and prints to stdout.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "config.h"
+#include "error.h"
+#include "history.h"
+#include "paths.h"
+#include "store.h"
+
+/* The configured database path, expanded (malloc'd), or NULL with err set. */
+static char *configured_database(char *err, size_t errlen) {
+  struct lw_config cfg;
+  char *config_path = lw_paths_default_config();
+  char *db = NULL;
+  if (config_path == NULL) {
+    snprintf(err, errlen, "cannot find %%ProgramData%%");
+    return NULL;
+  }
+  if (lw_paths_exists(config_path)) {
+    if (lw_config_load(config_path, &cfg, err, errlen) != 0) {
+      free(config_path);
+      return NULL;
+    }
+  } else {
+    lw_config_defaults(&cfg);
+  }
+  db = lw_paths_expand(cfg.database);
+  if (db == NULL)
+    snprintf(err, errlen, "cannot expand the database path '%s'", cfg.database);
+  lw_config_free(&cfg);
+  free(config_path);
+  return db;
+}
+
+int lw_cmd_history(int argc, char **argv) {
+  struct lw_history_query q;
+  struct lw_store_options opts;
+  struct lw_store *st = NULL;
+  char err[1024] = "";
+  char *db = NULL;
+  int rc, status = LW_EXIT_FAILURE;
+
+  if (lw_history_parse_args(argc, argv, &q, err, sizeof err) != 0) {
+    fprintf(stderr, "leakwatch history: %s\n\n%s", err, lw_history_usage());
+    return LW_EXIT_USAGE;
+  }
+  if (q.help) {
+    fputs(lw_history_usage(), stdout);
+    return LW_EXIT_OK;
+  }
+  db = q.db != NULL ? lw_paths_expand(q.db) : configured_database(err, sizeof err);
+  if (db == NULL) {
+    fprintf(stderr, "leakwatch history: %s\n", err[0] ? err : "out of memory");
+    goto cleanup;
+  }
+  memset(&opts, 0, sizeof opts);
+  opts.read_only = true;
+  rc = lw_store_open(db, &opts, &st, NULL, err, sizeof err);
+  if (rc != 0) {
+    fprintf(stderr, "leakwatch history: %s\n", err);
+    goto cleanup;
+  }
+  rc = lw_history_print(st, &q, stdout, err, sizeof err);
+  if (rc != 0) {
+    fprintf(stderr, "leakwatch history: %s\n", err);
+    goto cleanup;
+  }
+  status = LW_EXIT_OK;
+cleanup:
+  lw_store_close(st, NULL);
+  free(db);
+  return status;
+}
