@@ -10,26 +10,26 @@
 #ifndef LW_ERROR_H
 #define LW_ERROR_H
 
-#define LW_ERROR_MAP(XX)                                                       \
-  XX(OK, 0, "success")                                                         \
-  XX(ENOMEM, -1, "out of memory")                                              \
-  XX(EINVAL, -2, "invalid argument")                                           \
-  XX(ENOENT, -3, "no such file or object")                                     \
-  XX(EACCES, -4, "access denied")                                              \
-  XX(EIO, -5, "input/output error")                                            \
-  XX(EBUSY, -6, "resource busy or locked")                                     \
-  XX(ENOSPC, -7, "no space left on device")                                    \
-  XX(ECORRUPT, -8, "data is corrupt")                                          \
-  XX(ETOONEW, -9, "data was written by a newer version")                       \
-  XX(ESYNTAX, -10, "syntax error")                                             \
-  XX(ERANGE, -11, "value out of range")                                        \
-  XX(ETYPE, -12, "value has the wrong type")                                   \
-  XX(EUNKNOWN, -13, "unknown key or name")                                     \
-  XX(EOS, -14, "operating system call failed")                                 \
-  XX(ENOPRIV, -15, "a required privilege is not held")                         \
-  XX(ETIMEDOUT, -16, "timed out")                                              \
-  XX(EEXIST, -17, "already exists")                                            \
-  XX(EGONE, -18, "object vanished")                                            \
+#define LW_ERROR_MAP(XX)                                                                           \
+  XX(OK, 0, "success")                                                                             \
+  XX(ENOMEM, -1, "out of memory")                                                                  \
+  XX(EINVAL, -2, "invalid argument")                                                               \
+  XX(ENOENT, -3, "no such file or object")                                                         \
+  XX(EACCES, -4, "access denied")                                                                  \
+  XX(EIO, -5, "input/output error")                                                                \
+  XX(EBUSY, -6, "resource busy or locked")                                                         \
+  XX(ENOSPC, -7, "no space left on device")                                                        \
+  XX(ECORRUPT, -8, "data is corrupt")                                                              \
+  XX(ETOONEW, -9, "data was written by a newer version")                                           \
+  XX(ESYNTAX, -10, "syntax error")                                                                 \
+  XX(ERANGE, -11, "value out of range")                                                            \
+  XX(ETYPE, -12, "value has the wrong type")                                                       \
+  XX(EUNKNOWN, -13, "unknown key or name")                                                         \
+  XX(EOS, -14, "operating system call failed")                                                     \
+  XX(ENOPRIV, -15, "a required privilege is not held")                                             \
+  XX(ETIMEDOUT, -16, "timed out")                                                                  \
+  XX(EEXIST, -17, "already exists")                                                                \
+  XX(EGONE, -18, "object vanished")                                                                \
   XX(EDB, -19, "database error")
 
 enum lw_error {

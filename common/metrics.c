@@ -16,8 +16,8 @@ static void emit(struct out *o, const char *name, const char *type, const char *
                  const char *fmt, ...) {
   if (o->overflow)
     return;
-  int n = snprintf(o->buf + o->len, o->size - o->len, "# HELP %s %s\n# TYPE %s %s\n%s ", name,
-                   help, name, type, name);
+  int n = snprintf(o->buf + o->len, o->size - o->len, "# HELP %s %s\n# TYPE %s %s\n%s ", name, help,
+                   name, type, name);
   if (n < 0 || (size_t)n >= o->size - o->len) {
     o->overflow = 1;
     return;
@@ -53,12 +53,11 @@ int lw_metrics_format(const struct lw_metrics *m, char *buf, size_t size) {
        (int)(t % 1000));
   emit(&o, "leakwatch_last_poll_duration_seconds", "gauge", "How long the last poll took.",
        "%u.%03u", m->last_poll_duration_ms / 1000, m->last_poll_duration_ms % 1000);
-  emit(&o, "leakwatch_logon_sessions", "gauge", "Live LSA logon sessions at the last poll.",
-       "%u", m->logon_sessions);
+  emit(&o, "leakwatch_logon_sessions", "gauge", "Live LSA logon sessions at the last poll.", "%u",
+       m->logon_sessions);
   emit(&o, "leakwatch_wts_sessions", "gauge", "WTS (terminal) sessions at the last poll.", "%u",
        m->wts_sessions);
-  emit(&o, "leakwatch_processes", "gauge", "Processes seen at the last poll.", "%u",
-       m->processes);
+  emit(&o, "leakwatch_processes", "gauge", "Processes seen at the last poll.", "%u", m->processes);
   emit(&o, "leakwatch_leaked_logon_sessions", "gauge",
        "Logon sessions alive past the grace period after their terminal session ended.", "%u",
        m->leaked_sessions);

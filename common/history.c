@@ -1,0 +1,453 @@
+/*
+ * history.c - `leakwatch history` (see history.h): argument parsing and the
+ * table, JSON and CSV output of a snapshot at a time or of a listing.
+ */
+#include "history.h"
+
+#include <string.h>
+
+#include "csv_writer.h"
+#include "error.h"
+#include "json_writer.h"
+#include "luid.h"
+#include "timefmt.h"
+
+const char *lw_history_usage(void) {
+  return "usage: leakwatch history [--db PATH] [--at TIME] [--user NAME] [--since TIME]\n"
+         "                         [--until TIME] [--json | --csv]\n"
+         "\n"
+         "Prints the logon sessions and WTS sessions the history database holds.\n"
+         "  --at TIME     those alive at the last poll at or before TIME, with the WTS\n"
+         "                state they had then (a TIME to the second includes that second)\n"
+         "  --user NAME   only NAME or DOMAIN\\NAME (case-insensitive)\n"
+         "  --since TIME  only those still alive at or after TIME\n"
+         "  --until TIME  only those first seen at or before TIME\n"
+         "  --json, --csv machine-readable output (columns as in the views\n"
+         "                v_logon_sessions and v_wts_sessions)\n"
+         "  --db PATH     the database (default: `database` in the configuration)\n"
+         "TIME is UTC: 2026-11-21T09:00:00Z, 2026-11-21 09:00:00 or 2026-11-21.\n";
+}
+
+/* ---- Arguments ------------------------------------------------------------ */
+
+static int parse_time(const char *opt, const char *text, int64_t *out, char *err, size_t errlen) {
+  if (lw_time_parse_iso(text, out) != 0) {
+    snprintf(err, errlen, "%s: '%s' is not a UTC time like 2026-11-21T09:00:00Z", opt, text);
+    return LW_ESYNTAX;
+  }
+  return 0;
+}
+
+int lw_history_parse_args(int argc, char **argv, struct lw_history_query *q, char *err,
+                          size_t errlen) {
+  int i, formats = 0;
+  memset(q, 0, sizeof *q);
+  q->at = q->since = q->until = LW_TIME_UNKNOWN;
+  q->format = LW_HISTORY_TABLE;
+  if (errlen > 0)
+    err[0] = '\0';
+  for (i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    int rc = 0;
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+      q->help = true;
+      continue;
+    }
+    if (strcmp(a, "--json") == 0 || strcmp(a, "--csv") == 0) {
+      q->format = a[2] == 'j' ? LW_HISTORY_JSON : LW_HISTORY_CSV;
+      formats++;
+      continue;
+    }
+    if (strcmp(a, "--db") != 0 && strcmp(a, "--at") != 0 && strcmp(a, "--user") != 0 &&
+        strcmp(a, "--since") != 0 && strcmp(a, "--until") != 0) {
+      snprintf(err, errlen, "unknown option '%s'", a);
+      return LW_ESYNTAX;
+    }
+    if (v == NULL || v[0] == '\0') {
+      snprintf(err, errlen, "%s needs a value", a);
+      return LW_ESYNTAX;
+    }
+    i++;
+    if (strcmp(a, "--db") == 0)
+      q->db = v;
+    else if (strcmp(a, "--user") == 0)
+      q->user = v;
+    else if (strcmp(a, "--at") == 0)
+      rc = parse_time(a, v, &q->at, err, errlen);
+    else if (strcmp(a, "--since") == 0)
+      rc = parse_time(a, v, &q->since, err, errlen);
+    else
+      rc = parse_time(a, v, &q->until, err, errlen);
+    if (rc != 0)
+      return rc;
+  }
+  if (formats > 1) {
+    snprintf(err, errlen, "--json and --csv exclude each other");
+    return LW_ESYNTAX;
+  }
+  if (q->at != LW_TIME_UNKNOWN && (q->since != LW_TIME_UNKNOWN || q->until != LW_TIME_UNKNOWN)) {
+    snprintf(err, errlen, "--at shows one moment: it does not go with --since or --until");
+    return LW_ESYNTAX;
+  }
+  if (q->since != LW_TIME_UNKNOWN && q->until != LW_TIME_UNKNOWN && q->since > q->until) {
+    snprintf(err, errlen, "--since is after --until");
+    return LW_ESYNTAX;
+  }
+  return 0;
+}
+
+/* ---- Output --------------------------------------------------------------- */
+
+struct printer {
+  FILE *out;
+  enum lw_history_format format;
+  struct lw_json json;
+  struct lw_csv csv;
+  size_t n_logons, n_wts;
+};
+
+static const char *iso(int64_t ms, char buf[LW_ISO_TIME_SIZE]) {
+  return ms == LW_TIME_UNKNOWN ? NULL : lw_time_format_iso(ms, buf);
+}
+
+/* "DOMAIN\user", "user", or NULL. */
+static const char *who(const char *domain, const char *user, char *buf, size_t size) {
+  if (user == NULL || user[0] == '\0')
+    return NULL;
+  if (domain == NULL || domain[0] == '\0')
+    return user;
+  snprintf(buf, size, "%s\\%s", domain, user);
+  return buf;
+}
+
+static const char *type_name(const struct lw_logon_session *s, char buf[16]) {
+  const char *n;
+  if (s->data_status != 0)
+    return NULL;
+  n = lw_logon_type_name(s->logon_type);
+  if (n != NULL)
+    return n;
+  snprintf(buf, 16, "%u", s->logon_type);
+  return buf;
+}
+
+static const char *state_name(uint32_t state, char buf[16]) {
+  const char *n = lw_wts_state_name(state);
+  if (n != NULL)
+    return n;
+  snprintf(buf, 16, "%u", state);
+  return buf;
+}
+
+static const char *dash(const char *s) {
+  return s != NULL ? s : "-";
+}
+
+/* A name for the table, with control characters shown as \t, \n, \r or
+ * \xHH: a line break in a user or client name must not forge a row. Returns
+ * buf (truncated to size) or "-" for NULL. */
+static const char *clean(const char *s, char *buf, size_t size) {
+  static const char hex[] = "0123456789abcdef";
+  size_t n = 0;
+  if (s == NULL)
+    return "-";
+  for (; *s != '\0' && n + 5 < size; s++) {
+    unsigned char ch = (unsigned char)*s;
+    if (ch >= 0x20 && ch != 0x7f) {
+      buf[n++] = (char)ch;
+      continue;
+    }
+    buf[n++] = '\\';
+    if (ch == '\t' || ch == '\n' || ch == '\r') {
+      buf[n++] = ch == '\t' ? 't' : ch == '\n' ? 'n' : 'r';
+    } else {
+      buf[n++] = 'x';
+      buf[n++] = hex[ch >> 4];
+      buf[n++] = hex[ch & 15];
+    }
+  }
+  buf[n] = '\0';
+  return buf;
+}
+
+static void json_time(struct lw_json *w, const char *key, int64_t ms) {
+  char buf[LW_ISO_TIME_SIZE];
+  lw_json_kv_string(w, key, iso(ms, buf));
+}
+
+static void csv_time(struct lw_csv *w, int64_t ms) {
+  char buf[LW_ISO_TIME_SIZE];
+  lw_csv_field(w, iso(ms, buf));
+}
+
+static int print_logon(void *ctx, const struct lw_store_logon_row *r) {
+  struct printer *p = ctx;
+  const struct lw_logon_session *s = &r->s;
+  char luid[LW_LUID_TEXT_SIZE], type[16], name[512], shown[512], t1[LW_ISO_TIME_SIZE],
+      t2[LW_ISO_TIME_SIZE], t3[LW_ISO_TIME_SIZE];
+  bool ok = s->data_status == 0;
+
+  lw_luid_format(s->luid, luid);
+  p->n_logons++;
+  switch (p->format) {
+  case LW_HISTORY_TABLE:
+    if (p->n_logons == 1)
+      fprintf(p->out, "%-4s  %-17s  %-28s  %-17s  %7s  %-20s  %-20s  %-20s  %s\n", "BOOT", "LUID",
+              "USER", "LOGON TYPE", "SESSION", "LOGON TIME", "FIRST SEEN", "LAST SEEN",
+              "MAX PROCS");
+    fprintf(p->out, "%-4lld  %-17s  %-28s  %-17s  ", (long long)r->boot_id, luid,
+            clean(who(s->domain, s->user, name, sizeof name), shown, sizeof shown),
+            dash(type_name(s, type)));
+    if (ok)
+      fprintf(p->out, "%7u  ", s->terminal_session);
+    else
+      fprintf(p->out, "%7s  ", "-");
+    fprintf(p->out, "%-20s  %-20s  %-20s  %u\n", dash(iso(s->logon_time, t1)),
+            dash(iso(r->first_seen, t2)),
+            r->last_seen == LW_TIME_UNKNOWN ? "(alive)" : iso(r->last_seen, t3), s->process_count);
+    break;
+  case LW_HISTORY_JSON:
+    lw_json_begin_object(&p->json);
+    lw_json_kv_int64(&p->json, "boot_id", r->boot_id);
+    lw_json_kv_string(&p->json, "luid", luid);
+    lw_json_kv_string(&p->json, "user", s->user);
+    lw_json_kv_string(&p->json, "domain", s->domain);
+    lw_json_kv_string(&p->json, "sid", s->sid);
+    lw_json_kv_string(&p->json, "logon_type", type_name(s, type));
+    lw_json_kv_string(&p->json, "auth_package", s->auth_package);
+    if (ok)
+      lw_json_kv_uint64(&p->json, "terminal_session", s->terminal_session);
+    else
+      lw_json_kv_null(&p->json, "terminal_session");
+    json_time(&p->json, "logon_time", s->logon_time);
+    json_time(&p->json, "first_seen", r->first_seen);
+    json_time(&p->json, "last_seen", r->last_seen);
+    lw_json_kv_uint64(&p->json, "process_count_max", s->process_count);
+    lw_json_end_object(&p->json);
+    break;
+  case LW_HISTORY_CSV:
+    lw_csv_field(&p->csv, "logon");
+    lw_csv_int64(&p->csv, r->boot_id);
+    lw_csv_field(&p->csv, luid);
+    lw_csv_field(&p->csv, NULL); /* session_id */
+    lw_csv_field(&p->csv, s->user);
+    lw_csv_field(&p->csv, s->domain);
+    lw_csv_field(&p->csv, s->sid);
+    lw_csv_field(&p->csv, type_name(s, type));
+    lw_csv_field(&p->csv, s->auth_package);
+    if (ok)
+      lw_csv_uint64(&p->csv, s->terminal_session);
+    else
+      lw_csv_field(&p->csv, NULL);
+    lw_csv_field(&p->csv, NULL); /* state */
+    lw_csv_field(&p->csv, NULL); /* station */
+    lw_csv_field(&p->csv, NULL); /* client */
+    csv_time(&p->csv, s->logon_time);
+    csv_time(&p->csv, r->first_seen);
+    csv_time(&p->csv, r->last_seen);
+    lw_csv_uint64(&p->csv, s->process_count);
+    lw_csv_end_row(&p->csv);
+    break;
+  }
+  return 0;
+}
+
+static int print_wts(void *ctx, const struct lw_store_wts_row *r) {
+  struct printer *p = ctx;
+  const struct lw_wts_session *s = &r->s;
+  char state[16], name[512], shown[3][512], t1[LW_ISO_TIME_SIZE], t2[LW_ISO_TIME_SIZE];
+
+  p->n_wts++;
+  switch (p->format) {
+  case LW_HISTORY_TABLE:
+    if (p->n_wts == 1)
+      fprintf(p->out, "%-4s  %7s  %-12s  %-16s  %-28s  %-16s  %-20s  %s\n", "BOOT", "SESSION",
+              "STATE", "STATION", "USER", "CLIENT", "FIRST SEEN", "LAST SEEN");
+    fprintf(p->out, "%-4lld  %7u  %-12s  %-16s  %-28s  %-16s  %-20s  %s\n", (long long)r->boot_id,
+            s->id, state_name(s->state, state), clean(s->station, shown[0], sizeof shown[0]),
+            clean(who(s->domain, s->user, name, sizeof name), shown[1], sizeof shown[1]),
+            clean(s->client, shown[2], sizeof shown[2]), dash(iso(r->first_seen, t1)),
+            r->last_seen == LW_TIME_UNKNOWN ? "(alive)" : iso(r->last_seen, t2));
+    break;
+  case LW_HISTORY_JSON:
+    lw_json_begin_object(&p->json);
+    lw_json_kv_int64(&p->json, "boot_id", r->boot_id);
+    lw_json_kv_uint64(&p->json, "session_id", s->id);
+    lw_json_kv_string(&p->json, "station", s->station);
+    lw_json_kv_string(&p->json, "user", s->user);
+    lw_json_kv_string(&p->json, "domain", s->domain);
+    lw_json_kv_string(&p->json, "client", s->client);
+    json_time(&p->json, "first_seen", r->first_seen);
+    json_time(&p->json, "last_seen", r->last_seen);
+    lw_json_kv_string(&p->json, "state", state_name(s->state, state));
+    lw_json_end_object(&p->json);
+    break;
+  case LW_HISTORY_CSV:
+    lw_csv_field(&p->csv, "wts");
+    lw_csv_int64(&p->csv, r->boot_id);
+    lw_csv_field(&p->csv, NULL); /* luid */
+    lw_csv_uint64(&p->csv, s->id);
+    lw_csv_field(&p->csv, s->user);
+    lw_csv_field(&p->csv, s->domain);
+    lw_csv_field(&p->csv, NULL); /* sid */
+    lw_csv_field(&p->csv, NULL); /* logon_type */
+    lw_csv_field(&p->csv, NULL); /* auth_package */
+    lw_csv_field(&p->csv, NULL); /* terminal_session */
+    lw_csv_field(&p->csv, state_name(s->state, state));
+    lw_csv_field(&p->csv, s->station);
+    lw_csv_field(&p->csv, s->client);
+    lw_csv_field(&p->csv, NULL); /* logon_time */
+    csv_time(&p->csv, r->first_seen);
+    csv_time(&p->csv, r->last_seen);
+    lw_csv_field(&p->csv, NULL); /* process_count_max */
+    lw_csv_end_row(&p->csv);
+    break;
+  }
+  return 0;
+}
+
+static const char *const csv_header[] = {"kind",
+                                         "boot_id",
+                                         "luid",
+                                         "session_id",
+                                         "user",
+                                         "domain",
+                                         "sid",
+                                         "logon_type",
+                                         "auth_package",
+                                         "terminal_session",
+                                         "state",
+                                         "station",
+                                         "client",
+                                         "logon_time",
+                                         "first_seen",
+                                         "last_seen",
+                                         "process_count_max",
+                                         NULL};
+
+int lw_history_print(struct lw_store *st, const struct lw_history_query *q, FILE *out, char *err,
+                     size_t errlen) {
+  struct printer p;
+  struct lw_store_filter f;
+  struct lw_store_poll_info poll;
+  char t[LW_ISO_TIME_SIZE];
+  int rc = 0, wrc = 0;
+  size_t i;
+
+  memset(&p, 0, sizeof p);
+  p.out = out;
+  p.format = q->format;
+  if (errlen > 0)
+    err[0] = '\0';
+  lw_store_filter_init(&f);
+  f.user = q->user;
+  if (q->at != LW_TIME_UNKNOWN) {
+    /* A TIME to the second names that whole second, as the views and this
+     * output show poll times (floored): `--at` with a polled_at copied from
+     * v_polls must find that poll, not the one before it. */
+    rc = lw_store_find_poll(st, q->at % 1000 == 0 ? q->at + 999 : q->at, &poll);
+    if (rc == LW_ENOENT) {
+      snprintf(err, errlen, "no poll at or before %s in the history", iso(q->at, t));
+      return rc;
+    }
+    if (rc != 0) {
+      snprintf(err, errlen, "cannot read the history: %s", lw_strerror(rc));
+      return rc;
+    }
+    f.boot_id = poll.boot_id;
+    f.alive_at = poll.taken_at;
+  } else {
+    f.since = q->since;
+    f.until = q->until;
+  }
+
+  switch (p.format) {
+  case LW_HISTORY_TABLE:
+    if (q->at != LW_TIME_UNKNOWN) {
+      char t2[LW_ISO_TIME_SIZE];
+      fprintf(out,
+              "At the poll of %s (boot %lld, booted %s): %u logon sessions, %u WTS sessions%s\n",
+              iso(poll.taken_at, t), (long long)poll.boot_id, dash(iso(poll.boot_time, t2)),
+              poll.logon_sessions, poll.wts_sessions, q->user != NULL ? " (all users)" : "");
+    }
+    fprintf(out, "\nLogon sessions\n");
+    break;
+  case LW_HISTORY_JSON:
+    lw_json_init_file(&p.json, out, LW_JSON_PRETTY);
+    lw_json_begin_object(&p.json);
+    if (q->at != LW_TIME_UNKNOWN) {
+      lw_json_key(&p.json, "poll");
+      lw_json_begin_object(&p.json);
+      json_time(&p.json, "polled_at", poll.taken_at);
+      lw_json_kv_int64(&p.json, "boot_id", poll.boot_id);
+      json_time(&p.json, "boot_time", poll.boot_time);
+      lw_json_kv_uint64(&p.json, "logon_sessions", poll.logon_sessions);
+      lw_json_kv_uint64(&p.json, "wts_sessions", poll.wts_sessions);
+      lw_json_end_object(&p.json);
+    }
+    lw_json_key(&p.json, "logon_sessions");
+    lw_json_begin_array(&p.json);
+    break;
+  case LW_HISTORY_CSV:
+    lw_csv_init_file(&p.csv, out, LW_CSV_LF);
+    for (i = 0; csv_header[i] != NULL; i++)
+      lw_csv_field(&p.csv, csv_header[i]);
+    lw_csv_end_row(&p.csv);
+    break;
+  }
+
+  rc = lw_store_each_logon(st, &f, print_logon, &p);
+  if (rc == 0) {
+    switch (p.format) {
+    case LW_HISTORY_TABLE:
+      if (p.n_logons == 0)
+        fprintf(out, "(none)\n");
+      fprintf(out, "\nWTS sessions\n");
+      break;
+    case LW_HISTORY_JSON:
+      lw_json_end_array(&p.json);
+      lw_json_key(&p.json, "wts_sessions");
+      lw_json_begin_array(&p.json);
+      break;
+    case LW_HISTORY_CSV:
+      break;
+    }
+    rc = lw_store_each_wts(st, &f, print_wts, &p);
+  }
+  if (rc == 0) {
+    switch (p.format) {
+    case LW_HISTORY_TABLE:
+      if (p.n_wts == 0)
+        fprintf(out, "(none)\n");
+      break;
+    case LW_HISTORY_JSON:
+      lw_json_end_array(&p.json);
+      lw_json_end_object(&p.json);
+      break;
+    case LW_HISTORY_CSV:
+      break;
+    }
+  }
+  if (p.format == LW_HISTORY_JSON) {
+    if (rc == 0) {
+      wrc = lw_json_finish(&p.json);
+      if (wrc == 0 && fputc('\n', out) == EOF)
+        wrc = LW_EIO;
+    }
+    lw_json_free(&p.json);
+  } else if (p.format == LW_HISTORY_CSV) {
+    if (rc == 0)
+      wrc = lw_csv_finish(&p.csv);
+    lw_csv_free(&p.csv);
+  }
+  if (rc != 0) {
+    snprintf(err, errlen, "cannot read the history: %s", lw_strerror(rc));
+    return rc;
+  }
+  if (wrc == 0 && (fflush(out) != 0 || ferror(out)))
+    wrc = LW_EIO;
+  if (wrc != 0)
+    snprintf(err, errlen, "cannot write the output: %s", lw_strerror(wrc));
+  return wrc;
+}

@@ -1,0 +1,305 @@
+/*
+ * store.h - the history database: compact, change-based snapshot history in SQLite.
+ *
+ * Every poll is one row; a logon session or WTS session instance is one row,
+ * written when first seen and updated once when it ends (WTS state and other
+ * changes are appended to a table of transitions). Any past snapshot can be
+ * rebuilt from those rows (lw_store_snapshot_at, and the views documented in
+ * README). Every row belongs to a boot: LUIDs and session IDs restart with one.
+ *
+ * The store keeps in memory what it last wrote (the live logon sessions and WTS
+ * instances, with their row IDs) and diffs each new snapshot against what it has
+ * observed, so a poll where nothing changed writes exactly one row. Each poll is
+ * one transaction. When a transaction fails (the database is locked beyond the
+ * busy timeout, the disk is full, an I/O error) it is rolled back, the poll and
+ * every change it saw stay queued in memory, and the next successful poll writes
+ * them with the times they were observed: nothing collected is dropped silently.
+ * When the data cannot be written the store still tries to record the poll row
+ * itself with its error (not for a lock, which would only wait again).
+ *
+ * Alerts and leak episodes (issue 5) are queued with lw_store_add_alert,
+ * lw_store_open_leak and lw_store_release_leak before lw_store_record_poll and
+ * written in that poll's transaction, so the database never holds a poll without
+ * the detector's verdict on it, nor the reverse.
+ *
+ * Opening checks the file: a file that is not SQLite or fails PRAGMA
+ * quick_check is moved aside to `PATH.corrupt-YYYYMMDDTHHMMSSZ` (its -wal and
+ * -shm too) and a new database is created; a database written by a newer
+ * LeakWatch (PRAGMA user_version above LW_STORE_SCHEMA_VERSION) is refused with
+ * LW_ETOONEW and never modified. Older schemas are migrated in one transaction.
+ *
+ * Times are int64 ms since the Unix epoch, UTC, in this API and in the tables;
+ * the views show ISO 8601 UTC text. Strings are UTF-8. A store is not
+ * thread-safe: one thread at a time.
+ */
+#ifndef LW_STORE_H
+#define LW_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "snapshot.h"
+
+/* PRAGMA user_version of the schema this code writes (history: store_schema.c). */
+#define LW_STORE_SCHEMA_VERSION 3
+/* PRAGMA application_id of a LeakWatch database ("LWh1"). */
+#define LW_STORE_APPLICATION_ID 0x4c576831
+
+#define LW_STORE_DEFAULT_BUSY_TIMEOUT_MS 5000
+#define LW_STORE_DEFAULT_BOOT_TOLERANCE_MS 5000
+#define LW_STORE_DEFAULT_MAX_PENDING_POLLS 10080 /* a week at one poll a minute */
+#define LW_STORE_DEFAULT_DETECTOR_STATE_EVERY 60
+/* WAL pages before SQLite copies them back into the database (its default is
+ * 1000); the benchmark's baseline uses the same. */
+#define LW_STORE_WAL_AUTOCHECKPOINT 4000
+
+/* Room for the moved-aside path (UTF-8, NUL included). */
+#define LW_STORE_PATH_MAX 1024
+
+struct lw_store;
+
+/* Zero-initialise, then set what differs from the defaults. */
+struct lw_store_options {
+  bool read_only;                /* queries only (the CLI): no creation, no migration */
+  int busy_timeout_ms;           /* wait for another writer this long; 0 = default */
+  int64_t boot_tolerance_ms;     /* boot times this close are the same boot; 0 = default */
+  uint32_t max_pending_polls;    /* polls kept in memory while the database fails; 0 = default */
+  uint32_t detector_state_every; /* see lw_store_set_detector_state; 0 = default */
+};
+
+/* What lw_store_open found and did. */
+struct lw_store_open_info {
+  bool created;                           /* a new, empty database was made */
+  int schema_found;                       /* user_version before opening (0 for a new file) */
+  char moved_aside_to[LW_STORE_PATH_MAX]; /* "" unless a bad file was moved aside */
+  char moved_reason[256]; /* why: "not a SQLite database", quick_check's first line */
+};
+
+/*
+ * Opens (creating if needed) the history database at `path` (UTF-8). An
+ * existing empty file is used as a new database, so the service may create the
+ * file with its ACL first. WAL mode, foreign keys on, synchronous=NORMAL (a
+ * process killed at any moment loses at most the transaction in flight).
+ * On success returns 0 and *out (close with lw_store_close); the in-memory state
+ * is rebuilt from the database, so a restart neither re-inserts nor closes
+ * sessions that are still alive. On failure returns a negative LW_E* code, sets
+ * *out to NULL and writes a sentence into err (NUL-terminated, errlen bytes):
+ *   LW_ETOONEW  the schema is newer than this code (file untouched);
+ *   LW_EINVAL   a SQLite file that is not a LeakWatch database (untouched);
+ *   LW_ENOENT   read_only and the file does not exist or holds no history;
+ *   LW_EACCES, LW_EIO, LW_EBUSY, LW_ECORRUPT, LW_ENOSPC, LW_ENOMEM, LW_EDB.
+ * `info` (may be NULL) is filled on success and on failure: a file moved aside
+ * before a later failure is still reported there. opts may be NULL (defaults).
+ */
+int lw_store_open(const char *path, const struct lw_store_options *opts, struct lw_store **out,
+                  struct lw_store_open_info *info, char *err, size_t errlen);
+
+/*
+ * Makes a last attempt to write queued polls, then closes the database and frees
+ * the store. Returns 0, or the error of that last attempt when queued polls
+ * could not be written (they are lost; `lost_polls`, if not NULL, gets their
+ * number). NULL is fine.
+ */
+int lw_store_close(struct lw_store *st, uint32_t *lost_polls);
+
+/* The outcome of one lw_store_record_poll / lw_store_record_failed_poll. */
+struct lw_store_poll_result {
+  int rc;                 /* the return value */
+  bool poll_recorded;     /* this poll's row is in the database (maybe without its data) */
+  bool new_boot;          /* this poll began a new boot */
+  int64_t boot_id;        /* the boot's row ID, 0 while not written */
+  uint64_t rows_written;  /* rows inserted/updated (sqlite3_total_changes delta) */
+  uint32_t polls_written; /* poll rows written, queued ones included */
+  uint32_t polls_pending; /* polls whose rows or data are still queued in memory */
+  uint32_t polls_dropped; /* polls dropped from a full queue so far (counted, not silent) */
+  uint32_t logons_started, logons_ended; /* observed by this poll */
+  uint32_t wts_started, wts_ended, wts_changed;
+  char message[256]; /* SQLite's message when rc != 0, else "" */
+};
+
+/*
+ * Records one poll: diffs `snap` (finished: lw_snapshot_finish) against the
+ * state last observed, then writes, in ONE transaction, every queued poll and
+ * change (of earlier failed polls too) and this one, with the alerts and leak
+ * episodes queued since the last call. A new snap->boot_time (beyond the boot
+ * tolerance) starts a new boot: every logon session and WTS instance still alive
+ * in the old boot is closed with last_seen = the old boot's last poll, and its
+ * open leak episodes are released at that time.
+ * Returns 0 when everything is written. On failure returns LW_EBUSY (locked past
+ * the busy timeout), LW_ENOSPC, LW_EIO, LW_ECORRUPT or LW_EDB: the transaction is
+ * rolled back, the poll stays queued and will be written by a later call (the
+ * store may have written the bare poll row with its error; see poll_recorded).
+ * LW_ENOMEM: the poll could not even be queued (it is lost; reported).
+ * LW_EINVAL: read-only store or snap->taken_at unknown. `res` may be NULL.
+ */
+int lw_store_record_poll(struct lw_store *st, const struct lw_snapshot *snap,
+                         struct lw_store_poll_result *res);
+
+/*
+ * Records a poll whose collection failed: a poll row with NULL counts and
+ * `error` (UTF-8, copied), written like lw_store_record_poll (queued on failure).
+ * Live sessions are left as they are. boot_time may be LW_TIME_UNKNOWN (the
+ * current boot); a known, different one starts a new boot. Returns as
+ * lw_store_record_poll.
+ */
+int lw_store_record_failed_poll(struct lw_store *st, int64_t taken_at, int64_t boot_time,
+                                uint32_t duration_ms, const char *error,
+                                struct lw_store_poll_result *res);
+
+/* ---- The detector's output (issue 5) ----------------------------------------
+ * Queued in memory (strings copied) and written by the next lw_store_record_poll
+ * (or _failed_poll), in its transaction, under that poll's boot. Each returns 0,
+ * LW_EINVAL (read-only store, NULL argument) or LW_ENOMEM (nothing queued). */
+
+struct lw_store_alert {
+  int64_t raised_at;       /* ms */
+  uint32_t event_id;       /* 2001..2009, see README */
+  const char *message;     /* the rendered text, as Event Viewer shows it */
+  const char *fields_json; /* a JSON object with every insertion string, or NULL */
+  bool suppressed;         /* held back by the rate limit (not sent to the Event Log) */
+};
+int lw_store_add_alert(struct lw_store *st, const struct lw_store_alert *alert);
+
+struct lw_store_leak {
+  uint64_t luid;
+  const char *user, *domain; /* may be NULL */
+  uint32_t logon_type;
+  uint32_t terminal_session;
+  int64_t logon_time;       /* LW_TIME_UNKNOWN when unknown */
+  int64_t session_ended_at; /* when its terminal session ended; LW_TIME_UNKNOWN if unknown */
+  int64_t leaked_at;        /* when it was declared leaked */
+};
+/* Opens a leak episode (a row of v_leaks with released_at NULL). */
+int lw_store_open_leak(struct lw_store *st, const struct lw_store_leak *leak);
+/* Releases the open episode of `luid` in the poll's boot (no open episode: no-op). */
+int lw_store_release_leak(struct lw_store *st, uint64_t luid, int64_t released_at);
+
+/*
+ * The detector's state blob (detect.h: lw_detect_state_save), copied and kept
+ * to replace the stored one (table detector_state, one row). It is written in
+ * the next transaction that writes anything besides bare poll rows (a session
+ * change, an alert, an episode), or that is the detector_state_every-th
+ * (default 60) since the last time it was written, and at lw_store_close; a
+ * poll where nothing changed keeps writing one row. Between such polls the
+ * detector's state changes only in its clock fields, so what a crash can lose
+ * is bounded and a clean stop loses nothing. Returns 0, LW_EINVAL, LW_ENOMEM.
+ */
+int lw_store_set_detector_state(struct lw_store *st, const void *blob, size_t len);
+
+/* Reads the stored detector state: 0 with *blob (malloc'd; free() it), *len and
+ * *saved_at (the poll it reflects; may be NULL), LW_ENOENT when there is none,
+ * or an LW_E* code. */
+int lw_store_get_detector_state(struct lw_store *st, void **blob, size_t *len, int64_t *saved_at);
+
+/* ---- Token holders (issue 7) ---------------------------------------------
+ * What a holder scan found for a leaked logon session: one row of v_holders.
+ * Queued like the detector's output and written with the next poll. */
+struct lw_store_holder {
+  uint64_t luid;      /* the leaked logon session */
+  int64_t scanned_at; /* ms */
+  uint32_t pid;
+  const char *image;    /* image path, or NULL */
+  const char *services; /* services it hosts ("A, B"), or NULL */
+  uint32_t tokens;      /* token handles it holds of that session */
+  bool exited_process;  /* an exited process kept alive by a handle */
+  uint32_t held_by_pid; /* exited_process: who holds it open, else 0 */
+};
+/* Returns 0, LW_EINVAL (read-only store, NULL argument) or LW_ENOMEM. */
+int lw_store_add_holder(struct lw_store *st, const struct lw_store_holder *holder);
+
+/* ---- Retention ------------------------------------------------------------ */
+
+struct lw_store_prune_result {
+  uint64_t rows_deleted; /* a WTS instance's transitions go with it, uncounted */
+  uint32_t batches;      /* transactions used */
+  int64_t pages_freed;   /* pages given back by the incremental vacuum */
+};
+
+/*
+ * Deletes what ended before `older_than_ms` (a time, ms since epoch): ended logon
+ * sessions and WTS instances (with their transitions), polls, alerts, released
+ * leak episodes, holder findings, and boots nothing refers to any more. Live sessions, open
+ * episodes and the current boot are never deleted. Works in transactions of at
+ * most max_rows_per_batch rows (<= 0: 500), so readers and the next poll never
+ * wait long, then runs PRAGMA incremental_vacuum and a passive checkpoint so the
+ * file shrinks. Returns 0 or an LW_E* code (rows deleted so far stay deleted;
+ * `res` may be NULL).
+ */
+int lw_store_prune(struct lw_store *st, int64_t older_than_ms, int max_rows_per_batch,
+                   struct lw_store_prune_result *res);
+
+/* ---- Queries -------------------------------------------------------------- */
+
+struct lw_store_poll_info {
+  int64_t id, boot_id;
+  int64_t boot_time;
+  int64_t taken_at;
+  uint32_t duration_ms;
+  uint32_t logon_sessions, wts_sessions;
+};
+
+/* Finds the latest poll with data (not a failed collection) taken at or before
+ * `at` ("latest" in the order polls were recorded, which is time order unless
+ * the clock went back). Returns 0, LW_ENOENT when there is none, or an LW_E*
+ * code. */
+int lw_store_find_poll(struct lw_store *st, int64_t at, struct lw_store_poll_info *out);
+
+/*
+ * Rebuilds the snapshot of the latest poll with data taken at or before `ms`:
+ * exactly the logon sessions and WTS sessions (with the state they had then)
+ * alive at that poll. taken_at, boot_time and duration_ms are the poll's;
+ * process_count is 0 (only its maximum is kept: lw_store_each_logon); there are
+ * no processes. Returns 0 and a new snapshot (free with lw_snapshot_free),
+ * LW_ENOENT when there is no such poll, or an LW_E* code (*out NULL).
+ */
+int lw_store_snapshot_at(struct lw_store *st, int64_t ms, struct lw_snapshot **out);
+
+/* Row filters; LW_TIME_UNKNOWN / 0 / NULL mean "any". */
+struct lw_store_filter {
+  int64_t boot_id;  /* one boot */
+  int64_t alive_at; /* alive at this exact poll time (use lw_store_find_poll) */
+  int64_t since;    /* alive at some time at or after */
+  int64_t until;    /* first seen at or before */
+  const char *user; /* `user` or `DOMAIN\user`, ASCII case-insensitive */
+};
+/* Sets every field to "any". */
+void lw_store_filter_init(struct lw_store_filter *f);
+
+struct lw_store_logon_row {
+  int64_t boot_id;
+  struct lw_logon_session s;     /* process_count = process_count_max */
+  int64_t first_seen, last_seen; /* last_seen LW_TIME_UNKNOWN while alive */
+};
+struct lw_store_wts_row {
+  int64_t boot_id;
+  struct lw_wts_session s; /* at alive_at when set, else the latest state */
+  int64_t first_seen, last_seen;
+};
+/* Calls fn for each matching row, ordered by boot, first_seen, LUID / session
+ * ID. Row strings are valid only during the call. fn returns 0 to go on or a
+ * non-zero value to stop, which is then returned. Returns 0 or an LW_E* code. */
+int lw_store_each_logon(struct lw_store *st, const struct lw_store_filter *f,
+                        int (*fn)(void *ctx, const struct lw_store_logon_row *row), void *ctx);
+int lw_store_each_wts(struct lw_store *st, const struct lw_store_filter *f,
+                      int (*fn)(void *ctx, const struct lw_store_wts_row *row), void *ctx);
+
+struct lw_store_leak_row {
+  int64_t id, boot_id;
+  struct lw_store_leak leak;
+  int64_t released_at; /* LW_TIME_UNKNOWN while pinned */
+};
+/* Leak episodes in order of leaked_at; open_only: those of the latest boot with
+ * released_at NULL (what a restarted detector resumes). Strings valid during fn. */
+int lw_store_each_leak(struct lw_store *st, bool open_only,
+                       int (*fn)(void *ctx, const struct lw_store_leak_row *row), void *ctx);
+
+struct lw_store_alert_row {
+  int64_t id, boot_id;
+  struct lw_store_alert alert;
+};
+/* Alerts raised in [since, until] (LW_TIME_UNKNOWN = open-ended), oldest first. */
+int lw_store_each_alert(struct lw_store *st, int64_t since, int64_t until,
+                        int (*fn)(void *ctx, const struct lw_store_alert_row *row), void *ctx);
+
+#endif /* LW_STORE_H */

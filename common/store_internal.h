@@ -1,0 +1,229 @@
+/*
+ * store_internal.h - what the store's files share (not a public header).
+ *
+ * The store is split by concern: store_open.c (opening, file checks, moving a
+ * bad file aside, rebuilding the in-memory state, closing), store_schema.c (DDL
+ * and migrations), store_model.c (the in-memory state and the diff of a snapshot
+ * against it), store_write.c (the per-poll transaction and its failure
+ * handling), store_query.c (reads: snapshots at a time, row iterators) and
+ * store_prune.c (retention).
+ *
+ * The model: `boots` lists every boot this process knows (the current one
+ * first); `live` and `wlive` are the logon sessions and WTS instances alive at
+ * the last poll with data, sorted by LUID / session ID (`live` as compact keys,
+ * see struct lw__live); `ldirty` and `wdirty`
+ * are the entities with something not yet written; `polls` is the queue of poll
+ * records not yet (completely) written, each carrying the detector output that
+ * arrived before it. An entity whose end is observed leaves `live` and is then
+ * owned by its dirty list until its end is written, when it is freed.
+ * Row IDs assigned inside a transaction go to `tx_id` and become `row_id` only
+ * when it commits, so a rollback only has to clear them.
+ */
+#ifndef LW_STORE_INTERNAL_H
+#define LW_STORE_INTERNAL_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+struct lw__boot {
+  struct lw__boot *next; /* older boots */
+  int64_t row_id, tx_id;
+  int64_t boot_time;          /* LW_TIME_UNKNOWN when no collector gave one */
+  int64_t first_poll;         /* taken_at of its first poll */
+  int64_t last_data_t;        /* taken_at of its last poll with data, or LW_TIME_UNKNOWN */
+  struct lw__boot *prev_boot; /* the boot it replaced (its leaks are released at write) */
+  int64_t prev_last_data_t;   /* when the replaced boot was last seen */
+};
+
+struct lw__logon {
+  int64_t row_id, tx_id;
+  struct lw__boot *boot;
+  uint64_t luid;
+  uint32_t data_status, logon_type, terminal_session;
+  int64_t logon_time;
+  char *strs; /* one block holding the strings below */
+  const char *user, *domain, *sid, *auth_package, *logon_server, *dns_domain, *upn;
+  int64_t first_seen, last_seen; /* last_seen LW_TIME_UNKNOWN while alive */
+  uint32_t pcmax, pcmax_written;
+  bool data_dirty; /* data arrived after the row was written */
+  bool in_dirty;
+};
+
+/* One version of a WTS instance: what it looked like from `at` on. Strings live
+ * in the same allocation, after the struct. */
+struct lw__wts_version {
+  int64_t at;
+  uint32_t state;
+  const char *station, *user, *domain, *client, *client_address;
+  int64_t logon_time, connect_time, disconnect_time;
+};
+
+struct lw__wts {
+  int64_t row_id, tx_id;
+  struct lw__boot *boot;
+  uint32_t session_id;
+  int64_t first_seen, last_seen;
+  struct lw__wts_version **v; /* v[n_v - 1] is the current one */
+  size_t n_v, cap_v, n_v_written;
+  bool in_dirty;
+};
+
+/* Detector output queued for a poll (strings in the same allocation). */
+enum lw__extra_kind { LW__EXTRA_ALERT, LW__EXTRA_LEAK, LW__EXTRA_RELEASE, LW__EXTRA_HOLDER };
+struct lw__extra {
+  struct lw__extra *next;
+  enum lw__extra_kind kind;
+  struct lw_store_alert alert;
+  struct lw_store_leak leak;
+  struct lw_store_holder holder;
+  uint64_t release_luid;
+  int64_t released_at;
+};
+
+struct lw__poll {
+  struct lw__poll *next;
+  struct lw__boot *boot;
+  int64_t taken_at;
+  uint32_t duration_ms;
+  bool has_data;
+  uint32_t n_logons, n_wts;
+  char *error;       /* collection error (malloc'd), or NULL */
+  char *store_error; /* why it was not written at its own poll, or NULL */
+  int64_t row_id;    /* written by the fallback (row only, data still queued) */
+  int64_t tx_id;
+  uint32_t dropped_before; /* polls dropped from the queue just before this one */
+  struct lw__extra *extras, *extras_tail;
+};
+
+/* One live logon session in the sorted live list: the fields the per-poll
+ * diff compares, kept contiguous so that an unchanged session costs a compare
+ * of this entry and never a visit to its entity. */
+struct lw__live {
+  uint64_t luid;
+  uint32_t pcmax;   /* == l->pcmax */
+  uint32_t no_data; /* l->data_status != 0 */
+  struct lw__logon *l;
+};
+
+struct lw__model {
+  struct lw__boot *boots; /* current first */
+  struct lw__live *live;
+  size_t n_live, cap_live;
+  struct lw__wts **wlive;
+  size_t n_wlive, cap_wlive;
+  struct lw__logon **ldirty;
+  size_t n_ldirty, cap_ldirty;
+  struct lw__wts **wdirty;
+  size_t n_wdirty, cap_wdirty;
+  struct lw__poll *polls, *polls_tail;
+  size_t n_polls;
+  uint32_t dropped; /* dropped, not yet reported in a written row */
+  uint32_t dropped_total;
+  struct lw__extra *next_extras, *next_extras_tail; /* for the next poll */
+  int64_t last_poll_t;                              /* taken_at of the latest poll applied */
+  void *det_blob;                                   /* the detector state to write, or NULL */
+  size_t det_len;
+  bool det_dirty;     /* det_blob is newer than the stored one */
+  uint32_t det_polls; /* poll rows written since the blob was last written */
+};
+
+/* Prepared statements, made once and reused. */
+enum lw__stmt_id {
+  LW__ST_INSERT_BOOT,
+  LW__ST_INSERT_POLL,
+  LW__ST_INSERT_LOGON,
+  LW__ST_UPDATE_LOGON,
+  LW__ST_UPDATE_LOGON_DATA,
+  LW__ST_INSERT_WTS,
+  LW__ST_INSERT_WTS_VERSION,
+  LW__ST_END_WTS,
+  LW__ST_INSERT_ALERT,
+  LW__ST_INSERT_LEAK,
+  LW__ST_RELEASE_LEAK,
+  LW__ST_RELEASE_BOOT_LEAKS,
+  LW__ST_SAVE_DETECTOR,
+  LW__ST_INSERT_HOLDER,
+  LW__ST_BEGIN,
+  LW__ST_COMMIT,
+  LW__ST_COUNT
+};
+
+struct lw_store {
+  sqlite3 *db;
+  char *path;
+  struct lw_store_options opts;
+  sqlite3_stmt *stmts[LW__ST_COUNT];
+  struct lw__model m;
+};
+
+/* ---- store_open.c ---- */
+/* Maps a SQLite result code to an LW_E* code (0 for OK/ROW/DONE). */
+int lw__store_err(int sqlite_rc);
+/* Runs SQL without results (no user data: constants only). Returns an LW_E*
+ * code, with SQLite's message in err when err is not NULL. */
+int lw__store_exec(sqlite3 *db, const char *sql, char *err, size_t errlen);
+/* Returns the cached prepared statement `id`, reset and unbound, or NULL (the
+ * SQLite error is then in sqlite3_errmsg). */
+sqlite3_stmt *lw__store_stmt(struct lw_store *st, enum lw__stmt_id id);
+/* Binds a time: LW_TIME_UNKNOWN binds NULL. */
+int lw__bind_time(sqlite3_stmt *s, int col, int64_t ms);
+/* Binds a string: NULL binds NULL. */
+int lw__bind_text(sqlite3_stmt *s, int col, const char *text);
+/* Reads a time column: NULL gives LW_TIME_UNKNOWN. */
+int64_t lw__column_time(sqlite3_stmt *s, int col);
+/* Writes into err (errlen bytes) printf-style; NULL err is fine. */
+void lw__store_seterr(char *err, size_t errlen, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* ---- store_schema.c ---- */
+/* Brings a writable database from `from` (its user_version, 0 = empty) to
+ * LW_STORE_SCHEMA_VERSION in one transaction. Returns an LW_E* code. */
+int lw__store_migrate(sqlite3 *db, int from, char *err, size_t errlen);
+/* The text of a statement (prepared on demand). */
+const char *lw__store_stmt_sql(enum lw__stmt_id id);
+
+/* ---- store_model.c ---- */
+void lw__model_init(struct lw__model *m);
+void lw__model_free(struct lw__model *m);
+/* Loads the current boot, its live sessions and instances from the database. */
+int lw__model_load(struct lw_store *st);
+/* Applies a poll to the model: resolves its boot, diffs the snapshot (NULL for a
+ * failed collection) and appends a poll record carrying the queued extras.
+ * Either applies completely and returns 0, or returns LW_ENOMEM and changes
+ * nothing. Counts go to res (not NULL). */
+int lw__model_apply(struct lw__model *m, const struct lw_store_options *opts, int64_t taken_at,
+                    int64_t boot_time, uint32_t duration_ms, const struct lw_snapshot *snap,
+                    const char *error, struct lw_store_poll_result *res);
+/* Queues a detector output for the next poll. Returns 0 or LW_ENOMEM. */
+int lw__model_add_extra(struct lw__model *m, const struct lw__extra *proto);
+void lw__logon_free(struct lw__logon *l);
+void lw__wts_free(struct lw__wts *w);
+/* Drops every version but the current one of a WTS instance (after a commit). */
+void lw__wts_compact(struct lw__wts *w);
+/* Appends to a growing pointer array (doubles). Returns 0 or LW_ENOMEM. */
+int lw__ptr_push(void ***arr, size_t *n, size_t *cap, void *p);
+/* Makes room for `extra` more pointers. Returns 0 or LW_ENOMEM. */
+int lw__ptr_reserve(void ***arr, size_t n, size_t *cap, size_t extra);
+/* A new WTS version from a snapshot entry (or a loaded row), strings copied. */
+struct lw__wts_version *lw__wts_version_new(int64_t at, const struct lw_wts_session *w);
+/* A new logon entity with strings copied from `s`. */
+struct lw__logon *lw__logon_new(const struct lw_logon_session *s);
+
+/* ---- store_write.c ---- */
+/* Writes everything queued in one transaction (fallback: the bare poll rows).
+ * final: the last flush before closing (the detector state is written if
+ * newer). Returns 0 or an LW_E* code; fills res. */
+int lw__store_flush(struct lw_store *st, bool final, struct lw_store_poll_result *res);
+
+/* ---- store_query.c ---- */
+/* Finds the row ID of the latest boot, 0 when there is none. */
+int lw__store_latest_boot(struct lw_store *st, int64_t *boot_id);
+
+#endif /* LW_STORE_INTERNAL_H */

@@ -1,0 +1,164 @@
+/*
+ * store_prune.c - retention (see store.h): deleting what ended before the
+ * retention horizon in small transactions, then giving the pages back with an
+ * incremental vacuum so the file shrinks.
+ *
+ * Only rows whose end is written are candidates (last_seen, released_at,
+ * raised_at, t below the horizon), so live sessions, open episodes and anything
+ * the in-memory state still refers to are never touched; boots go last, and
+ * only when nothing refers to them and they are older than every boot the
+ * store is using.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "error.h"
+#include "store_internal.h"
+
+/* One DELETE per kind of row, each taking at most ?2 rows older than ?1, in an
+ * order that keeps every intermediate state consistent (each batch is its own
+ * transaction, and the service may stop between two): polls first, so no poll
+ * is left whose sessions are gone (a session that ended before ?1 was only
+ * seen by polls before ?1); a WTS instance goes with its transitions in one
+ * statement (ON DELETE CASCADE); boots last. */
+static const char *const prune_sql[] = {
+    "DELETE FROM polls WHERE id IN (SELECT id FROM polls WHERE t < ?1 LIMIT ?2)",
+    "DELETE FROM logon_sessions WHERE id IN (SELECT id FROM logon_sessions "
+    "WHERE last_seen < ?1 LIMIT ?2)",
+    "DELETE FROM wts_sessions WHERE id IN (SELECT id FROM wts_sessions WHERE last_seen < ?1 "
+    "LIMIT ?2)",
+    "DELETE FROM alerts WHERE id IN (SELECT id FROM alerts WHERE raised_at < ?1 LIMIT ?2)",
+    "DELETE FROM leak_episodes WHERE id IN (SELECT id FROM leak_episodes "
+    "WHERE released_at < ?1 LIMIT ?2)",
+    "DELETE FROM holders WHERE id IN (SELECT id FROM holders WHERE scanned_at < ?1 LIMIT ?2)",
+    /* ?1 here is the oldest boot still in use, not a time. */
+    "DELETE FROM boots WHERE id IN (SELECT b.id FROM boots b WHERE b.id < ?1 "
+    "AND NOT EXISTS (SELECT 1 FROM polls x WHERE x.boot_id = b.id) "
+    "AND NOT EXISTS (SELECT 1 FROM logon_sessions x WHERE x.boot_id = b.id) "
+    "AND NOT EXISTS (SELECT 1 FROM wts_sessions x WHERE x.boot_id = b.id) "
+    "AND NOT EXISTS (SELECT 1 FROM alerts x WHERE x.boot_id = b.id) "
+    "AND NOT EXISTS (SELECT 1 FROM leak_episodes x WHERE x.boot_id = b.id) "
+    "AND NOT EXISTS (SELECT 1 FROM holders x WHERE x.boot_id = b.id) LIMIT ?2)",
+};
+#define N_PRUNE (sizeof prune_sql / sizeof prune_sql[0])
+
+/* Pages the incremental vacuum returns per transaction. */
+#define VACUUM_STEP 1024
+
+static int64_t query_int(sqlite3 *db, const char *sql, int *src) {
+  sqlite3_stmt *s = NULL;
+  int64_t v = 0;
+  *src = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
+  if (*src == SQLITE_OK) {
+    *src = sqlite3_step(s);
+    if (*src == SQLITE_ROW) {
+      v = sqlite3_column_int64(s, 0);
+      *src = SQLITE_OK;
+    }
+  }
+  sqlite3_finalize(s);
+  return v;
+}
+
+static void keep_min(int64_t *keep, const struct lw__boot *b) {
+  if (b != NULL && b->row_id != 0 && b->row_id < *keep)
+    *keep = b->row_id;
+}
+
+/* Oldest boot row the store refers to: the latest in the database, the
+ * current one, and any older one that something still queued belongs to (a
+ * poll or a session of a boot that ended while the database was failing). */
+static int64_t keep_boots_from(struct lw_store *st) {
+  const struct lw__model *m = &st->m;
+  const struct lw__poll *p;
+  int64_t keep = 0;
+  size_t i;
+  (void)lw__store_latest_boot(st, &keep);
+  keep_min(&keep, m->boots);
+  for (p = m->polls; p != NULL; p = p->next)
+    keep_min(&keep, p->boot);
+  for (i = 0; i < m->n_ldirty; i++)
+    keep_min(&keep, m->ldirty[i]->boot);
+  for (i = 0; i < m->n_wdirty; i++)
+    keep_min(&keep, m->wdirty[i]->boot);
+  return keep;
+}
+
+int lw_store_prune(struct lw_store *st, int64_t older_than_ms, int max_rows_per_batch,
+                   struct lw_store_prune_result *res) {
+  struct lw_store_prune_result local;
+  sqlite3_stmt *s = NULL;
+  size_t k;
+  int src = SQLITE_OK, rc = 0;
+  int64_t av;
+
+  if (res == NULL)
+    res = &local;
+  memset(res, 0, sizeof *res);
+  if (st == NULL || st->opts.read_only)
+    return LW_EINVAL;
+  if (max_rows_per_batch <= 0)
+    max_rows_per_batch = 500;
+
+  for (k = 0; k < N_PRUNE && rc == 0; k++) {
+    src = sqlite3_prepare_v2(st->db, prune_sql[k], -1, &s, NULL);
+    if (src != SQLITE_OK) {
+      rc = lw__store_err(src);
+      break;
+    }
+    for (;;) {
+      int n;
+      src = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+      if (src != SQLITE_OK)
+        break;
+      sqlite3_reset(s);
+      sqlite3_bind_int64(s, 1, k + 1 == N_PRUNE ? keep_boots_from(st) : older_than_ms);
+      sqlite3_bind_int(s, 2, max_rows_per_batch);
+      src = sqlite3_step(s);
+      n = sqlite3_changes(st->db);
+      if (src == SQLITE_DONE)
+        src = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+      if (src != SQLITE_OK) {
+        if (!sqlite3_get_autocommit(st->db))
+          (void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        break;
+      }
+      res->batches++;
+      res->rows_deleted += (uint64_t)n;
+      if (n < max_rows_per_batch)
+        break;
+    }
+    if (src != SQLITE_OK)
+      rc = lw__store_err(src);
+    sqlite3_finalize(s);
+    s = NULL;
+  }
+  if (rc != 0)
+    return rc;
+
+  /* Give the free pages back (only a database made with auto_vacuum =
+   * INCREMENTAL can), a step at a time; stop if a step frees nothing. */
+  av = query_int(st->db, "PRAGMA auto_vacuum", &src);
+  if (src == SQLITE_OK && av == 2) {
+    int64_t free_pages = query_int(st->db, "PRAGMA freelist_count", &src);
+    while (src == SQLITE_OK && free_pages > 0) {
+      char sql[64];
+      int64_t before = free_pages;
+      snprintf(sql, sizeof sql, "PRAGMA incremental_vacuum(%d)", VACUUM_STEP);
+      src = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+      if (src != SQLITE_OK)
+        break;
+      free_pages = query_int(st->db, "PRAGMA freelist_count", &src);
+      if (src != SQLITE_OK || free_pages >= before)
+        break;
+      res->pages_freed += before - free_pages;
+    }
+    if (src != SQLITE_OK)
+      rc = lw__store_err(src);
+  }
+  /* The file is truncated when the WAL is copied back; passive: never wait
+   * for a reader. */
+  if (rc == 0)
+    (void)sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+  return rc;
+}

@@ -1,0 +1,439 @@
+/*
+ * store_query.c - reading history back (see store.h): the poll at a time, the
+ * snapshot it saw, and iterators over logon sessions, WTS instances, leak
+ * episodes and alerts with simple filters.
+ *
+ * Queries are assembled from fixed SQL fragments, one per filter that is set,
+ * so SQLite can use the indexes; every value is bound, never formatted into
+ * the text.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "store_internal.h"
+
+void lw_store_filter_init(struct lw_store_filter *f) {
+  memset(f, 0, sizeof *f);
+  f->alive_at = LW_TIME_UNKNOWN;
+  f->since = LW_TIME_UNKNOWN;
+  f->until = LW_TIME_UNKNOWN;
+}
+
+/* Appends a fragment to a fixed buffer; the fragments are constants, so the
+ * buffer is sized for all of them at once. */
+static void append(char *buf, size_t size, const char *frag) {
+  size_t n = strlen(buf);
+  snprintf(buf + n, size - n, "%s", frag);
+}
+
+static const char *col_text(sqlite3_stmt *s, int col) {
+  return (const char *)sqlite3_column_text(s, col);
+}
+
+int lw__store_latest_boot(struct lw_store *st, int64_t *boot_id) {
+  sqlite3_stmt *s = NULL;
+  int src = sqlite3_prepare_v2(st->db, "SELECT MAX(id) FROM boots", -1, &s, NULL);
+  *boot_id = 0;
+  if (src == SQLITE_OK) {
+    src = sqlite3_step(s);
+    if (src == SQLITE_ROW) {
+      *boot_id = sqlite3_column_int64(s, 0);
+      src = SQLITE_OK;
+    }
+  }
+  sqlite3_finalize(s);
+  return lw__store_err(src);
+}
+
+int lw_store_find_poll(struct lw_store *st, int64_t at, struct lw_store_poll_info *out) {
+  sqlite3_stmt *s = NULL;
+  int src, rc;
+  if (st == NULL || out == NULL)
+    return LW_EINVAL;
+  memset(out, 0, sizeof *out);
+  src = sqlite3_prepare_v2(st->db,
+                           "SELECT p.id, p.boot_id, b.boot_time, p.t, p.duration_ms, "
+                           "p.logon_sessions, p.wts_sessions FROM polls p "
+                           "LEFT JOIN boots b ON b.id = p.boot_id "
+                           "WHERE p.t <= ?1 AND p.logon_sessions IS NOT NULL "
+                           "ORDER BY p.id DESC LIMIT 1",
+                           -1, &s, NULL);
+  if (src != SQLITE_OK)
+    return lw__store_err(src);
+  sqlite3_bind_int64(s, 1, at);
+  src = sqlite3_step(s);
+  if (src == SQLITE_ROW) {
+    out->id = sqlite3_column_int64(s, 0);
+    out->boot_id = sqlite3_column_int64(s, 1);
+    out->boot_time = lw__column_time(s, 2);
+    out->taken_at = sqlite3_column_int64(s, 3);
+    out->duration_ms = (uint32_t)sqlite3_column_int64(s, 4);
+    out->logon_sessions = (uint32_t)sqlite3_column_int64(s, 5);
+    out->wts_sessions = (uint32_t)sqlite3_column_int64(s, 6);
+    rc = 0;
+  } else {
+    rc = src == SQLITE_DONE ? LW_ENOENT : lw__store_err(src);
+  }
+  sqlite3_finalize(s);
+  return rc;
+}
+
+/* Binds the filter's values to ?1..?5 (boot, alive_at, since, until, user);
+ * unset ones are not referenced by the text. */
+static void bind_filter(sqlite3_stmt *s, const struct lw_store_filter *f) {
+  if (f->boot_id != 0)
+    sqlite3_bind_int64(s, 1, f->boot_id);
+  if (f->alive_at != LW_TIME_UNKNOWN)
+    sqlite3_bind_int64(s, 2, f->alive_at);
+  if (f->since != LW_TIME_UNKNOWN)
+    sqlite3_bind_int64(s, 3, f->since);
+  if (f->until != LW_TIME_UNKNOWN)
+    sqlite3_bind_int64(s, 4, f->until);
+  if (f->user != NULL)
+    sqlite3_bind_text(s, 5, f->user, -1, SQLITE_TRANSIENT);
+}
+
+/* The WHERE fragments common to both kinds of rows (table alias x). */
+static void where_common(char *sql, size_t size, const struct lw_store_filter *f) {
+  if (f->boot_id != 0)
+    append(sql, size, " AND x.boot_id = ?1");
+  if (f->alive_at != LW_TIME_UNKNOWN)
+    append(sql, size, " AND x.first_seen <= ?2 AND (x.last_seen IS NULL OR x.last_seen >= ?2)");
+  if (f->since != LW_TIME_UNKNOWN)
+    append(sql, size, " AND (x.last_seen IS NULL OR x.last_seen >= ?3)");
+  if (f->until != LW_TIME_UNKNOWN)
+    append(sql, size, " AND x.first_seen <= ?4");
+}
+
+int lw_store_each_logon(struct lw_store *st, const struct lw_store_filter *f,
+                        int (*fn)(void *ctx, const struct lw_store_logon_row *row), void *ctx) {
+  char sql[1024];
+  struct lw_store_filter any;
+  sqlite3_stmt *s = NULL;
+  int src, rc = 0;
+
+  if (st == NULL || fn == NULL)
+    return LW_EINVAL;
+  if (f == NULL) {
+    lw_store_filter_init(&any);
+    f = &any;
+  }
+  snprintf(sql, sizeof sql, "%s",
+           "SELECT x.boot_id, x.luid, x.data_status, x.logon_type, x.terminal_session, "
+           "x.logon_time, x.user, x.domain, x.sid, x.auth_package, x.logon_server, x.dns_domain, "
+           "x.upn, x.first_seen, x.last_seen, x.process_count_max FROM logon_sessions x "
+           "WHERE 1");
+  where_common(sql, sizeof sql, f);
+  if (f->user != NULL)
+    append(sql, sizeof sql,
+           " AND (x.user = ?5 COLLATE NOCASE OR "
+           "COALESCE(x.domain, '') || '\\' || COALESCE(x.user, '') = ?5 COLLATE NOCASE)");
+  append(sql, sizeof sql, " ORDER BY x.boot_id, x.first_seen, x.luid");
+  src = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+  if (src != SQLITE_OK)
+    return lw__store_err(src);
+  bind_filter(s, f);
+  while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+    struct lw_store_logon_row r;
+    memset(&r, 0, sizeof r);
+    r.boot_id = sqlite3_column_int64(s, 0);
+    r.s.luid = (uint64_t)sqlite3_column_int64(s, 1);
+    r.s.data_status = (uint32_t)sqlite3_column_int64(s, 2);
+    r.s.logon_type = (uint32_t)sqlite3_column_int64(s, 3);
+    r.s.terminal_session = (uint32_t)sqlite3_column_int64(s, 4);
+    r.s.logon_time = lw__column_time(s, 5);
+    r.s.user = col_text(s, 6);
+    r.s.domain = col_text(s, 7);
+    r.s.sid = col_text(s, 8);
+    r.s.auth_package = col_text(s, 9);
+    r.s.logon_server = col_text(s, 10);
+    r.s.dns_domain = col_text(s, 11);
+    r.s.upn = col_text(s, 12);
+    r.first_seen = sqlite3_column_int64(s, 13);
+    r.last_seen = lw__column_time(s, 14);
+    r.s.process_count = (uint32_t)sqlite3_column_int64(s, 15);
+    rc = fn(ctx, &r);
+    if (rc != 0)
+      break;
+  }
+  if (rc == 0 && src != SQLITE_DONE)
+    rc = lw__store_err(src);
+  sqlite3_finalize(s);
+  return rc;
+}
+
+int lw_store_each_wts(struct lw_store *st, const struct lw_store_filter *f,
+                      int (*fn)(void *ctx, const struct lw_store_wts_row *row), void *ctx) {
+  char sql[2048];
+  struct lw_store_filter any;
+  sqlite3_stmt *s = NULL;
+  int src, rc = 0;
+
+  if (st == NULL || fn == NULL)
+    return LW_EINVAL;
+  if (f == NULL) {
+    lw_store_filter_init(&any);
+    f = &any;
+  }
+  snprintf(sql, sizeof sql, "%s",
+           "SELECT x.boot_id, x.session_id, x.first_seen, x.last_seen, cur.state, who.station, "
+           "who.user, who.domain, who.client, who.client_address, who.logon_time, "
+           "cur.connect_time, cur.disconnect_time FROM wts_sessions x "
+           "LEFT JOIN wts_transitions cur ON cur.id = (SELECT t.id FROM wts_transitions t "
+           "WHERE t.wts_id = x.id");
+  if (f->alive_at != LW_TIME_UNKNOWN) {
+    /* As it was at that poll: one transition gives everything. */
+    append(sql, sizeof sql,
+           " AND t.at <= ?2 ORDER BY t.at DESC, t.id DESC LIMIT 1) "
+           "LEFT JOIN wts_transitions who ON who.id = cur.id");
+  } else {
+    /* Latest state; who it was: the latest transition that had a user. */
+    append(sql, sizeof sql,
+           " ORDER BY t.at DESC, t.id DESC LIMIT 1) "
+           "LEFT JOIN wts_transitions who ON who.id = (SELECT t.id FROM wts_transitions t "
+           "WHERE t.wts_id = x.id ORDER BY COALESCE(t.user, '') <> '' DESC, t.at DESC, "
+           "t.id DESC LIMIT 1)");
+  }
+  append(sql, sizeof sql, " WHERE 1");
+  where_common(sql, sizeof sql, f);
+  if (f->user != NULL)
+    append(sql, sizeof sql,
+           " AND EXISTS (SELECT 1 FROM wts_transitions u WHERE u.wts_id = x.id AND "
+           "(u.user = ?5 COLLATE NOCASE OR "
+           "COALESCE(u.domain, '') || '\\' || COALESCE(u.user, '') = ?5 COLLATE NOCASE))");
+  append(sql, sizeof sql, " ORDER BY x.boot_id, x.first_seen, x.session_id");
+  src = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+  if (src != SQLITE_OK)
+    return lw__store_err(src);
+  bind_filter(s, f);
+  while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+    struct lw_store_wts_row r;
+    memset(&r, 0, sizeof r);
+    r.boot_id = sqlite3_column_int64(s, 0);
+    r.s.id = (uint32_t)sqlite3_column_int64(s, 1);
+    r.first_seen = sqlite3_column_int64(s, 2);
+    r.last_seen = lw__column_time(s, 3);
+    r.s.state = (uint32_t)sqlite3_column_int64(s, 4);
+    r.s.station = col_text(s, 5);
+    r.s.user = col_text(s, 6);
+    r.s.domain = col_text(s, 7);
+    r.s.client = col_text(s, 8);
+    r.s.client_address = col_text(s, 9);
+    r.s.logon_time = lw__column_time(s, 10);
+    r.s.connect_time = lw__column_time(s, 11);
+    r.s.disconnect_time = lw__column_time(s, 12);
+    rc = fn(ctx, &r);
+    if (rc != 0)
+      break;
+  }
+  if (rc == 0 && src != SQLITE_DONE)
+    rc = lw__store_err(src);
+  sqlite3_finalize(s);
+  return rc;
+}
+
+/* ---- Snapshot at a time ----------------------------------------------------- */
+
+static int add_logon(void *ctx, const struct lw_store_logon_row *r) {
+  struct lw_snapshot *snap = ctx;
+  struct lw_logon_session *l = lw_snapshot_add_logon(snap);
+  if (l == NULL)
+    return LW_ENOMEM;
+  *l = r->s;
+  l->process_count = 0;
+  l->user = lw_snapshot_strdup(snap, r->s.user);
+  l->domain = lw_snapshot_strdup(snap, r->s.domain);
+  l->sid = lw_snapshot_strdup(snap, r->s.sid);
+  l->auth_package = lw_snapshot_strdup(snap, r->s.auth_package);
+  l->logon_server = lw_snapshot_strdup(snap, r->s.logon_server);
+  l->dns_domain = lw_snapshot_strdup(snap, r->s.dns_domain);
+  l->upn = lw_snapshot_strdup(snap, r->s.upn);
+  if ((r->s.user != NULL && l->user == NULL) || (r->s.domain != NULL && l->domain == NULL) ||
+      (r->s.sid != NULL && l->sid == NULL) ||
+      (r->s.auth_package != NULL && l->auth_package == NULL) ||
+      (r->s.logon_server != NULL && l->logon_server == NULL) ||
+      (r->s.dns_domain != NULL && l->dns_domain == NULL) || (r->s.upn != NULL && l->upn == NULL))
+    return LW_ENOMEM;
+  return 0;
+}
+
+static int add_wts(void *ctx, const struct lw_store_wts_row *r) {
+  struct lw_snapshot *snap = ctx;
+  struct lw_wts_session *w = lw_snapshot_add_wts(snap);
+  if (w == NULL)
+    return LW_ENOMEM;
+  *w = r->s;
+  w->station = lw_snapshot_strdup(snap, r->s.station);
+  w->user = lw_snapshot_strdup(snap, r->s.user);
+  w->domain = lw_snapshot_strdup(snap, r->s.domain);
+  w->client = lw_snapshot_strdup(snap, r->s.client);
+  w->client_address = lw_snapshot_strdup(snap, r->s.client_address);
+  if ((r->s.station != NULL && w->station == NULL) || (r->s.user != NULL && w->user == NULL) ||
+      (r->s.domain != NULL && w->domain == NULL) || (r->s.client != NULL && w->client == NULL) ||
+      (r->s.client_address != NULL && w->client_address == NULL))
+    return LW_ENOMEM;
+  return 0;
+}
+
+int lw_store_snapshot_at(struct lw_store *st, int64_t ms, struct lw_snapshot **out) {
+  struct lw_store_poll_info poll;
+  struct lw_store_filter f;
+  struct lw_snapshot *snap = NULL;
+  int rc;
+
+  if (out == NULL)
+    return LW_EINVAL;
+  *out = NULL;
+  if (st == NULL)
+    return LW_EINVAL;
+  /* One read transaction: the poll and its rows from the same state. */
+  rc = lw__store_exec(st->db, "BEGIN", NULL, 0);
+  if (rc != 0)
+    return rc;
+  rc = lw_store_find_poll(st, ms, &poll);
+  if (rc != 0)
+    goto cleanup;
+  snap = lw_snapshot_new();
+  if (snap == NULL) {
+    rc = LW_ENOMEM;
+    goto cleanup;
+  }
+  snap->taken_at = poll.taken_at;
+  snap->boot_time = poll.boot_time;
+  snap->duration_ms = poll.duration_ms;
+  lw_store_filter_init(&f);
+  f.boot_id = poll.boot_id;
+  f.alive_at = poll.taken_at;
+  rc = lw_store_each_logon(st, &f, add_logon, snap);
+  if (rc == 0)
+    rc = lw_store_each_wts(st, &f, add_wts, snap);
+  if (rc == 0) {
+    lw_snapshot_finish(snap);
+    *out = snap;
+    snap = NULL;
+  }
+cleanup:
+  (void)lw__store_exec(st->db, "COMMIT", NULL, 0);
+  lw_snapshot_free(snap);
+  return rc;
+}
+
+/* ---- Leak episodes and alerts --------------------------------------------- */
+
+int lw_store_each_leak(struct lw_store *st, bool open_only,
+                       int (*fn)(void *ctx, const struct lw_store_leak_row *row), void *ctx) {
+  sqlite3_stmt *s = NULL;
+  int src, rc = 0;
+  if (st == NULL || fn == NULL)
+    return LW_EINVAL;
+  src = sqlite3_prepare_v2(st->db,
+                           open_only ? "SELECT id, boot_id, luid, user, domain, logon_type, "
+                                       "terminal_session, logon_time, session_ended_at, leaked_at, "
+                                       "released_at FROM leak_episodes WHERE boot_id = (SELECT "
+                                       "MAX(id) FROM boots) AND released_at IS NULL "
+                                       "ORDER BY leaked_at, id"
+                                     : "SELECT id, boot_id, luid, user, domain, logon_type, "
+                                       "terminal_session, logon_time, session_ended_at, leaked_at, "
+                                       "released_at FROM leak_episodes ORDER BY leaked_at, id",
+                           -1, &s, NULL);
+  if (src != SQLITE_OK)
+    return lw__store_err(src);
+  while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+    struct lw_store_leak_row r;
+    memset(&r, 0, sizeof r);
+    r.id = sqlite3_column_int64(s, 0);
+    r.boot_id = sqlite3_column_int64(s, 1);
+    r.leak.luid = (uint64_t)sqlite3_column_int64(s, 2);
+    r.leak.user = col_text(s, 3);
+    r.leak.domain = col_text(s, 4);
+    r.leak.logon_type = (uint32_t)sqlite3_column_int64(s, 5);
+    r.leak.terminal_session = (uint32_t)sqlite3_column_int64(s, 6);
+    r.leak.logon_time = lw__column_time(s, 7);
+    r.leak.session_ended_at = lw__column_time(s, 8);
+    r.leak.leaked_at = sqlite3_column_int64(s, 9);
+    r.released_at = lw__column_time(s, 10);
+    rc = fn(ctx, &r);
+    if (rc != 0)
+      break;
+  }
+  if (rc == 0 && src != SQLITE_DONE)
+    rc = lw__store_err(src);
+  sqlite3_finalize(s);
+  return rc;
+}
+
+int lw_store_each_alert(struct lw_store *st, int64_t since, int64_t until,
+                        int (*fn)(void *ctx, const struct lw_store_alert_row *row), void *ctx) {
+  char sql[512];
+  sqlite3_stmt *s = NULL;
+  int src, rc = 0;
+  if (st == NULL || fn == NULL)
+    return LW_EINVAL;
+  snprintf(sql, sizeof sql, "%s",
+           "SELECT id, boot_id, raised_at, event_id, message, fields, suppressed FROM alerts "
+           "WHERE 1");
+  if (since != LW_TIME_UNKNOWN)
+    append(sql, sizeof sql, " AND raised_at >= ?1");
+  if (until != LW_TIME_UNKNOWN)
+    append(sql, sizeof sql, " AND raised_at <= ?2");
+  append(sql, sizeof sql, " ORDER BY raised_at, id");
+  src = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+  if (src != SQLITE_OK)
+    return lw__store_err(src);
+  if (since != LW_TIME_UNKNOWN)
+    sqlite3_bind_int64(s, 1, since);
+  if (until != LW_TIME_UNKNOWN)
+    sqlite3_bind_int64(s, 2, until);
+  while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+    struct lw_store_alert_row r;
+    memset(&r, 0, sizeof r);
+    r.id = sqlite3_column_int64(s, 0);
+    r.boot_id = sqlite3_column_int64(s, 1);
+    r.alert.raised_at = sqlite3_column_int64(s, 2);
+    r.alert.event_id = (uint32_t)sqlite3_column_int64(s, 3);
+    r.alert.message = col_text(s, 4);
+    r.alert.fields_json = col_text(s, 5);
+    r.alert.suppressed = sqlite3_column_int(s, 6) != 0;
+    rc = fn(ctx, &r);
+    if (rc != 0)
+      break;
+  }
+  if (rc == 0 && src != SQLITE_DONE)
+    rc = lw__store_err(src);
+  sqlite3_finalize(s);
+  return rc;
+}
+
+int lw_store_get_detector_state(struct lw_store *st, void **blob, size_t *len, int64_t *saved_at) {
+  sqlite3_stmt *s = NULL;
+  int src, rc;
+  if (st == NULL || blob == NULL || len == NULL)
+    return LW_EINVAL;
+  src = sqlite3_prepare_v2(st->db, "SELECT saved_at, state FROM detector_state WHERE id = 1", -1,
+                           &s, NULL);
+  if (src != SQLITE_OK)
+    return lw__store_err(src);
+  src = sqlite3_step(s);
+  if (src == SQLITE_ROW) {
+    const void *b = sqlite3_column_blob(s, 1);
+    size_t n = (size_t)sqlite3_column_bytes(s, 1);
+    void *copy = malloc(n != 0 ? n : 1);
+    if (copy == NULL) {
+      rc = LW_ENOMEM;
+    } else {
+      if (n != 0)
+        memcpy(copy, b, n);
+      *blob = copy;
+      *len = n;
+      if (saved_at != NULL)
+        *saved_at = sqlite3_column_int64(s, 0);
+      rc = 0;
+    }
+  } else {
+    rc = src == SQLITE_DONE ? LW_ENOENT : lw__store_err(src);
+  }
+  sqlite3_finalize(s);
+  return rc;
+}

@@ -1,0 +1,350 @@
+/*
+ * store_schema.c - the history database's schema: tables, indexes, views, and
+ * the migrations that bring any older LeakWatch database up to date.
+ *
+ * Each schema version is a list of statements that turns version N-1 into N;
+ * a new database runs them all from 1, so the migration path is exercised on
+ * every fresh install and never rots. A released version's statements are
+ * history and never change: a change is a new version.
+ *
+ *   1  boots, polls, logon_sessions, wts_sessions, wts_transitions, the name
+ *      tables and the operator views v_polls, v_logon_sessions, v_wts_sessions,
+ *      v_wts_transitions, v_boots (issue 4).
+ *   2  alerts, leak_episodes and detector_state, with v_alerts and v_leaks
+ *      (issue 5).
+ *   3  holders, with v_holders (issue 7).
+ *
+ * Indexes are few on purpose: each one is pages written per poll. Sessions are
+ * found by (boot_id, first_seen); polls are written in time order, so their
+ * row IDs are their order (queries for a time scan back from the newest);
+ * retention scans for old rows in row-ID order, where they are (see
+ * store_prune.c).
+ *
+ * Times are stored as integer ms since the epoch (UTC); the views show them as
+ * ISO 8601 text (`2026-11-21T09:00:00Z`, floor to the second like
+ * lw_time_format_iso) so `sqlite3` users can compare them as strings.
+ */
+#include <stdio.h>
+
+#include "error.h"
+#include "store_internal.h"
+
+/* ms -> ISO text, rounding toward negative infinity; NULL stays NULL. */
+#define ISO(col)                                                                                   \
+  "strftime('%Y-%m-%dT%H:%M:%SZ', ((" col ") - ((((" col ") % 1000) + 1000) % 1000)) / 1000, "     \
+  "'unixepoch')"
+/* uint64 LUID stored as int64 -> 'HHHHHHHH:LLLLLLLL'. */
+#define LUID(col) "printf('%08x:%08x', ((" col ") >> 32) & 4294967295, (" col ") & 4294967295)"
+
+static const char *const schema_v1[] = {
+    "CREATE TABLE boots(\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  boot_time INTEGER,          -- ms since epoch, UTC; NULL if unknown\n"
+    "  first_poll INTEGER NOT NULL -- time of its first poll\n"
+    ")",
+
+    "CREATE TABLE polls(\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  boot_id INTEGER REFERENCES boots(id),\n"
+    "  t INTEGER NOT NULL,           -- when it was taken, ms since epoch\n"
+    "  duration_ms INTEGER NOT NULL, -- how long collection took\n"
+    "  logon_sessions INTEGER,       -- NULL: collection failed (see error)\n"
+    "  wts_sessions INTEGER,\n"
+    "  error TEXT                    -- NULL when all went well\n"
+    ")",
+
+    "CREATE TABLE logon_sessions(\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  boot_id INTEGER NOT NULL REFERENCES boots(id),\n"
+    "  luid INTEGER NOT NULL,        -- (HighPart << 32) | LowPart\n"
+    "  data_status INTEGER NOT NULL, -- NTSTATUS of LsaGetLogonSessionData, 0 = ok\n"
+    "  logon_type INTEGER,\n"
+    "  terminal_session INTEGER,\n"
+    "  logon_time INTEGER,\n"
+    "  user TEXT, domain TEXT, sid TEXT, auth_package TEXT,\n"
+    "  logon_server TEXT, dns_domain TEXT, upn TEXT,\n"
+    "  first_seen INTEGER NOT NULL,  -- first poll that saw it\n"
+    "  last_seen INTEGER,            -- last poll that saw it; NULL while alive\n"
+    "  process_count_max INTEGER NOT NULL\n"
+    ")",
+    "CREATE INDEX logon_sessions_boot_seen ON logon_sessions(boot_id, first_seen)",
+
+    "CREATE TABLE wts_sessions(\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  boot_id INTEGER NOT NULL REFERENCES boots(id),\n"
+    "  session_id INTEGER NOT NULL,\n"
+    "  first_seen INTEGER NOT NULL,\n"
+    "  last_seen INTEGER             -- NULL while alive\n"
+    ")",
+    "CREATE INDEX wts_sessions_boot_seen ON wts_sessions(boot_id, first_seen)",
+
+    /* One row per state (or other attribute) a WTS instance took: the row with
+     * the greatest `at` not after a time is what it looked like then. */
+    "CREATE TABLE wts_transitions(\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  wts_id INTEGER NOT NULL REFERENCES wts_sessions(id) ON DELETE CASCADE,\n"
+    "  at INTEGER NOT NULL,          -- the poll that saw it first\n"
+    "  state INTEGER NOT NULL,       -- WTS_CONNECTSTATE_CLASS\n"
+    "  station TEXT, user TEXT, domain TEXT, client TEXT, client_address TEXT,\n"
+    "  logon_time INTEGER, connect_time INTEGER, disconnect_time INTEGER\n"
+    ")",
+    "CREATE INDEX wts_transitions_wts_at ON wts_transitions(wts_id, at)",
+
+    "CREATE TABLE logon_type_names(type INTEGER PRIMARY KEY, name TEXT NOT NULL)",
+    "INSERT INTO logon_type_names VALUES (0,'Undefined'),(2,'Interactive'),(3,'Network'),"
+    "(4,'Batch'),(5,'Service'),(6,'Proxy'),(7,'Unlock'),(8,'NetworkCleartext'),"
+    "(9,'NewCredentials'),(10,'RemoteInteractive'),(11,'CachedInteractive'),"
+    "(12,'CachedRemoteInteractive'),(13,'CachedUnlock')",
+    "CREATE TABLE wts_state_names(state INTEGER PRIMARY KEY, name TEXT NOT NULL)",
+    "INSERT INTO wts_state_names VALUES (0,'Active'),(1,'Connected'),(2,'ConnectQuery'),"
+    "(3,'Shadow'),(4,'Disconnected'),(5,'Idle'),(6,'Listen'),(7,'Reset'),(8,'Down'),(9,'Init')",
+
+    "CREATE VIEW v_polls AS\n"
+    "SELECT " ISO("p.t") " AS polled_at, p.boot_id, p.logon_sessions, p.wts_sessions,\n"
+                         "  p.duration_ms, p.error\n"
+                         "FROM polls p ORDER BY p.id",
+
+    "CREATE VIEW v_logon_sessions AS\n"
+    "SELECT l.boot_id, " LUID(
+        "l.luid") " AS luid, l.user, l.domain, l.sid,\n"
+                  "  COALESCE(n.name, CAST(l.logon_type AS TEXT)) AS logon_type, l.auth_package,\n"
+                  "  l.terminal_session, " ISO(
+                      "l.logon_time") " AS logon_time,\n"
+                                      "  " ISO("l.first_seen") " AS first_seen, " ISO(
+                                          "l.last_seen") " AS last_seen,\n"
+                                                         "  l.process_count_max\n"
+                                                         "FROM logon_sessions l LEFT JOIN "
+                                                         "logon_type_names n ON n.type = "
+                                                         "l.logon_type",
+
+    /* Who it was: the latest transition with a user name (a session being
+     * logged off may already have lost it); state: the latest transition. */
+    "CREATE VIEW v_wts_sessions AS\n"
+    "SELECT w.boot_id, w.session_id, who.station, who.user, who.domain, who.client,\n"
+    "  " ISO("w.first_seen") " AS first_seen, " ISO(
+        "w.last_seen") " AS last_seen,\n"
+                       "  COALESCE(sn.name, CAST(cur.state AS TEXT)) AS state\n"
+                       "FROM wts_sessions w\n"
+                       "LEFT JOIN wts_transitions cur ON cur.id = (SELECT t.id FROM "
+                       "wts_transitions t\n"
+                       "  WHERE t.wts_id = w.id ORDER BY t.at DESC, t.id DESC LIMIT 1)\n"
+                       "LEFT JOIN wts_transitions who ON who.id = (SELECT t.id FROM "
+                       "wts_transitions t\n"
+                       "  WHERE t.wts_id = w.id ORDER BY COALESCE(t.user, '') <> '' DESC, t.at "
+                       "DESC, t.id DESC\n"
+                       "  LIMIT 1)\n"
+                       "LEFT JOIN wts_state_names sn ON sn.state = cur.state",
+
+    "CREATE VIEW v_wts_transitions AS\n"
+    "SELECT w.boot_id, w.session_id, " ISO(
+        "t.at") " AS at,\n"
+                "  COALESCE(sn.name, CAST(t.state AS TEXT)) AS state, t.station, t.user, "
+                "t.domain,\n"
+                "  t.client\n"
+                "FROM wts_transitions t JOIN wts_sessions w ON w.id = t.wts_id\n"
+                "LEFT JOIN wts_state_names sn ON sn.state = t.state\n"
+                "ORDER BY t.at, t.id",
+
+    "CREATE VIEW v_boots AS\n"
+    "SELECT b.id AS boot_id, " ISO(
+        "b.boot_time") " AS boot_time,\n"
+                       "  " ISO("b.first_poll") " AS first_poll,\n"
+                                                "  " ISO("(SELECT MAX(p.t) FROM polls p WHERE "
+                                                         "p.boot_id = b.id)") " AS last_poll\n"
+                                                                              "FROM boots b",
+    NULL,
+};
+
+static const char *const schema_v2[] = {
+    "CREATE TABLE alerts(\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  boot_id INTEGER REFERENCES boots(id),\n"
+    "  raised_at INTEGER NOT NULL,\n"
+    "  event_id INTEGER NOT NULL,       -- the Event Log event ID (README)\n"
+    "  message TEXT NOT NULL,           -- rendered as Event Viewer shows it\n"
+    "  fields TEXT,                     -- JSON object: every insertion string\n"
+    "  suppressed INTEGER NOT NULL DEFAULT 0 -- 1: held back by alerts.max_per_hour\n"
+    ")",
+    "CREATE INDEX alerts_raised_at ON alerts(raised_at)",
+
+    "CREATE TABLE leak_episodes(\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  boot_id INTEGER NOT NULL REFERENCES boots(id),\n"
+    "  luid INTEGER NOT NULL,\n"
+    "  user TEXT, domain TEXT, logon_type INTEGER, terminal_session INTEGER,\n"
+    "  logon_time INTEGER,\n"
+    "  session_ended_at INTEGER,        -- when its terminal session ended\n"
+    "  leaked_at INTEGER NOT NULL,\n"
+    "  released_at INTEGER              -- NULL while pinned\n"
+    ")",
+    "CREATE INDEX leak_episodes_boot_luid ON leak_episodes(boot_id, luid)",
+    "CREATE INDEX leak_episodes_released ON leak_episodes(released_at)",
+
+    /* lw_detect_state_save's blob, so a restarted detector resumes (one row). */
+    "CREATE TABLE detector_state(\n"
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),\n"
+    "  saved_at INTEGER NOT NULL,       -- the poll it reflects\n"
+    "  state BLOB NOT NULL\n"
+    ")",
+
+    "CREATE VIEW v_alerts AS\n"
+    "SELECT " ISO("a.raised_at") " AS raised_at, a.event_id, a.message\n"
+                                 "FROM alerts a ORDER BY a.raised_at, a.id",
+
+    "CREATE VIEW v_leaks AS\n"
+    "SELECT e.boot_id, " LUID(
+        "e.luid") " AS luid, e.user, e.domain,\n"
+                  "  COALESCE(n.name, CAST(e.logon_type AS TEXT)) AS logon_type, "
+                  "e.terminal_session,\n"
+                  "  " ISO("e.logon_time") " AS logon_time, " ISO(
+                      "e.session_ended_at") " AS session_ended_at,\n"
+                                            "  " ISO("e.leaked_at") " AS leaked_at, " ISO(
+                                                "e.released_at") " AS released_at\n"
+                                                                 "FROM leak_episodes e LEFT JOIN "
+                                                                 "logon_type_names n ON n.type = "
+                                                                 "e.logon_type\n"
+                                                                 "ORDER BY e.leaked_at, e.id",
+    NULL,
+};
+
+static const char *const schema_v3[] = {
+    "CREATE TABLE holders(\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  boot_id INTEGER REFERENCES boots(id),\n"
+    "  luid INTEGER NOT NULL,           -- the leaked logon session\n"
+    "  scanned_at INTEGER NOT NULL,\n"
+    "  pid INTEGER NOT NULL,\n"
+    "  image TEXT,\n"
+    "  services TEXT,                   -- services it hosts, 'A, B'\n"
+    "  tokens INTEGER NOT NULL,         -- token handles it holds of that session\n"
+    "  exited_process INTEGER NOT NULL, -- 1: exited, kept alive by held_by_pid\n"
+    "  held_by_pid INTEGER\n"
+    ")",
+
+    "CREATE VIEW v_holders AS\n"
+    "SELECT h.boot_id, " LUID("h.luid") " AS luid, " ISO(
+        "h.scanned_at") " AS scanned_at,\n"
+                        "  h.pid, h.image, h.services, h.tokens, h.exited_process\n"
+                        "FROM holders h ORDER BY h.scanned_at, h.id",
+    NULL,
+};
+
+/* Nothing turns into version 0. */
+static const char *const schema_v0[] = {NULL};
+
+/* migrations[k] turns version k-1 into version k. */
+static const char *const *const migrations[] = {schema_v0, schema_v1, schema_v2, schema_v3};
+
+_Static_assert(sizeof migrations / sizeof migrations[0] == LW_STORE_SCHEMA_VERSION + 1,
+               "one migration per schema version");
+
+static int user_version(sqlite3 *db, int *out, char *err, size_t errlen) {
+  sqlite3_stmt *s = NULL;
+  int src = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL);
+  if (src == SQLITE_OK && (src = sqlite3_step(s)) == SQLITE_ROW) {
+    *out = sqlite3_column_int(s, 0);
+    src = SQLITE_OK;
+  }
+  if (src != SQLITE_OK)
+    lw__store_seterr(err, errlen, "%s", sqlite3_errmsg(db));
+  sqlite3_finalize(s);
+  return lw__store_err(src);
+}
+
+int lw__store_migrate(sqlite3 *db, int from, char *err, size_t errlen) {
+  char sql[64];
+  int rc, v;
+  size_t i;
+
+  if (from >= LW_STORE_SCHEMA_VERSION)
+    return 0;
+  /* IMMEDIATE: take the write lock before reading anything, so two services
+   * starting at once cannot both migrate. */
+  rc = lw__store_exec(db, "BEGIN IMMEDIATE", err, errlen);
+  if (rc != 0)
+    return rc;
+  /* Read again under the lock: another process may have migrated since. */
+  rc = user_version(db, &from, err, errlen);
+  if (rc == 0 && from > LW_STORE_SCHEMA_VERSION) {
+    lw__store_seterr(err, errlen, "another process made it schema version %d", from);
+    rc = LW_ETOONEW;
+  }
+  if (rc != 0 || from == LW_STORE_SCHEMA_VERSION) {
+    (void)lw__store_exec(db, rc == 0 ? "COMMIT" : "ROLLBACK", NULL, 0);
+    return rc;
+  }
+  if (from == 0) {
+    snprintf(sql, sizeof sql, "PRAGMA application_id = %d", LW_STORE_APPLICATION_ID);
+    rc = lw__store_exec(db, sql, err, errlen);
+  }
+  for (v = from + 1; rc == 0 && v <= LW_STORE_SCHEMA_VERSION; v++) {
+    for (i = 0; rc == 0 && migrations[v][i] != NULL; i++)
+      rc = lw__store_exec(db, migrations[v][i], err, errlen);
+  }
+  if (rc == 0) {
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", LW_STORE_SCHEMA_VERSION);
+    rc = lw__store_exec(db, sql, err, errlen);
+  }
+  if (rc == 0)
+    rc = lw__store_exec(db, "COMMIT", err, errlen);
+  if (rc != 0)
+    (void)lw__store_exec(db, "ROLLBACK", NULL, 0);
+  return rc;
+}
+
+const char *lw__store_stmt_sql(enum lw__stmt_id id) {
+  switch (id) {
+  case LW__ST_INSERT_BOOT:
+    return "INSERT INTO boots(boot_time, first_poll) VALUES (?1, ?2)";
+  case LW__ST_INSERT_POLL:
+    return "INSERT INTO polls(boot_id, t, duration_ms, logon_sessions, wts_sessions, error) "
+           "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+  case LW__ST_INSERT_LOGON:
+    return "INSERT INTO logon_sessions(boot_id, luid, data_status, logon_type, terminal_session, "
+           "logon_time, user, domain, sid, auth_package, logon_server, dns_domain, upn, "
+           "first_seen, last_seen, process_count_max) "
+           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
+  case LW__ST_UPDATE_LOGON:
+    return "UPDATE logon_sessions SET last_seen = ?2, process_count_max = ?3 WHERE id = ?1";
+  case LW__ST_UPDATE_LOGON_DATA:
+    return "UPDATE logon_sessions SET last_seen = ?2, process_count_max = ?3, data_status = ?4, "
+           "logon_type = ?5, terminal_session = ?6, logon_time = ?7, user = ?8, domain = ?9, "
+           "sid = ?10, auth_package = ?11, logon_server = ?12, dns_domain = ?13, upn = ?14 "
+           "WHERE id = ?1";
+  case LW__ST_INSERT_WTS:
+    return "INSERT INTO wts_sessions(boot_id, session_id, first_seen, last_seen) "
+           "VALUES (?1, ?2, ?3, ?4)";
+  case LW__ST_INSERT_WTS_VERSION:
+    return "INSERT INTO wts_transitions(wts_id, at, state, station, user, domain, client, "
+           "client_address, logon_time, connect_time, disconnect_time) "
+           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+  case LW__ST_END_WTS:
+    return "UPDATE wts_sessions SET last_seen = ?2 WHERE id = ?1";
+  case LW__ST_INSERT_ALERT:
+    return "INSERT INTO alerts(boot_id, raised_at, event_id, message, fields, suppressed) "
+           "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+  case LW__ST_INSERT_LEAK:
+    return "INSERT INTO leak_episodes(boot_id, luid, user, domain, logon_type, terminal_session, "
+           "logon_time, session_ended_at, leaked_at) "
+           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+  case LW__ST_RELEASE_LEAK:
+    return "UPDATE leak_episodes SET released_at = ?3 "
+           "WHERE boot_id = ?1 AND luid = ?2 AND released_at IS NULL";
+  case LW__ST_RELEASE_BOOT_LEAKS:
+    return "UPDATE leak_episodes SET released_at = ?2 WHERE boot_id = ?1 AND released_at IS NULL";
+  case LW__ST_SAVE_DETECTOR:
+    return "INSERT INTO detector_state(id, saved_at, state) VALUES (1, ?1, ?2) "
+           "ON CONFLICT(id) DO UPDATE SET saved_at = excluded.saved_at, state = excluded.state";
+  case LW__ST_INSERT_HOLDER:
+    return "INSERT INTO holders(boot_id, luid, scanned_at, pid, image, services, tokens, "
+           "exited_process, held_by_pid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+  case LW__ST_BEGIN:
+    /* IMMEDIATE: wait for the write lock here (busy timeout), not mid-way. */
+    return "BEGIN IMMEDIATE";
+  case LW__ST_COMMIT:
+    return "COMMIT";
+  case LW__ST_COUNT:
+    break;
+  }
+  return NULL;
+}
