@@ -17,8 +17,8 @@ size_t lw_alert_out_publish(struct lw_store *st, const struct lw_alert *alerts, 
     uint32_t msg_id = lw_eventlog_message_id(a->event_id);
     const char *const *inserts = (const char *const *)a->inserts;
     unsigned count = (unsigned)a->n_inserts;
-    if (text != NULL && (msg_id == 0 || lw_eventlog_render(msg_id, count, inserts, text,
-                                                           RENDER_MAX) != 0))
+    if (text != NULL &&
+        (msg_id == 0 || lw_eventlog_render(msg_id, count, inserts, text, RENDER_MAX) != 0))
       snprintf(text, RENDER_MAX, "LeakWatch event %u", a->event_id);
     if (!a->suppressed && msg_id != 0) {
       lw_eventlog_report(msg_id, count, inserts);

@@ -93,8 +93,7 @@ int lw_cmd_events(int argc, char **argv) {
       p.format = FORMAT_JSON;
     } else if (strcmp(a, "--csv") == 0) {
       p.format = FORMAT_CSV;
-    } else if ((strcmp(a, "--db") == 0 || strcmp(a, "--since") == 0 ||
-                strcmp(a, "--until") == 0) &&
+    } else if ((strcmp(a, "--db") == 0 || strcmp(a, "--since") == 0 || strcmp(a, "--until") == 0) &&
                i + 1 < argc) {
       const char *v = argv[++i];
       if (strcmp(a, "--db") == 0) {

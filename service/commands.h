@@ -21,6 +21,6 @@ int lw_cmd_sessions(int argc, char **argv); /* the logon sessions now */
 int lw_cmd_holders(int argc, char **argv);  /* who holds tokens of logon sessions */
 int lw_cmd_history(int argc, char **argv);  /* the history database: --at, --user, ... */
 
-int lw_cmd_events(int argc, char **argv);   /* the alert history, as Event Viewer shows it */
+int lw_cmd_events(int argc, char **argv); /* the alert history, as Event Viewer shows it */
 
 #endif /* LW_COMMANDS_H */

@@ -77,14 +77,12 @@ int lw_data_acl_apply(const char *dir, const char *readers, char *err, size_t er
   BOOL present = FALSE, defaulted = FALSE;
   PACL dacl = NULL;
   GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted);
-  DWORD werr = SetNamedSecurityInfoW(wdir, SE_FILE_OBJECT,
-                                     DACL_SECURITY_INFORMATION |
-                                         PROTECTED_DACL_SECURITY_INFORMATION,
-                                     NULL, NULL, dacl, NULL);
+  DWORD werr = SetNamedSecurityInfoW(
+      wdir, SE_FILE_OBJECT, DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION, NULL,
+      NULL, dacl, NULL);
   if (werr != ERROR_SUCCESS) {
     char *why = lw_win32_error_text(werr);
-    snprintf(err, errlen, "cannot set the access list of %s to %s: %s", dir, sddl,
-             why ? why : "?");
+    snprintf(err, errlen, "cannot set the access list of %s to %s: %s", dir, sddl, why ? why : "?");
     free(why);
     rc = werr == ERROR_ACCESS_DENIED ? LW_EACCES : LW_EOS;
   }

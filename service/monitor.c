@@ -166,7 +166,6 @@ static int apply_paths(struct lw_monitor *m) {
   return 0;
 }
 
-
 /* Reports a database failure (event 1101) once per distinct failure; the
  * service goes on polling and the store keeps what it could not write. */
 static void database_problem(struct lw_monitor *m, const char *operation, const char *message) {
@@ -359,10 +358,14 @@ static void detect_and_alert(struct lw_monitor *m, struct lw_snapshot *snap) {
   for (size_t i = 0; i < d->n_changes; i++) {
     const struct lw_leak_change *c = &d->changes[i];
     if (c->kind == LW_LEAK_OPENED) {
-      struct lw_store_leak leak = {c->luid,          c->user,
-                                   c->domain,        c->logon_type,
-                                   c->terminal_session, c->logon_time,
-                                   c->session_ended_at, c->leaked_at};
+      struct lw_store_leak leak = {c->luid,
+                                   c->user,
+                                   c->domain,
+                                   c->logon_type,
+                                   c->terminal_session,
+                                   c->logon_time,
+                                   c->session_ended_at,
+                                   c->leaked_at};
       lw_store_open_leak(m->store, &leak);
     } else if (c->kind == LW_LEAK_RELEASED) {
       lw_store_release_leak(m->store, c->luid, c->released_at);
