@@ -9,6 +9,7 @@ set -euo pipefail
 . "$LW_SOURCE_DIR/tests/lib/require.sh"
 . "$LW_SOURCE_DIR/tests/lib/wine-service.sh"
 
+svc_control=${1:?usage: test_service_lifecycle.sh SVC_CONTROL_EXE}
 work="$LW_BUILD_DIR/tests/service_lifecycle"
 lw_wine_clean_machine "$work"
 trap 'lw_wine_end' EXIT
@@ -37,6 +38,27 @@ sleep 1
 second=$(polls)
 [ "$second" -gt "$first" ] || lw_fail "poll loop does not tick: polls $first then $second"
 echo "ok: RUNNING, poll loop ticks ($first -> $second polls in 1 s)"
+
+# PARAMCHANGE reloads the configuration (event 1002 names what changed); a bad
+# file is reported (1100) and the running configuration kept.
+sed -i 's/^poll_interval: 200ms/poll_interval: 300ms/' "$app/leakwatch.yaml"
+"$WINE64" "$svc_control" LeakWatch paramchange || lw_fail "paramchange failed"
+for _ in $(seq 50); do grep -q 'ReportEventW.*0x400003ea' "$work/wine.log" && break; sleep 0.1; done
+grep -q 'ReportEventW.*0x400003ea' "$work/wine.log" || lw_fail "no event 1002 after paramchange"
+grep -A2 'ReportEventW.*0x400003ea' "$work/wine.log" | grep -q 'L"poll_interval"' ||
+  lw_fail "event 1002 does not name poll_interval as changed"
+cp "$app/leakwatch.yaml" "$app/good.yaml"
+printf 'poll_interval: 300ms\nsurprise: 1\n' >"$app/leakwatch.yaml"
+"$WINE64" "$svc_control" LeakWatch paramchange || lw_fail "paramchange failed"
+for _ in $(seq 50); do grep -q 'ReportEventW.*0xc000044c' "$work/wine.log" && break; sleep 0.1; done
+grep -q 'leakwatch.yaml:2:1: .*surprise' "$work/wine.log" || lw_fail "bad reload: no event 1100 naming the key"
+grep -q 'The previous configuration stays in force' "$work/wine.log" || lw_fail "bad reload: 1100 does not say the old config is kept"
+before=$(polls)
+sleep 1
+[ "$(polls)" -gt "$before" ] || lw_fail "the service stopped polling after a bad reload"
+lw_query LeakWatch | grep -q 'STATE *: *[0-9]* *RUNNING' || lw_fail "not RUNNING after a bad reload"
+cp "$app/good.yaml" "$app/leakwatch.yaml"
+echo "ok: paramchange reloads (1002), a bad file is reported (1100) and the old one kept"
 
 t0=$(date +%s%N)
 lw_sc stop LeakWatch >/dev/null
