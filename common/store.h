@@ -302,4 +302,16 @@ struct lw_store_alert_row {
 int lw_store_each_alert(struct lw_store *st, int64_t since, int64_t until,
                         int (*fn)(void *ctx, const struct lw_store_alert_row *row), void *ctx);
 
+struct lw_store_holder_row {
+  int64_t id, boot_id;
+  struct lw_store_holder holder; /* held_by_pid 0 unless exited_process */
+};
+/* Holder findings scanned in [since, until] (LW_TIME_UNKNOWN = open-ended),
+ * ordered by boot, LUID, PID, then scanned_at: the rows of one (boot, LUID, PID)
+ * come together, its latest scan last. Strings (image, services; may be NULL)
+ * are valid only during fn. fn returns 0 to go on or a non-zero value to stop,
+ * which is then returned. Returns 0 or an LW_E* code (LW_EINVAL: NULL st/fn). */
+int lw_store_each_holder(struct lw_store *st, int64_t since, int64_t until,
+                         int (*fn)(void *ctx, const struct lw_store_holder_row *row), void *ctx);
+
 #endif /* LW_STORE_H */

@@ -406,6 +406,53 @@ int lw_store_each_alert(struct lw_store *st, int64_t since, int64_t until,
   return rc;
 }
 
+int lw_store_each_holder(struct lw_store *st, int64_t since, int64_t until,
+                         int (*fn)(void *ctx, const struct lw_store_holder_row *row), void *ctx) {
+  char sql[512];
+  sqlite3_stmt *s = NULL;
+  int src, rc = 0;
+  if (st == NULL || fn == NULL)
+    return LW_EINVAL;
+  snprintf(sql, sizeof sql, "%s",
+           "SELECT id, boot_id, luid, scanned_at, pid, image, services, tokens, exited_process, "
+           "held_by_pid FROM holders WHERE 1");
+  if (since != LW_TIME_UNKNOWN)
+    append(sql, sizeof sql, " AND scanned_at >= ?1");
+  if (until != LW_TIME_UNKNOWN)
+    append(sql, sizeof sql, " AND scanned_at <= ?2");
+  /* Grouped per session and process, so a caller sees each (boot, LUID, PID)'s
+   * scans together and its latest last. */
+  append(sql, sizeof sql, " ORDER BY boot_id, luid, pid, scanned_at, id");
+  src = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+  if (src != SQLITE_OK)
+    return lw__store_err(src);
+  if (since != LW_TIME_UNKNOWN)
+    sqlite3_bind_int64(s, 1, since);
+  if (until != LW_TIME_UNKNOWN)
+    sqlite3_bind_int64(s, 2, until);
+  while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+    struct lw_store_holder_row r;
+    memset(&r, 0, sizeof r);
+    r.id = sqlite3_column_int64(s, 0);
+    r.boot_id = sqlite3_column_int64(s, 1);
+    r.holder.luid = (uint64_t)sqlite3_column_int64(s, 2);
+    r.holder.scanned_at = sqlite3_column_int64(s, 3);
+    r.holder.pid = (uint32_t)sqlite3_column_int64(s, 4);
+    r.holder.image = col_text(s, 5);
+    r.holder.services = col_text(s, 6);
+    r.holder.tokens = (uint32_t)sqlite3_column_int64(s, 7);
+    r.holder.exited_process = sqlite3_column_int(s, 8) != 0;
+    r.holder.held_by_pid = (uint32_t)sqlite3_column_int64(s, 9);
+    rc = fn(ctx, &r);
+    if (rc != 0)
+      break;
+  }
+  if (rc == 0 && src != SQLITE_DONE)
+    rc = lw__store_err(src);
+  sqlite3_finalize(s);
+  return rc;
+}
+
 int lw_store_get_detector_state(struct lw_store *st, void **blob, size_t *len, int64_t *saved_at) {
   sqlite3_stmt *s = NULL;
   int src, rc;

@@ -716,6 +716,83 @@ static void test_holders(void **state) {
   close_store(st);
 }
 
+static int collect_holder(void *ctx, const struct lw_store_holder_row *r) {
+  char *buf = ctx;
+  size_t n = strlen(buf);
+  snprintf(buf + n, 1024 - n, "%llx/%u/%s/%s/%u/%d/%u@%lld;", (unsigned long long)r->holder.luid,
+           r->holder.pid, r->holder.image != NULL ? r->holder.image : "-",
+           r->holder.services != NULL ? r->holder.services : "-", r->holder.tokens,
+           r->holder.exited_process ? 1 : 0, r->holder.held_by_pid,
+           (long long)((r->holder.scanned_at - T0) / MIN_MS));
+  return 0;
+}
+
+static int stop_holder(void *ctx, const struct lw_store_holder_row *r) {
+  (void)r;
+  return ++*(int *)ctx == 2 ? 42 : 0;
+}
+
+/* lw_store_each_holder: every field back, grouped by LUID and PID (latest scan
+ * last), the time window, stopping early, and bad arguments. */
+static void test_each_holder(void **state) {
+  const char *path = tl_path("each-holder.db");
+  struct lw_store *st = open_store(path);
+  struct lw_store_poll_result res;
+  struct lw_snapshot *s = empty_snap(T0, BOOT);
+  struct lw_store_holder h;
+  char got[1024] = "";
+  int calls = 0;
+  (void)state;
+  record_ok(st, s, &res);
+  assert_int_equal(lw_store_each_holder(st, LW_TIME_UNKNOWN, LW_TIME_UNKNOWN, collect_holder, got),
+                   0);
+  assert_string_equal(got, "");
+  memset(&h, 0, sizeof h);
+  /* Added out of order on purpose: the reader sorts by LUID, PID, time. */
+  h.luid = 0x4a1f2;
+  h.scanned_at = T0 + 2 * MIN_MS;
+  h.pid = 4412;
+  h.image = "C:\\Tools\\TokenGrabber.exe";
+  h.services = "TokenGrabber";
+  h.tokens = 5;
+  assert_int_equal(lw_store_add_holder(st, &h), 0);
+  h.scanned_at = T0 + MIN_MS;
+  h.tokens = 3;
+  assert_int_equal(lw_store_add_holder(st, &h), 0);
+  h.luid = 0x3b000;
+  h.pid = 5000;
+  h.image = NULL;
+  h.services = NULL;
+  h.tokens = 1;
+  h.exited_process = true;
+  h.held_by_pid = 4412;
+  assert_int_equal(lw_store_add_holder(st, &h), 0);
+  s->taken_at = T0 + 2 * MIN_MS;
+  record_ok(st, s, &res);
+  assert_int_equal(lw_store_each_holder(st, LW_TIME_UNKNOWN, LW_TIME_UNKNOWN, collect_holder, got),
+                   0);
+  assert_string_equal(got, "3b000/5000/-/-/1/1/4412@1;"
+                           "4a1f2/4412/C:\\Tools\\TokenGrabber.exe/TokenGrabber/3/0/0@1;"
+                           "4a1f2/4412/C:\\Tools\\TokenGrabber.exe/TokenGrabber/5/0/0@2;");
+  got[0] = '\0';
+  assert_int_equal(lw_store_each_holder(st, T0 + 2 * MIN_MS, LW_TIME_UNKNOWN, collect_holder, got),
+                   0);
+  assert_string_equal(got, "4a1f2/4412/C:\\Tools\\TokenGrabber.exe/TokenGrabber/5/0/0@2;");
+  got[0] = '\0';
+  assert_int_equal(lw_store_each_holder(st, LW_TIME_UNKNOWN, T0 + MIN_MS, collect_holder, got), 0);
+  assert_string_equal(got, "3b000/5000/-/-/1/1/4412@1;"
+                           "4a1f2/4412/C:\\Tools\\TokenGrabber.exe/TokenGrabber/3/0/0@1;");
+  assert_int_equal(lw_store_each_holder(st, LW_TIME_UNKNOWN, LW_TIME_UNKNOWN, stop_holder, &calls),
+                   42);
+  assert_int_equal(calls, 2);
+  assert_int_equal(
+      lw_store_each_holder(NULL, LW_TIME_UNKNOWN, LW_TIME_UNKNOWN, collect_holder, got), LW_EINVAL);
+  assert_int_equal(lw_store_each_holder(st, LW_TIME_UNKNOWN, LW_TIME_UNKNOWN, NULL, got),
+                   LW_EINVAL);
+  lw_snapshot_free(s);
+  close_store(st);
+}
+
 /* The detector state is written at least every detector_state_every polls. */
 static void test_detector_state_period(void **state) {
   const char *path = tl_path("detector-period.db");
@@ -991,6 +1068,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_alerts_and_leaks),
       cmocka_unit_test(test_detector_state_period),
       cmocka_unit_test(test_holders),
+      cmocka_unit_test(test_each_holder),
       cmocka_unit_test(test_migrate_from_v1),
       cmocka_unit_test(test_prune),
       cmocka_unit_test(test_prune_boots),
