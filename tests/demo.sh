@@ -44,7 +44,9 @@ print("\nSession IDs %d-%d are missing from that list, yet %d logon sessions sti
       (min(pinned), max(pinned), sum(1 for l in snap["logon_sessions"] if l["terminal_session"] in pinned)))
 PY
 echo "and \`leakwatch sessions\` (the live view; first rows):"
-tests/e2e/fakehost-exec.sh --step 39 "$scenario" -- sessions | head -n 12
+tests/e2e/fakehost-exec.sh --step 39 "$scenario" -- sessions >"$out.sessions.txt"
+head -n 12 "$out.sessions.txt"
+echo "... $(($(wc -l <"$out.sessions.txt") - 1)) logon sessions in all"
 
 say "3. The real service: MSI install, 40 polls on the simulated host (tests/e2e/run-scenario.sh)"
 cat >"$out.config.yaml" <<'YAML'
@@ -61,8 +63,25 @@ awk '{print $1, $2}' "$out/eventlog.txt" | sort | uniq -c | sed 's/^/  /'
 echo
 grep -m 1 '^id=2003' "$out/eventlog.txt" | cut -c1-400 || true
 
-say "5. The same alerts as Event Viewer shows them (build/demo/alerts.txt, first ones)"
-head -n 40 "$out/alerts.txt"
+say "5. The alerts as Event Viewer shows them (build/demo/alerts.txt: leakwatch events)"
+python3 - "$out/alerts.txt" <<'PY'
+import re, sys
+text = open(sys.argv[1], encoding="utf-8").read().replace("\r\n", "\n")
+records = [r for r in re.split(r"\n(?=Log Name:)", text) if r.startswith("Log Name:")]
+ids = [re.search(r"Event ID: +(\d+)", r).group(1) for r in records]
+held = sum(1 for r in records if "held back" in r)
+print("%d alerts in the history (%d of them held back from the Event Log by alerts.max_per_hour):"
+      % (len(records), held))
+for i in sorted(set(ids)):
+    print("  event %s: %d" % (i, ids.count(i)))
+def show(rec):
+    print()
+    print(rec.strip()[:2400] + ("\n[...]" if len(rec.strip()) > 2400 else ""))
+first_leak = next(r for r in records if "Event ID:      2001" in r)
+last_gap = [r for r in records if "Event ID:      2003" in r][-1]
+show(first_leak)
+show(last_gap)
+PY
 
 say "6. The history, with sqlite3 (build/demo/history.db)"
 q1="SELECT luid, domain || '\\' || user AS who, terminal_session, session_ended_at, leaked_at FROM v_leaks ORDER BY terminal_session LIMIT 8;"

@@ -18,6 +18,21 @@
 #   wine.log      what Wine's eventlog/advapi channels and the service printed
 #   fakehost.stats  the fake DLLs' call counters
 # Exits non-zero with a clear message if any of that could not be done.
+#
+# Restart mid-scenario (optional; both variables or neither):
+#   LW_SCENARIO_RESTART_AT_STEP=N   once the fake has seen N enumerations
+#                                   (steps 0..N-1 played), stop the service;
+#   LW_SCENARIO_RESTART_WITH=FILE   then make FILE the host (the fakes start
+#                                   again at its step 0, so FILE's step 0 must
+#                                   be the host as SCENARIO left it, WTS
+#                                   sessions alive across the restart starting
+#                                   at step 0 in both files: the fake reports a
+#                                   WTS session's `from` as its LogonTime),
+#                                   start the service again in the same Wine
+#                                   session (same boot), and play all of FILE.
+# The outputs are the same, covering both runs (eventlog.txt then has two
+# 1000 and two 1001); fakehost.stats is FILE's run, and fakehost-1.stats the
+# run before the restart.
 set -euo pipefail
 
 die() {
@@ -43,8 +58,18 @@ for dll in secur32 wtsapi32; do
 done
 msi=$(ls "$build"/LeakWatch-*-x64.msi 2>/dev/null | sort -V | tail -n 1 || true)
 
-steps=$(sed -n 's/^steps:[[:space:]]*\([0-9][0-9]*\).*/\1/p' "$scenario" | head -n 1)
+scenario_steps() { sed -n 's/^steps:[[:space:]]*\([0-9][0-9]*\).*/\1/p' "$1" | head -n 1; }
+steps=$(scenario_steps "$scenario")
 [ -n "$steps" ] || die "$scenario has no 'steps:' line"
+restart_at=${LW_SCENARIO_RESTART_AT_STEP:-}
+restart_with=${LW_SCENARIO_RESTART_WITH:-}
+if [ -n "$restart_at" ] || [ -n "$restart_with" ]; then
+  [[ $restart_at =~ ^[1-9][0-9]*$ ]] || die "LW_SCENARIO_RESTART_AT_STEP must be a step count (1 or more)"
+  restart_with=$(realpath "$restart_with" 2>/dev/null) && [ -f "$restart_with" ] ||
+    die "LW_SCENARIO_RESTART_WITH: no scenario file '${LW_SCENARIO_RESTART_WITH:-}'"
+  steps2=$(scenario_steps "$restart_with")
+  [ -n "$steps2" ] || die "$restart_with has no 'steps:' line"
+fi
 
 # The configuration must be valid before we spend a minute on it.
 "$WINE64" "$exe" config check "Z:$config" >"$out.effective.tmp" 2>"$out.check.tmp" </dev/null ||
@@ -54,7 +79,8 @@ database=$(python3 "$here/effective-config.py" database <"$out.effective.tmp")
 rm -f "$out.effective.tmp" "$out.check.tmp"
 
 mkdir -p "$out"
-rm -f "$out"/history.db "$out"/eventlog.txt "$out"/alerts.txt "$out"/wine.log "$out"/fakehost.stats
+rm -f "$out"/history.db "$out"/eventlog.txt "$out"/alerts.txt "$out"/wine.log "$out"/fakehost.stats \
+  "$out"/fakehost-1.stats
 work=$(mktemp -d "$build/run-scenario.XXXXXX")
 trap 'lw_wine_end; rm -rf "$work"' EXIT
 lw_wine_clean_machine "$work"
@@ -108,14 +134,45 @@ lw_wait_state LeakWatch RUNNING 30 || die "the service did not reach RUNNING: $(
 # more poll so the last step is also stored.
 stats="$app/fakehost.stats"
 enumerations() { sed -n 's/^lsa_enumerate_calls=\([0-9]*\)$/\1/p' "$stats" 2>/dev/null | tail -n 1; }
-deadline=$(($(date +%s) + 60 + steps * interval_ms * 3 / 1000))
-while :; do
-  n=$(enumerations)
-  [ -n "$n" ] && [ "$n" -gt "$steps" ] && break
-  [ "$(date +%s)" -le "$deadline" ] || die "only ${n:-0} of $steps steps played before the time limit"
-  lw_query LeakWatch | grep -q 'STATE *: *[0-9]* *RUNNING' || die "the service stopped: $(lw_query LeakWatch)"
-  sleep 0.2
-done
+# play_until N STEPS: waits until the fake has seen more than N enumerations.
+play_until() {
+  local n deadline=$(($(date +%s) + 60 + $2 * interval_ms * 3 / 1000))
+  while :; do
+    n=$(enumerations)
+    [ -n "$n" ] && [ "$n" -gt "$1" ] && break
+    [ "$(date +%s)" -le "$deadline" ] || die "only ${n:-0} of $2 steps played before the time limit"
+    # Wine's sc now and then prints nothing under load: only a STOPPED counts.
+    if lw_query LeakWatch | grep -q 'STATE *: *[0-9]* *STOPPED'; then
+      die "the service stopped: $(lw_query LeakWatch)"
+    fi
+    sleep 0.2
+  done
+}
+# service_process_alive: a leakwatch.exe of this prefix still runs (it writes
+# fakehost.stats once more as it exits, after reporting STOPPED).
+service_process_alive() {
+  local p
+  for p in $(pgrep -f 'leakwatch\.exe' 2>/dev/null || true); do
+    tr '\0' '\n' 2>/dev/null <"/proc/$p/environ" | grep -qxF "WINEPREFIX=$WINEPREFIX" && return 0
+  done
+  return 1
+}
+if [ -n "$restart_at" ]; then
+  play_until $((restart_at - 1)) "$restart_at"
+  lw_sc stop LeakWatch >/dev/null || die "sc stop (restart) failed"
+  lw_wait_state LeakWatch STOPPED 30 || die "the service did not stop for the restart"
+  for _ in $(seq 100); do
+    service_process_alive || break
+    sleep 0.1
+  done
+  service_process_alive && die "the service process did not exit for the restart"
+  mv "$stats" "$out/fakehost-1.stats" 2>/dev/null || true
+  cp "$restart_with" "$app/fakehost.yaml"
+  lw_sc start LeakWatch >/dev/null || die "sc start (restart) failed"
+  lw_wait_state LeakWatch RUNNING 30 || die "the service did not reach RUNNING after the restart"
+  steps=$steps2
+fi
+play_until "$steps" "$steps"
 
 lw_sc stop LeakWatch >/dev/null || true
 lw_wait_state LeakWatch STOPPED 30 || die "the service did not stop"
