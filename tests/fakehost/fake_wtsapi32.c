@@ -86,13 +86,16 @@ static int is_rdp(const struct lw_scenario_wts *e) {
   return _strnicmp(e->station, "RDP", 3) == 0;
 }
 
-static LONGLONG wts_time(const struct lw_scenario_wts *e, int which) {
+static LONGLONG wts_time(const struct lw_scenario *sc, const struct lw_scenario_wts *e, int which) {
   /* which: 0 logon, 1 connect, 2 disconnect */
   if (e->user == NULL) {
     return 0;
   }
   if (which == 2 && e->state != WTSDisconnected) {
     return 0;
+  }
+  if (which == 0) {
+    return lw__fh_filetime(lw_scenario_step_time(lw_scenario_wts_logon_step(sc, e)));
   }
   return lw__fh_filetime(lw_scenario_step_time(e->from));
 }
@@ -367,9 +370,9 @@ BOOL WINAPI WTSQuerySessionInformationW(HANDLE hServer, DWORD SessionId,
     put_fixed(w.WinStationName, WINSTATIONNAME_LENGTH, e->station);
     put_fixed(w.Domain, DOMAIN_LENGTH, e->domain);
     put_fixed(w.UserName, USERNAME_LENGTH + 1, e->user);
-    w.LogonTime.QuadPart = wts_time(e, 0);
-    w.ConnectTime.QuadPart = wts_time(e, 1);
-    w.DisconnectTime.QuadPart = wts_time(e, 2);
+    w.LogonTime.QuadPart = wts_time(sc, e, 0);
+    w.ConnectTime.QuadPart = wts_time(sc, e, 1);
+    w.DisconnectTime.QuadPart = wts_time(sc, e, 2);
     w.LastInputTime.QuadPart = 0;
     w.CurrentTime.QuadPart = lw__fh_filetime(lw_scenario_step_time(step));
     ok = give(&w, sizeof w, ppBuffer, pBytesReturned);

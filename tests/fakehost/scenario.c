@@ -1361,3 +1361,26 @@ int64_t lw_scenario_step_time(uint32_t step) {
 int64_t lw_scenario_logon_time(const struct lw_scenario_logon *e) {
   return e->has_logon_time ? LW_SCENARIO_EPOCH + e->logon_time : lw_scenario_step_time(e->from);
 }
+
+static int same_text(const char *a, const char *b) {
+  return (a == NULL || b == NULL) ? a == b : strcmp(a, b) == 0;
+}
+
+uint32_t lw_scenario_wts_logon_step(const struct lw_scenario *sc, const struct lw_scenario_wts *e) {
+  const struct lw_scenario_wts *cur = e;
+  size_t i, hops;
+  /* Each hop moves to an earlier `from`, so there are at most n_wts of them. */
+  for (hops = 0; hops < sc->n_wts; hops++) {
+    const struct lw_scenario_wts *prev = NULL;
+    for (i = 0; i < sc->n_wts && prev == NULL; i++) {
+      const struct lw_scenario_wts *p = &sc->wts[i];
+      if (p->id == cur->id && p->until == cur->from && p->from < cur->from &&
+          same_text(p->user, cur->user) && same_text(p->domain, cur->domain))
+        prev = p;
+    }
+    if (prev == NULL)
+      break;
+    cur = prev;
+  }
+  return cur->from;
+}

@@ -26,10 +26,13 @@
  *     (step 0 = 2026-11-21T09:00:00Z, one minute per step);
  *   - a logon session's LogonTime is step 0's time + `logon_time` seconds, or,
  *     without `logon_time`, the time of its `from` step;
- *   - a WTS session with a `user` has LogonTime = ConnectTime = the time of
- *     its `from` step, DisconnectTime = that too when its state is
- *     Disconnected and 0 otherwise; a WTS session without a user reports 0
- *     for all three (0 = "unknown", as Windows does).
+ *   - a WTS session with a `user` has ConnectTime = the time of its `from`
+ *     step, DisconnectTime = that too when its state is Disconnected and 0
+ *     otherwise, and LogonTime = the time of lw_scenario_wts_logon_step():
+ *     entries of one ID and user that follow each other without a gap are
+ *     one session changing state (a disconnect, a reconnect), whose LogonTime
+ *     stays; a WTS session without a user reports 0 for all three (0 =
+ *     "unknown", as Windows does).
  *
  * Not thread-safe while loading; a loaded scenario is read-only and may be
  * read from any number of threads.
@@ -141,6 +144,11 @@ const struct lw_scenario_wts *lw_scenario_find_wts(const struct lw_scenario *sc,
 /* Simulated times in Unix seconds (see the top of this file). */
 int64_t lw_scenario_step_time(uint32_t step);
 int64_t lw_scenario_logon_time(const struct lw_scenario_logon *e);
+
+/* The step a WTS entry's session began at: the `from` of the first of the
+ * entries with its ID, user and domain that follow each other without a gap
+ * (one's `until` is the next one's `from`), ending with `e`. */
+uint32_t lw_scenario_wts_logon_step(const struct lw_scenario *sc, const struct lw_scenario_wts *e);
 
 /* Names as the format spells them ("RemoteInteractive", "Disconnected"), or
  * NULL for a number without one. */

@@ -165,7 +165,7 @@ static void print_logon(const struct lw_scenario_logon *e) {
     printf("\"data_status\": \"0x%08lx\"}", (unsigned long)e->data_status);
 }
 
-static void print_wts(const struct lw_scenario_wts *e) {
+static void print_wts(const struct lw_scenario *sc, const struct lw_scenario_wts *e) {
   int has_user = e->user != NULL;
   printf("    {\"id\": %lu, ", (unsigned long)e->id);
   kv_string("station", e->station, 1);
@@ -175,7 +175,7 @@ static void print_wts(const struct lw_scenario_wts *e) {
   kv_string("client", none_if_empty(e->client), 1);
   fputs("\"client_address\": null, \"logon_time\": ", stdout);
   if (has_user)
-    put_time(lw_scenario_step_time(e->from));
+    put_time(lw_scenario_step_time(lw_scenario_wts_logon_step(sc, e)));
   else
     fputs("null", stdout);
   fputs(", \"connect_time\": ", stdout);
@@ -222,7 +222,7 @@ static int print_step(const struct lw_scenario *sc, uint64_t start) {
   }
   fputs("  ],\n  \"wts_sessions\": [\n", stdout);
   for (i = 0; i < nw; i++) {
-    print_wts(w[i]);
+    print_wts(sc, w[i]);
     fputs(i + 1 < nw ? ",\n" : "\n", stdout);
   }
   printf("  ],\n  \"counts\": {\"logons_without_data\": %lu}}\n", (unsigned long)without);

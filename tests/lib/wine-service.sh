@@ -45,7 +45,8 @@ lw_wine_end() {
   "$WINESERVER" -k 2>/dev/null || true
 }
 
-lw_sc() { "$WINE64" sc "$@" </dev/null 2>/dev/null | tr -d '\r'; return "${PIPESTATUS[0]}"; }
+# A hung Wine must fail the test, not stall it: every sc call has a time limit.
+lw_sc() { timeout 60 "$WINE64" sc "$@" </dev/null 2>/dev/null | tr -d '\r'; return "${PIPESTATUS[0]}"; }
 lw_query() { lw_sc query "$1" || true; }
 
 # lw_wait_state NAME STATE SECONDS: polls `sc query` until STATE.

@@ -173,6 +173,28 @@ static void test_steps_and_lookup(void **state) {
   lw_scenario_free(sc);
 }
 
+/* A WTS session changing state is one session: its LogonTime stays. */
+static void test_wts_logon_step(void **state) {
+  struct lw_scenario *sc = load_ok("steps: 30\nwts_sessions:\n"
+                                   "  - {id: 2, station: s, user: a, state: Active, until: 4}\n"
+                                   "  - {id: 2, station: s, user: a, state: Disconnected, from: 4,"
+                                   " until: 9}\n"
+                                   "  - {id: 2, station: s, user: a, state: Active, from: 9,"
+                                   " until: 12}\n"
+                                   "  - {id: 2, station: s, user: b, state: Active, from: 12,"
+                                   " until: 15}\n"
+                                   "  - {id: 2, station: s, user: b, state: Active, from: 16}\n"
+                                   "  - {id: 3, station: s, user: a, state: Active, from: 4}\n");
+  (void)state;
+  assert_int_equal(lw_scenario_wts_logon_step(sc, &sc->wts[0]), 0);
+  assert_int_equal(lw_scenario_wts_logon_step(sc, &sc->wts[1]), 0);  /* disconnect */
+  assert_int_equal(lw_scenario_wts_logon_step(sc, &sc->wts[2]), 0);  /* reconnect */
+  assert_int_equal(lw_scenario_wts_logon_step(sc, &sc->wts[3]), 12); /* another user */
+  assert_int_equal(lw_scenario_wts_logon_step(sc, &sc->wts[4]), 16); /* after a gap */
+  assert_int_equal(lw_scenario_wts_logon_step(sc, &sc->wts[5]), 4);  /* another ID */
+  lw_scenario_free(sc);
+}
+
 #define ENTRY(luid) "  - {luid: " luid ", user: u, domain: d, logon_type: 2, session: 1}\n"
 
 static void test_luid_forms(void **state) {
@@ -666,7 +688,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_lists_and_aliases), cmocka_unit_test(test_merge_keys),
       cmocka_unit_test(test_overlap_rules),     cmocka_unit_test(test_error_codes_and_buffers),
       cmocka_unit_test(test_missing_file),      cmocka_unit_test(test_bad_fixtures),
-      cmocka_unit_test(test_shipped_scenarios),
+      cmocka_unit_test(test_shipped_scenarios), cmocka_unit_test(test_wts_logon_step),
   };
   if (argc > 1) {
     g_tests_dir = argv[1];
