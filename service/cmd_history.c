@@ -12,36 +12,10 @@
 #include <string.h>
 
 #include "commands.h"
-#include "config.h"
 #include "error.h"
 #include "history.h"
 #include "paths.h"
 #include "store.h"
-
-/* The configured database path, expanded (malloc'd), or NULL with err set. */
-static char *configured_database(char *err, size_t errlen) {
-  struct lw_config cfg;
-  char *config_path = lw_paths_default_config();
-  char *db = NULL;
-  if (config_path == NULL) {
-    snprintf(err, errlen, "cannot find %%ProgramData%%");
-    return NULL;
-  }
-  if (lw_paths_exists(config_path)) {
-    if (lw_config_load(config_path, &cfg, err, errlen) != 0) {
-      free(config_path);
-      return NULL;
-    }
-  } else {
-    lw_config_defaults(&cfg);
-  }
-  db = lw_paths_expand(cfg.database);
-  if (db == NULL)
-    snprintf(err, errlen, "cannot expand the database path '%s'", cfg.database);
-  lw_config_free(&cfg);
-  free(config_path);
-  return db;
-}
 
 int lw_cmd_history(int argc, char **argv) {
   struct lw_history_query q;
@@ -59,7 +33,7 @@ int lw_cmd_history(int argc, char **argv) {
     fputs(lw_history_usage(), stdout);
     return LW_EXIT_OK;
   }
-  db = q.db != NULL ? lw_paths_expand(q.db) : configured_database(err, sizeof err);
+  db = lw_paths_history_db(q.db, err, sizeof err);
   if (db == NULL) {
     fprintf(stderr, "leakwatch history: %s\n", err[0] ? err : "out of memory");
     goto cleanup;
