@@ -364,28 +364,47 @@ int lw_store_each_leak(struct lw_store *st, bool open_only,
   return rc;
 }
 
+/* Prepares `select` (ending in a WHERE clause) narrowed to `col` in [since,
+ * until] (LW_TIME_UNKNOWN: open-ended) and ordered by `order`, with the bounds
+ * bound. Returns 0 and *out, or an LW_E* code. */
+static int prepare_between(struct lw_store *st, const char *select, const char *col,
+                           const char *order, int64_t since, int64_t until, sqlite3_stmt **out) {
+  char sql[512];
+  snprintf(sql, sizeof sql, "%s", select);
+  if (since != LW_TIME_UNKNOWN) {
+    append(sql, sizeof sql, " AND ");
+    append(sql, sizeof sql, col);
+    append(sql, sizeof sql, " >= ?1");
+  }
+  if (until != LW_TIME_UNKNOWN) {
+    append(sql, sizeof sql, " AND ");
+    append(sql, sizeof sql, col);
+    append(sql, sizeof sql, " <= ?2");
+  }
+  append(sql, sizeof sql, " ORDER BY ");
+  append(sql, sizeof sql, order);
+  int src = sqlite3_prepare_v2(st->db, sql, -1, out, NULL);
+  if (src != SQLITE_OK)
+    return lw__store_err(src);
+  if (since != LW_TIME_UNKNOWN)
+    sqlite3_bind_int64(*out, 1, since);
+  if (until != LW_TIME_UNKNOWN)
+    sqlite3_bind_int64(*out, 2, until);
+  return 0;
+}
+
 int lw_store_each_alert(struct lw_store *st, int64_t since, int64_t until,
                         int (*fn)(void *ctx, const struct lw_store_alert_row *row), void *ctx) {
-  char sql[512];
   sqlite3_stmt *s = NULL;
   int src, rc = 0;
   if (st == NULL || fn == NULL)
     return LW_EINVAL;
-  snprintf(sql, sizeof sql, "%s",
-           "SELECT id, boot_id, raised_at, event_id, message, fields, suppressed FROM alerts "
-           "WHERE 1");
-  if (since != LW_TIME_UNKNOWN)
-    append(sql, sizeof sql, " AND raised_at >= ?1");
-  if (until != LW_TIME_UNKNOWN)
-    append(sql, sizeof sql, " AND raised_at <= ?2");
-  append(sql, sizeof sql, " ORDER BY raised_at, id");
-  src = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
-  if (src != SQLITE_OK)
-    return lw__store_err(src);
-  if (since != LW_TIME_UNKNOWN)
-    sqlite3_bind_int64(s, 1, since);
-  if (until != LW_TIME_UNKNOWN)
-    sqlite3_bind_int64(s, 2, until);
+  rc = prepare_between(st,
+                       "SELECT id, boot_id, raised_at, event_id, message, fields, suppressed "
+                       "FROM alerts WHERE 1",
+                       "raised_at", "raised_at, id", since, until, &s);
+  if (rc != 0)
+    return rc;
   while ((src = sqlite3_step(s)) == SQLITE_ROW) {
     struct lw_store_alert_row r;
     memset(&r, 0, sizeof r);
@@ -408,28 +427,18 @@ int lw_store_each_alert(struct lw_store *st, int64_t since, int64_t until,
 
 int lw_store_each_holder(struct lw_store *st, int64_t since, int64_t until,
                          int (*fn)(void *ctx, const struct lw_store_holder_row *row), void *ctx) {
-  char sql[512];
   sqlite3_stmt *s = NULL;
   int src, rc = 0;
   if (st == NULL || fn == NULL)
     return LW_EINVAL;
-  snprintf(sql, sizeof sql, "%s",
-           "SELECT id, boot_id, luid, scanned_at, pid, image, services, tokens, exited_process, "
-           "held_by_pid FROM holders WHERE 1");
-  if (since != LW_TIME_UNKNOWN)
-    append(sql, sizeof sql, " AND scanned_at >= ?1");
-  if (until != LW_TIME_UNKNOWN)
-    append(sql, sizeof sql, " AND scanned_at <= ?2");
   /* Grouped per session and process, so a caller sees each (boot, LUID, PID)'s
    * scans together and its latest last. */
-  append(sql, sizeof sql, " ORDER BY boot_id, luid, pid, scanned_at, id");
-  src = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
-  if (src != SQLITE_OK)
-    return lw__store_err(src);
-  if (since != LW_TIME_UNKNOWN)
-    sqlite3_bind_int64(s, 1, since);
-  if (until != LW_TIME_UNKNOWN)
-    sqlite3_bind_int64(s, 2, until);
+  rc = prepare_between(st,
+                       "SELECT id, boot_id, luid, scanned_at, pid, image, services, tokens, "
+                       "exited_process, held_by_pid FROM holders WHERE 1",
+                       "scanned_at", "boot_id, luid, pid, scanned_at, id", since, until, &s);
+  if (rc != 0)
+    return rc;
   while ((src = sqlite3_step(s)) == SQLITE_ROW) {
     struct lw_store_holder_row r;
     memset(&r, 0, sizeof r);
