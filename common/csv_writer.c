@@ -5,12 +5,11 @@
 #include <string.h>
 
 #include "error.h"
-
-#define FLUSH_AT 16384u
+#include "out_buffer.h"
 
 void lw_csv_init_file(struct lw_csv *w, FILE *f, unsigned flags) {
   memset(w, 0, sizeof *w);
-  w->file = f;
+  lw_out_init(&w->out, f);
   w->flags = flags;
 }
 
@@ -19,77 +18,36 @@ void lw_csv_init_buffer(struct lw_csv *w, unsigned flags) {
 }
 
 void lw_csv_free(struct lw_csv *w) {
-  free(w->buf);
-  w->buf = NULL;
-  w->len = w->cap = 0;
+  lw_out_free(&w->out);
 }
 
 const char *lw_csv_buffer(const struct lw_csv *w, size_t *len) {
-  if (len != NULL)
-    *len = w->len;
-  return w->buf != NULL ? w->buf : "";
+  return lw_out_buffer(&w->out, len);
 }
 
 static int fail(struct lw_csv *w, int err) {
-  if (w->err == 0)
-    w->err = err;
-  return w->err;
+  return lw_out_fail(&w->out, err);
 }
 
-static int flush(struct lw_csv *w) {
-  if (w->file != NULL && w->len > 0) {
-    if (fwrite(w->buf, 1, w->len, w->file) != w->len)
-      return fail(w, LW_EIO);
-    w->len = 0;
-    w->buf[0] = '\0';
-  }
-  return w->err;
-}
-
-/* Appends n bytes, keeping the buffer NUL-terminated. */
 static void put(struct lw_csv *w, const char *s, size_t n) {
-  if (w->err != 0 || n == 0)
-    return;
-  if (n >= w->cap - w->len) {
-    size_t cap = w->cap != 0 ? w->cap : 256;
-    char *p;
-    while (n >= cap - w->len) {
-      if (cap > SIZE_MAX / 2) {
-        fail(w, LW_ENOMEM);
-        return;
-      }
-      cap *= 2;
-    }
-    p = realloc(w->buf, cap);
-    if (p == NULL) {
-      fail(w, LW_ENOMEM);
-      return;
-    }
-    w->buf = p;
-    w->cap = cap;
-  }
-  memcpy(w->buf + w->len, s, n);
-  w->len += n;
-  w->buf[w->len] = '\0';
-  if (w->file != NULL && w->len >= FLUSH_AT)
-    flush(w);
+  lw_out_put(&w->out, s, n);
 }
 
 int lw_csv_field_n(struct lw_csv *w, const char *s, size_t n) {
   size_t i, run;
   int quote;
-  if (w->err != 0)
-    return w->err;
+  if (w->out.err != 0)
+    return w->out.err;
   if (w->fields++ > 0)
     put(w, ",", 1);
   if (s == NULL)
-    return w->err;
+    return w->out.err;
   quote = n == 0;
   for (i = 0; i < n && !quote; i++)
     quote = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
   if (!quote) {
     put(w, s, n);
-    return w->err;
+    return w->out.err;
   }
   put(w, "\"", 1);
   for (i = 0, run = 0; i < n; i++) {
@@ -100,7 +58,7 @@ int lw_csv_field_n(struct lw_csv *w, const char *s, size_t n) {
   }
   put(w, s + run, n - run);
   put(w, "\"", 1);
-  return w->err;
+  return w->out.err;
 }
 
 int lw_csv_field(struct lw_csv *w, const char *s) {
@@ -136,17 +94,17 @@ int lw_csv_end_row(struct lw_csv *w) {
   else
     put(w, "\n", 1);
   w->fields = 0;
-  return w->err;
+  return w->out.err;
 }
 
 int lw_csv_finish(struct lw_csv *w) {
-  if (w->err != 0)
-    return w->err;
+  if (w->out.err != 0)
+    return w->out.err;
   if (w->fields != 0)
     return fail(w, LW_EINVAL);
-  if (flush(w) != 0)
-    return w->err;
-  if (w->file != NULL && fflush(w->file) != 0)
+  if (lw_out_flush(&w->out) != 0)
+    return w->out.err;
+  if (w->out.file != NULL && fflush(w->out.file) != 0)
     return fail(w, LW_EIO);
   return 0;
 }

@@ -19,17 +19,16 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "out_buffer.h"
+
 /* flags */
 #define LW_CSV_LF 0u
 #define LW_CSV_CRLF 1u
 
 /* Treat as opaque; on the stack is fine. */
 struct lw_csv {
-  FILE *file; /* NULL: memory buffer */
-  char *buf;
-  size_t len, cap;
+  struct lw_out out; /* where the text goes; its err is the sticky error */
   unsigned flags;
-  int err;
   size_t fields; /* fields written in the current row */
 };
 

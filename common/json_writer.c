@@ -5,14 +5,12 @@
 #include <string.h>
 
 #include "error.h"
+#include "out_buffer.h"
 #include "utf16.h"
-
-/* A FILE writer hands its buffer to fwrite once it holds this much. */
-#define FLUSH_AT 16384u
 
 void lw_json_init_file(struct lw_json *w, FILE *f, unsigned flags) {
   memset(w, 0, sizeof *w);
-  w->file = f;
+  lw_out_init(&w->out, f);
   w->flags = flags;
 }
 
@@ -21,60 +19,19 @@ void lw_json_init_buffer(struct lw_json *w, unsigned flags) {
 }
 
 void lw_json_free(struct lw_json *w) {
-  free(w->buf);
-  w->buf = NULL;
-  w->len = w->cap = 0;
+  lw_out_free(&w->out);
 }
 
 const char *lw_json_buffer(const struct lw_json *w, size_t *len) {
-  if (len != NULL)
-    *len = w->len;
-  return w->buf != NULL ? w->buf : "";
+  return lw_out_buffer(&w->out, len);
 }
 
 static int fail(struct lw_json *w, int err) {
-  if (w->err == 0)
-    w->err = err;
-  return w->err;
+  return lw_out_fail(&w->out, err);
 }
 
-static int flush(struct lw_json *w) {
-  if (w->file != NULL && w->len > 0) {
-    if (fwrite(w->buf, 1, w->len, w->file) != w->len)
-      return fail(w, LW_EIO);
-    w->len = 0;
-    w->buf[0] = '\0';
-  }
-  return w->err;
-}
-
-/* Appends n bytes, keeping the buffer NUL-terminated. */
 static void put(struct lw_json *w, const char *s, size_t n) {
-  if (w->err != 0 || n == 0)
-    return;
-  if (n >= w->cap - w->len) { /* also true for cap == 0 */
-    size_t cap = w->cap != 0 ? w->cap : 256;
-    char *p;
-    while (n >= cap - w->len) {
-      if (cap > SIZE_MAX / 2) {
-        fail(w, LW_ENOMEM);
-        return;
-      }
-      cap *= 2;
-    }
-    p = realloc(w->buf, cap);
-    if (p == NULL) {
-      fail(w, LW_ENOMEM);
-      return;
-    }
-    w->buf = p;
-    w->cap = cap;
-  }
-  memcpy(w->buf + w->len, s, n);
-  w->len += n;
-  w->buf[w->len] = '\0';
-  if (w->file != NULL && w->len >= FLUSH_AT)
-    flush(w);
+  lw_out_put(&w->out, s, n);
 }
 
 static void put_c(struct lw_json *w, char c) {
@@ -104,8 +61,8 @@ static void newline_indent(struct lw_json *w, unsigned depth, int sep) {
 /* Called before any value: checks the value is allowed here and writes the
  * separator an array element needs. Returns 0 or the sticky error. */
 static int before_value(struct lw_json *w) {
-  if (w->err != 0)
-    return w->err;
+  if (w->out.err != 0)
+    return w->out.err;
   if (w->depth == 0) {
     if (w->done)
       return fail(w, LW_EINVAL);
@@ -115,7 +72,7 @@ static int before_value(struct lw_json *w) {
     if (w->has_items[w->depth - 1])
       put_c(w, ',');
     newline_indent(w, w->depth, w->has_items[w->depth - 1]);
-    return w->err;
+    return w->out.err;
   }
   if (!w->want_value)
     return fail(w, LW_EINVAL);
@@ -130,12 +87,12 @@ static int after_value(struct lw_json *w) {
     w->has_items[w->depth - 1] = 1;
     w->want_value = 0;
   }
-  return w->err;
+  return w->out.err;
 }
 
 static int begin(struct lw_json *w, int array, int flat) {
   if (before_value(w) != 0)
-    return w->err;
+    return w->out.err;
   if (w->depth >= LW_JSON_MAX_DEPTH)
     return fail(w, LW_EINVAL);
   put_c(w, array ? '[' : '{');
@@ -145,12 +102,12 @@ static int begin(struct lw_json *w, int array, int flat) {
   w->has_items[w->depth] = 0;
   w->want_value = 0;
   w->depth++;
-  return w->err;
+  return w->out.err;
 }
 
 static int end(struct lw_json *w, int array) {
-  if (w->err != 0)
-    return w->err;
+  if (w->out.err != 0)
+    return w->out.err;
   if (w->depth == 0 || w->is_array[w->depth - 1] != array || w->want_value)
     return fail(w, LW_EINVAL);
   w->depth--;
@@ -218,8 +175,8 @@ static void put_string(struct lw_json *w, const char *s, size_t n) {
 }
 
 int lw_json_key(struct lw_json *w, const char *key) {
-  if (w->err != 0)
-    return w->err;
+  if (w->out.err != 0)
+    return w->out.err;
   if (key == NULL || w->depth == 0 || w->is_array[w->depth - 1] || w->want_value)
     return fail(w, LW_EINVAL);
   if (w->has_items[w->depth - 1])
@@ -231,14 +188,14 @@ int lw_json_key(struct lw_json *w, const char *key) {
   else
     put(w, ": ", 2);
   w->want_value = 1;
-  return w->err;
+  return w->out.err;
 }
 
 int lw_json_string_n(struct lw_json *w, const char *s, size_t n) {
   if (s == NULL)
     return lw_json_null(w);
   if (before_value(w) != 0)
-    return w->err;
+    return w->out.err;
   put_string(w, s, n);
   return after_value(w);
 }
@@ -251,7 +208,7 @@ int lw_json_string(struct lw_json *w, const char *s) {
 
 static int put_raw_value(struct lw_json *w, const char *text, size_t n) {
   if (before_value(w) != 0)
-    return w->err;
+    return w->out.err;
   put(w, text, n);
   return after_value(w);
 }
@@ -314,13 +271,13 @@ int lw_json_kv_null(struct lw_json *w, const char *key) {
 }
 
 int lw_json_finish(struct lw_json *w) {
-  if (w->err != 0)
-    return w->err;
+  if (w->out.err != 0)
+    return w->out.err;
   if (w->depth != 0 || !w->done)
     return fail(w, LW_EINVAL);
-  if (flush(w) != 0)
-    return w->err;
-  if (w->file != NULL && fflush(w->file) != 0)
+  if (lw_out_flush(&w->out) != 0)
+    return w->out.err;
+  if (w->out.file != NULL && fflush(w->out.file) != 0)
     return fail(w, LW_EIO);
   return 0;
 }

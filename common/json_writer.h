@@ -27,6 +27,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "out_buffer.h"
+
 #define LW_JSON_MAX_DEPTH 32
 
 /* flags */
@@ -35,11 +37,8 @@
 
 /* Treat as opaque; on the stack is fine. */
 struct lw_json {
-  FILE *file; /* NULL: memory buffer */
-  char *buf;
-  size_t len, cap;
+  struct lw_out out; /* where the text goes; its err is the sticky error */
   unsigned flags;
-  int err;
   unsigned depth;
   unsigned char is_array[LW_JSON_MAX_DEPTH];
   unsigned char has_items[LW_JSON_MAX_DEPTH];

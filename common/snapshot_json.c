@@ -106,19 +106,19 @@ int lw_snapshot_json(const struct lw_snapshot *s, struct lw_json *w) {
 
   lw_json_key(w, "logon_sessions");
   lw_json_begin_array(w);
-  for (i = 0; i < s->n_logons && w->err == 0; i++)
+  for (i = 0; i < s->n_logons && w->out.err == 0; i++)
     write_logon(w, &s->logons[i], by_logon, s->n_procs);
   lw_json_end_array(w);
 
   lw_json_key(w, "wts_sessions");
   lw_json_begin_array(w);
-  for (i = 0; i < s->n_wts && w->err == 0; i++)
+  for (i = 0; i < s->n_wts && w->out.err == 0; i++)
     write_wts(w, &s->wts[i]);
   lw_json_end_array(w);
 
   lw_json_key(w, "processes");
   lw_json_begin_array(w);
-  for (i = 0; i < s->n_procs && w->err == 0; i++)
+  for (i = 0; i < s->n_procs && w->out.err == 0; i++)
     write_process(w, &s->procs[i]);
   lw_json_end_array(w);
 
@@ -158,7 +158,7 @@ int lw_snapshot_csv(const struct lw_snapshot *s, struct lw_csv *w) {
     lw_csv_field(w, header[i]);
   lw_csv_end_row(w);
 
-  for (i = 0; i < s->n_logons && w->err == 0; i++) {
+  for (i = 0; i < s->n_logons && w->out.err == 0; i++) {
     const struct lw_logon_session *l = &s->logons[i];
     char luid[LW_LUID_TEXT_SIZE], status[11], time[LW_ISO_TIME_SIZE];
     int ok = l->data_status == 0;
@@ -195,7 +195,7 @@ int lw_snapshot_csv(const struct lw_snapshot *s, struct lw_csv *w) {
     lw_csv_field(w, ok ? NULL : format_status(l->data_status, status));
     lw_csv_end_row(w);
   }
-  return w->err;
+  return w->out.err;
 }
 
 int lw_snapshot_write_csv(const struct lw_snapshot *s, FILE *f, unsigned flags) {
