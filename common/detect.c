@@ -1103,6 +1103,43 @@ static int cmp_str(const void *a, const void *b) {
   return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* Calls fn on every field of the state that holds an interned string (user and
+ * domain of logon sessions, WTS sessions and accumulation keys): the one list
+ * of them, shared by the collector and the compaction below. */
+static void each_string_slot(struct lw_detect_state *st, void (*fn)(const char **slot, void *ctx),
+                             void *ctx) {
+  size_t k;
+  for (k = 0; k < st->n_logons; k++) {
+    fn(&st->logons[k].user, ctx);
+    fn(&st->logons[k].domain, ctx);
+  }
+  for (k = 0; k < st->n_wts; k++) {
+    fn(&st->wts[k].user, ctx);
+    fn(&st->wts[k].domain, ctx);
+  }
+  for (k = 0; k < st->n_accum; k++) {
+    fn(&st->accum[k].user, ctx);
+    fn(&st->accum[k].domain, ctx);
+  }
+}
+
+struct string_list {
+  const char **v;
+  size_t n;
+};
+
+static void push_string(const char **slot, void *ctx) {
+  struct string_list *l = ctx;
+  if (*slot != NULL)
+    l->v[l->n++] = *slot;
+}
+
+static void repoint_string(const char **slot, void *ctx) {
+  struct lw_detect_strings *nt = ctx;
+  if (*slot != NULL)
+    *slot = nt->slots[strings_probe(nt, *slot)];
+}
+
 /* Collects the state's string pointers (NULL skipped) into a new array sorted by
  * content, each string once (interned: one pointer per content). Returns it (NULL with *n = 0 when
  * there are none) or sets *err. */
@@ -1118,24 +1155,10 @@ static const char **referenced_strings(const struct lw_detect_state *st, size_t 
     *err = LW_ENOMEM;
     return NULL;
   }
-#define PUSH(p)                                                                                    \
-  do {                                                                                             \
-    if ((p) != NULL)                                                                               \
-      v[m++] = (p);                                                                                \
-  } while (0)
-  for (k = 0; k < st->n_logons; k++) {
-    PUSH(st->logons[k].user);
-    PUSH(st->logons[k].domain);
-  }
-  for (k = 0; k < st->n_wts; k++) {
-    PUSH(st->wts[k].user);
-    PUSH(st->wts[k].domain);
-  }
-  for (k = 0; k < st->n_accum; k++) {
-    PUSH(st->accum[k].user);
-    PUSH(st->accum[k].domain);
-  }
-#undef PUSH
+  struct string_list list = {v, 0};
+  /* Only reads the slots: the cast lets save() use it on a const state. */
+  each_string_slot((struct lw_detect_state *)st, push_string, &list);
+  m = list.n;
   if (m > 1)
     qsort(v, m, sizeof *v, cmp_str);
   for (k = 0; k < m; k++)
@@ -1166,24 +1189,7 @@ static void strings_compact(struct lw_detect_state *st) {
     }
   }
   /* Every pointer is re-pointed at its copy in the new table. */
-#define REPOINT(p)                                                                                 \
-  do {                                                                                             \
-    if ((p) != NULL)                                                                               \
-      (p) = nt.slots[strings_probe(&nt, (p))];                                                     \
-  } while (0)
-  for (k = 0; k < st->n_logons; k++) {
-    REPOINT(st->logons[k].user);
-    REPOINT(st->logons[k].domain);
-  }
-  for (k = 0; k < st->n_wts; k++) {
-    REPOINT(st->wts[k].user);
-    REPOINT(st->wts[k].domain);
-  }
-  for (k = 0; k < st->n_accum; k++) {
-    REPOINT(st->accum[k].user);
-    REPOINT(st->accum[k].domain);
-  }
-#undef REPOINT
+  each_string_slot(st, repoint_string, &nt);
   strings_free(&st->strings);
   st->strings = nt;
 cleanup:
