@@ -175,6 +175,17 @@ int lw__bind_time(sqlite3_stmt *s, int col, int64_t ms);
 int lw__bind_text(sqlite3_stmt *s, int col, const char *text);
 /* Reads a time column: NULL gives LW_TIME_UNKNOWN. */
 int64_t lw__column_time(sqlite3_stmt *s, int col);
+/* Reads a text column (NULL stays NULL; valid until the next step). */
+const char *lw__column_text(sqlite3_stmt *s, int col);
+/* Reads a logon session's stored fields from 12 columns starting at `col`, in
+ * logon_sessions' order: luid, data_status, logon_type, terminal_session,
+ * logon_time, user, domain, sid, auth_package, logon_server, dns_domain, upn.
+ * Strings point into the statement. */
+void lw__column_logon(sqlite3_stmt *s, int col, struct lw_logon_session *out);
+/* Reads a WTS transition's fields from 9 columns starting at `col`: state,
+ * station, user, domain, client, client_address, logon_time, connect_time,
+ * disconnect_time. */
+void lw__column_wts(sqlite3_stmt *s, int col, struct lw_wts_session *out);
 /* Writes into err (errlen bytes) printf-style; NULL err is fine. */
 void lw__store_seterr(char *err, size_t errlen, const char *fmt, ...)
 #if defined(__GNUC__)

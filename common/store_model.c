@@ -775,10 +775,6 @@ static int grow_live(struct lw__model *m) {
   return 0;
 }
 
-static const char *col_text(sqlite3_stmt *s, int col) {
-  return (const char *)sqlite3_column_text(s, col);
-}
-
 int lw__model_load(struct lw_store *st) {
   struct lw__model *m = &st->m;
   sqlite3_stmt *s = NULL;
@@ -828,18 +824,7 @@ int lw__model_load(struct lw_store *st) {
     struct lw_logon_session ls;
     struct lw__logon *l;
     memset(&ls, 0, sizeof ls);
-    ls.luid = (uint64_t)sqlite3_column_int64(s, 1);
-    ls.data_status = (uint32_t)sqlite3_column_int64(s, 2);
-    ls.logon_type = (uint32_t)sqlite3_column_int64(s, 3);
-    ls.terminal_session = (uint32_t)sqlite3_column_int64(s, 4);
-    ls.logon_time = lw__column_time(s, 5);
-    ls.user = col_text(s, 6);
-    ls.domain = col_text(s, 7);
-    ls.sid = col_text(s, 8);
-    ls.auth_package = col_text(s, 9);
-    ls.logon_server = col_text(s, 10);
-    ls.dns_domain = col_text(s, 11);
-    ls.upn = col_text(s, 12);
+    lw__column_logon(s, 1, &ls);
     ls.process_count = (uint32_t)sqlite3_column_int64(s, 14);
     l = lw__logon_new(&ls);
     if (l == NULL || grow_live(m) != 0) {
@@ -879,15 +864,7 @@ int lw__model_load(struct lw_store *st) {
     struct lw__wts *w;
     memset(&ws, 0, sizeof ws);
     ws.id = (uint32_t)sqlite3_column_int64(s, 1);
-    ws.state = (uint32_t)sqlite3_column_int64(s, 4);
-    ws.station = col_text(s, 5);
-    ws.user = col_text(s, 6);
-    ws.domain = col_text(s, 7);
-    ws.client = col_text(s, 8);
-    ws.client_address = col_text(s, 9);
-    ws.logon_time = lw__column_time(s, 10);
-    ws.connect_time = lw__column_time(s, 11);
-    ws.disconnect_time = lw__column_time(s, 12);
+    lw__column_wts(s, 4, &ws);
     w = wts_new(ws.id, sqlite3_column_int64(s, 2), &ws);
     if (w == NULL || lw__ptr_push((void ***)&m->wlive, &m->n_wlive, &m->cap_wlive, w) != 0) {
       lw__wts_free(w);

@@ -97,6 +97,37 @@ int64_t lw__column_time(sqlite3_stmt *s, int col) {
                                                     : sqlite3_column_int64(s, col);
 }
 
+const char *lw__column_text(sqlite3_stmt *s, int col) {
+  return (const char *)sqlite3_column_text(s, col);
+}
+
+void lw__column_logon(sqlite3_stmt *s, int col, struct lw_logon_session *out) {
+  out->luid = (uint64_t)sqlite3_column_int64(s, col);
+  out->data_status = (uint32_t)sqlite3_column_int64(s, col + 1);
+  out->logon_type = (uint32_t)sqlite3_column_int64(s, col + 2);
+  out->terminal_session = (uint32_t)sqlite3_column_int64(s, col + 3);
+  out->logon_time = lw__column_time(s, col + 4);
+  out->user = lw__column_text(s, col + 5);
+  out->domain = lw__column_text(s, col + 6);
+  out->sid = lw__column_text(s, col + 7);
+  out->auth_package = lw__column_text(s, col + 8);
+  out->logon_server = lw__column_text(s, col + 9);
+  out->dns_domain = lw__column_text(s, col + 10);
+  out->upn = lw__column_text(s, col + 11);
+}
+
+void lw__column_wts(sqlite3_stmt *s, int col, struct lw_wts_session *out) {
+  out->state = (uint32_t)sqlite3_column_int64(s, col);
+  out->station = lw__column_text(s, col + 1);
+  out->user = lw__column_text(s, col + 2);
+  out->domain = lw__column_text(s, col + 3);
+  out->client = lw__column_text(s, col + 4);
+  out->client_address = lw__column_text(s, col + 5);
+  out->logon_time = lw__column_time(s, col + 6);
+  out->connect_time = lw__column_time(s, col + 7);
+  out->disconnect_time = lw__column_time(s, col + 8);
+}
+
 /* ---- Files (UTF-8 paths; _wfopen/_wrename on Windows) ---------------------- */
 
 #ifdef _WIN32

@@ -28,10 +28,6 @@ static void append(char *buf, size_t size, const char *frag) {
   snprintf(buf + n, size - n, "%s", frag);
 }
 
-static const char *col_text(sqlite3_stmt *s, int col) {
-  return (const char *)sqlite3_column_text(s, col);
-}
-
 int lw__store_latest_boot(struct lw_store *st, int64_t *boot_id) {
   sqlite3_stmt *s = NULL;
   int src = sqlite3_prepare_v2(st->db, "SELECT MAX(id) FROM boots", -1, &s, NULL);
@@ -139,18 +135,7 @@ int lw_store_each_logon(struct lw_store *st, const struct lw_store_filter *f,
     struct lw_store_logon_row r;
     memset(&r, 0, sizeof r);
     r.boot_id = sqlite3_column_int64(s, 0);
-    r.s.luid = (uint64_t)sqlite3_column_int64(s, 1);
-    r.s.data_status = (uint32_t)sqlite3_column_int64(s, 2);
-    r.s.logon_type = (uint32_t)sqlite3_column_int64(s, 3);
-    r.s.terminal_session = (uint32_t)sqlite3_column_int64(s, 4);
-    r.s.logon_time = lw__column_time(s, 5);
-    r.s.user = col_text(s, 6);
-    r.s.domain = col_text(s, 7);
-    r.s.sid = col_text(s, 8);
-    r.s.auth_package = col_text(s, 9);
-    r.s.logon_server = col_text(s, 10);
-    r.s.dns_domain = col_text(s, 11);
-    r.s.upn = col_text(s, 12);
+    lw__column_logon(s, 1, &r.s);
     r.first_seen = sqlite3_column_int64(s, 13);
     r.last_seen = lw__column_time(s, 14);
     r.s.process_count = (uint32_t)sqlite3_column_int64(s, 15);
@@ -215,15 +200,7 @@ int lw_store_each_wts(struct lw_store *st, const struct lw_store_filter *f,
     r.s.id = (uint32_t)sqlite3_column_int64(s, 1);
     r.first_seen = sqlite3_column_int64(s, 2);
     r.last_seen = lw__column_time(s, 3);
-    r.s.state = (uint32_t)sqlite3_column_int64(s, 4);
-    r.s.station = col_text(s, 5);
-    r.s.user = col_text(s, 6);
-    r.s.domain = col_text(s, 7);
-    r.s.client = col_text(s, 8);
-    r.s.client_address = col_text(s, 9);
-    r.s.logon_time = lw__column_time(s, 10);
-    r.s.connect_time = lw__column_time(s, 11);
-    r.s.disconnect_time = lw__column_time(s, 12);
+    lw__column_wts(s, 4, &r.s);
     rc = fn(ctx, &r);
     if (rc != 0)
       break;
@@ -346,8 +323,8 @@ int lw_store_each_leak(struct lw_store *st, bool open_only,
     r.id = sqlite3_column_int64(s, 0);
     r.boot_id = sqlite3_column_int64(s, 1);
     r.leak.luid = (uint64_t)sqlite3_column_int64(s, 2);
-    r.leak.user = col_text(s, 3);
-    r.leak.domain = col_text(s, 4);
+    r.leak.user = lw__column_text(s, 3);
+    r.leak.domain = lw__column_text(s, 4);
     r.leak.logon_type = (uint32_t)sqlite3_column_int64(s, 5);
     r.leak.terminal_session = (uint32_t)sqlite3_column_int64(s, 6);
     r.leak.logon_time = lw__column_time(s, 7);
@@ -412,8 +389,8 @@ int lw_store_each_alert(struct lw_store *st, int64_t since, int64_t until,
     r.boot_id = sqlite3_column_int64(s, 1);
     r.alert.raised_at = sqlite3_column_int64(s, 2);
     r.alert.event_id = (uint32_t)sqlite3_column_int64(s, 3);
-    r.alert.message = col_text(s, 4);
-    r.alert.fields_json = col_text(s, 5);
+    r.alert.message = lw__column_text(s, 4);
+    r.alert.fields_json = lw__column_text(s, 5);
     r.alert.suppressed = sqlite3_column_int(s, 6) != 0;
     rc = fn(ctx, &r);
     if (rc != 0)
@@ -447,8 +424,8 @@ int lw_store_each_holder(struct lw_store *st, int64_t since, int64_t until,
     r.holder.luid = (uint64_t)sqlite3_column_int64(s, 2);
     r.holder.scanned_at = sqlite3_column_int64(s, 3);
     r.holder.pid = (uint32_t)sqlite3_column_int64(s, 4);
-    r.holder.image = col_text(s, 5);
-    r.holder.services = col_text(s, 6);
+    r.holder.image = lw__column_text(s, 5);
+    r.holder.services = lw__column_text(s, 6);
     r.holder.tokens = (uint32_t)sqlite3_column_int64(s, 7);
     r.holder.exited_process = sqlite3_column_int(s, 8) != 0;
     r.holder.held_by_pid = (uint32_t)sqlite3_column_int64(s, 9);
