@@ -115,6 +115,21 @@ static const struct lw_scenario *begin(HANDLE server) {
   return sc;
 }
 
+/* The WTS sessions of the current step, in a heap array (HeapFree) with *n
+ * entries; NULL (ERROR_NOT_ENOUGH_MEMORY set) when out of memory. */
+static const struct lw_scenario_wts **alive_now(const struct lw_scenario *sc, size_t *n) {
+  uint32_t step = lw__fh_current_step(sc);
+  const struct lw_scenario_wts **alive;
+  *n = lw_scenario_wts_at(sc, step, NULL, 0);
+  alive = HeapAlloc(GetProcessHeap(), 0, (*n ? *n : 1) * sizeof *alive);
+  if (alive == NULL) {
+    SetLastError(ERROR_NOT_ENOUGH_MEMORY);
+    return NULL;
+  }
+  lw_scenario_wts_at(sc, step, alive, *n);
+  return alive;
+}
+
 BOOL WINAPI WTSEnumerateSessionsW(HANDLE hServer, DWORD Reserved, DWORD Version,
                                   PWTS_SESSION_INFOW *ppSessionInfo, DWORD *pCount) {
   const struct lw_scenario *sc;
@@ -122,7 +137,6 @@ BOOL WINAPI WTSEnumerateSessionsW(HANDLE hServer, DWORD Reserved, DWORD Version,
   WTS_SESSION_INFOW *out;
   WCHAR *cursor;
   size_t n, i, size;
-  uint32_t step;
   BOOL ok = FALSE;
 
   if (ppSessionInfo == NULL || pCount == NULL || Reserved != 0 || Version != 1) {
@@ -136,14 +150,9 @@ BOOL WINAPI WTSEnumerateSessionsW(HANDLE hServer, DWORD Reserved, DWORD Version,
     return FALSE;
   }
   InterlockedIncrement64(&lw__fh_shared()->wts_enumerate_calls);
-  step = lw__fh_current_step(sc);
-  n = lw_scenario_wts_at(sc, step, NULL, 0);
-  alive = HeapAlloc(GetProcessHeap(), 0, (n ? n : 1) * sizeof *alive);
-  if (alive == NULL) {
-    SetLastError(ERROR_NOT_ENOUGH_MEMORY);
+  alive = alive_now(sc, &n);
+  if (alive == NULL)
     goto cleanup;
-  }
-  lw_scenario_wts_at(sc, step, alive, n);
   size = n * sizeof *out;
   for (i = 0; i < n; i++) {
     size += wlen(alive[i]->station) * sizeof(WCHAR);
@@ -176,7 +185,6 @@ BOOL WINAPI lw_fake_WTSEnumerateSessionsExW(HANDLE hServer, DWORD *pLevel, DWORD
   LW_WTS_SESSION_INFO_1W *out;
   WCHAR *cursor;
   size_t n, i, size;
-  uint32_t step;
   BOOL ok = FALSE;
 
   if (pLevel == NULL || *pLevel != 1 || Filter != 0 || ppSessionInfo == NULL || pCount == NULL) {
@@ -190,14 +198,9 @@ BOOL WINAPI lw_fake_WTSEnumerateSessionsExW(HANDLE hServer, DWORD *pLevel, DWORD
     return FALSE;
   }
   InterlockedIncrement64(&lw__fh_shared()->wts_enumerate_ex_calls);
-  step = lw__fh_current_step(sc);
-  n = lw_scenario_wts_at(sc, step, NULL, 0);
-  alive = HeapAlloc(GetProcessHeap(), 0, (n ? n : 1) * sizeof *alive);
-  if (alive == NULL) {
-    SetLastError(ERROR_NOT_ENOUGH_MEMORY);
+  alive = alive_now(sc, &n);
+  if (alive == NULL)
     goto cleanup;
-  }
-  lw_scenario_wts_at(sc, step, alive, n);
   size = n * sizeof *out;
   for (i = 0; i < n; i++) {
     size +=
