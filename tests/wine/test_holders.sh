@@ -46,7 +46,9 @@ grab() {
   shift
   "$WINE64" "$grabber_exe" "$@" --stop-file "Z:$stop" --seconds 120 >"$work/$name.out" 2>&1 &
   pids+=($!)
-  for _ in $(seq 200); do
+  # Up to 60 s: under a parallel ctest load a new Wine process has been seen to
+  # take over 20 s to start (nothing printed at all), not a grabber problem.
+  for _ in $(seq 600); do
     grep -q '^ready' "$work/$name.out" 2>/dev/null && break
     sleep 0.1
   done
