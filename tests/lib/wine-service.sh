@@ -47,7 +47,16 @@ lw_wine_end() {
 
 # A hung Wine must fail the test, not stall it: every sc call has a time limit.
 lw_sc() { timeout 60 "$WINE64" sc "$@" </dev/null 2>/dev/null | tr -d '\r'; return "${PIPESTATUS[0]}"; }
-lw_query() { lw_sc query "$1" || true; }
+# Wine's sc now and then answers a query with nothing under load: ask again.
+lw_query() {
+  local out
+  for _ in 1 2 3 4 5; do
+    out=$(lw_sc query "$1" || true)
+    [ -n "$out" ] && break
+    sleep 0.2
+  done
+  printf '%s\n' "$out"
+}
 
 # lw_wait_state NAME STATE SECONDS: polls `sc query` until STATE.
 lw_wait_state() {
