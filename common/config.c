@@ -79,6 +79,9 @@ static const struct lw_config_key keys[] = {
      "Least time between two scans for the processes holding leaked sessions' tokens."},
     {"holders.enabled", LW_CONFIG_BOOL, "true", 0, 0, FIELD(holders_enabled), NULL,
      "Whether to scan for the processes holding leaked sessions' tokens."},
+    {"holders.timeout", LW_CONFIG_DURATION, "60s", SECOND, HOUR, FIELD(holders_timeout_ms), NULL,
+     "How long one holder scan may run. It runs beside the polls, never in their way; one "
+     "still running after this is abandoned and reported (event 1103)."},
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])

@@ -58,6 +58,7 @@ struct lw_config {
   uint32_t alerts_max_per_hour;    /* alerts.max_per_hour */
   int64_t holders_interval_ms;     /* holders.interval */
   bool holders_enabled;            /* holders.enabled */
+  int64_t holders_timeout_ms;      /* holders.timeout */
 };
 
 /* The kinds of value a key can take, and the C type of its field. */

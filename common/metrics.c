@@ -66,6 +66,17 @@ int lw_metrics_format(const struct lw_metrics *m, char *buf, size_t size) {
        m->pinned_session_ids);
   emit(&o, "leakwatch_highest_session_id", "gauge", "Highest terminal session ID in use.", "%u",
        m->highest_session_id);
+  emit(&o, "leakwatch_polls_late_total", "counter",
+       "Polls that took three poll intervals or more (event 1105).", "%" PRIu64,
+       m->polls_late_total);
+  emit(&o, "leakwatch_holder_scans_total", "counter", "Holder scans started.", "%" PRIu64,
+       m->holder_scans_total);
+  emit(&o, "leakwatch_holder_scans_abandoned_total", "counter",
+       "Holder scans abandoned: still running after holders.timeout, or their thread ended "
+       "(event 1103).",
+       "%" PRIu64, m->holder_scans_abandoned_total);
+  emit(&o, "leakwatch_holder_scan_running", "gauge", "1 while a holder scan is running.", "%u",
+       m->holder_scan_running);
   if (o.overflow) {
     buf[0] = 0;
     return LW_ENOSPC;

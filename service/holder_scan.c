@@ -149,7 +149,28 @@ struct lw_holder_scanner {
   struct service_pid *svcs;
   size_t n_svcs;
   bool svcs_loaded;
+
+  /* What the scan is doing now (enum activity) and the PID it is on, written
+   * by the scanning thread and read by another one (lw_holder_scan_activity)
+   * when a scan does not return: plain interlocked LONGs, no lock. */
+  volatile LONG activity;
+  volatile LONG activity_pid;
 };
+
+enum activity {
+  ACT_IDLE = 0,
+  ACT_PRIVILEGE, /* enabling SeDebugPrivilege */
+  ACT_TYPES,     /* NtQueryObject(ObjectTypesInformation) */
+  ACT_TABLE,     /* NtQuerySystemInformation(SystemExtendedHandleInformation) */
+  ACT_PROCESS,   /* opening and reading the handles of one process */
+  ACT_SERVICES,  /* EnumServicesStatusExW */
+  ACT_RESTORE    /* restoring SeDebugPrivilege */
+};
+
+static void set_activity(struct lw_holder_scanner *s, enum activity a, uint32_t pid) {
+  InterlockedExchange(&s->activity_pid, (LONG)pid);
+  InterlockedExchange(&s->activity, (LONG)a);
+}
 
 static int fail(struct lw_holder_scanner *s, int code, const char *what, unsigned long os_code,
                 bool ntstatus) {
@@ -190,6 +211,28 @@ void lw_holder_scanner_close(struct lw_holder_scanner *s) {
 
 const char *lw_holder_scan_error(const struct lw_holder_scanner *s) {
   return s != NULL ? s->error : "";
+}
+
+void lw_holder_scan_activity(const struct lw_holder_scanner *s, char *buf, size_t size) {
+  static const char *const what[] = {
+      "not scanning",
+      "enabling SeDebugPrivilege",
+      "listing object types (NtQueryObject)",
+      "reading the system handle table (NtQuerySystemInformation)",
+      "reading the handles of process",
+      "listing services (EnumServicesStatusExW)",
+      "restoring SeDebugPrivilege",
+  };
+  if (buf == NULL || size == 0)
+    return;
+  LONG a = s != NULL ? InterlockedCompareExchange((volatile LONG *)&s->activity, 0, 0) : 0;
+  LONG pid = s != NULL ? InterlockedCompareExchange((volatile LONG *)&s->activity_pid, 0, 0) : 0;
+  if (a < 0 || (size_t)a >= sizeof what / sizeof what[0])
+    a = 0;
+  if (a == ACT_PROCESS)
+    snprintf(buf, size, "%s %lu", what[a], (unsigned long)pid);
+  else
+    snprintf(buf, size, "%s", what[a]);
 }
 
 struct lw_holders_types lw_holder_scan_types(const struct lw_holder_scanner *s) {
@@ -429,6 +472,7 @@ static int add_services(struct lw_holder_scanner *s, const ENUM_SERVICE_STATUS_P
  * per scan, when the first holder is described. A failure leaves it empty
  * (holders are then shown without services). */
 static void load_services(struct lw_holder_scanner *s) {
+  set_activity(s, ACT_SERVICES, 0);
   const struct lw_holder_api *api = s->api;
   SC_HANDLE scm;
   DWORD size = SERVICES_BUFFER_BYTES, resume = 0;
@@ -524,6 +568,7 @@ static const char *image_of(struct lw_holder_scanner *s, HANDLE process) {
 
 static int p_open_process(void *ctx, uint32_t pid) {
   struct lw_holder_scanner *s = ctx;
+  set_activity(s, ACT_PROCESS, pid);
   /* PROCESS_DUP_HANDLE to read its handles; QUERY_LIMITED for its image. */
   s->process =
       s->api->open_process(PROCESS_DUP_HANDLE | PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid);
@@ -661,12 +706,15 @@ int lw_holder_scan_run(struct lw_holder_scanner *s, const uint64_t *luids, size_
 
   /* Our token stays open for the whole scan: SeDebugPrivilege is restored
    * through it, and its handle-table entry checks the Token type index. */
+  set_activity(s, ACT_PRIVILEGE, 0);
   debug_enable(s, &priv);
   if (!s->types_named) {
+    set_activity(s, ACT_TYPES, 0);
     rc = resolve_types(s);
     if (rc != 0)
       goto cleanup;
   }
+  set_activity(s, ACT_TABLE, 0);
   rc = read_table(s, &entries, &n_entries);
   if (rc != 0)
     goto cleanup;
@@ -681,6 +729,7 @@ int lw_holder_scan_run(struct lw_holder_scanner *s, const uint64_t *luids, size_
 
 cleanup:
   res->cost.debug_privilege = priv.enabled;
+  set_activity(s, ACT_RESTORE, 0);
   debug_restore(s, &priv);
   p_close_process(s); /* already closed by the walk; kept as the rule */
   free_services(s);
@@ -691,6 +740,7 @@ cleanup:
     lw_holders_result_free(res);
     res = NULL;
   }
+  set_activity(s, ACT_IDLE, 0);
   *out = res;
   return rc;
 }

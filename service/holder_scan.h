@@ -24,7 +24,7 @@
  *
  * The OS functions come from a table (struct lw_holder_api): production uses
  * lw_holder_api_system(), tests pass fakes. Windows only; one thread at a time
- * per scanner.
+ * per scanner (lw_holder_scan_activity excepted).
  */
 #ifndef LW_HOLDER_SCAN_H
 #define LW_HOLDER_SCAN_H
@@ -106,6 +106,12 @@ int lw_holder_scan_run(struct lw_holder_scanner *s, const uint64_t *luids, size_
 /* The last failure of lw_holder_scan_run as a sentence (UTF-8; "" after a
  * success). Owned by the scanner; valid until its next scan. */
 const char *lw_holder_scan_error(const struct lw_holder_scanner *s);
+
+/* What a running scan is doing now ("reading the system handle table
+ * (NtQuerySystemInformation)", "reading the handles of process 1234", ...), as
+ * a sentence fragment into buf. Safe to call from another thread while the
+ * scan runs: that is what it is for, naming the call a stuck scan is in. */
+void lw_holder_scan_activity(const struct lw_holder_scanner *s, char *buf, size_t size);
 
 /* The handle-table type indices the scanner uses ({0, 0} before its first
  * scan), for tests and diagnostics. */

@@ -1,4 +1,6 @@
-/* holder_watch.c - scheduling and reporting the holder scan (see holder_watch.h). */
+/* holder_watch.c - scheduling, threading and reporting of the holder scan
+ * (see holder_watch.h). */
+#include <windows.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,9 +11,30 @@
 #include "holders.h"
 #include "luid.h"
 
-/* A scan on a busy host takes well under a second; past this it reports what
- * it found so far rather than delay the poll. */
-#define SCAN_DEADLINE_MS 10000
+/* How long closing waits for a running scan to notice the stop. */
+#define CLOSE_WAIT_MS 2000
+
+/* The scan thread and what it shares with the poll thread. Owned by two
+ * references, the watch's and the thread's: whichever lets go last frees it,
+ * so a watch can close while a scan is stuck in a system call. */
+struct worker {
+  HANDLE thread;
+  HANDLE wake; /* auto-reset: a job was posted, or quit */
+  HANDLE done; /* manual-reset: the job's result is ready */
+  CRITICAL_SECTION lock;
+  volatile LONG refs;
+  struct lw_holder_scanner *scanner;
+  /* Under lock. */
+  bool quit;
+  bool posted;   /* a job is waiting or running */
+  bool finished; /* its result is ready (rc, result, error) */
+  uint64_t *luids;
+  size_t n_luids;
+  uint32_t budget_ms; /* the scan stops itself after this (partial result) */
+  int rc;
+  struct lw_holders_result *result;
+  char error[512];
+};
 
 /* A (LUID, PID) pair already named to the operator, in a 2001 or a 2007. */
 struct named {
@@ -20,24 +43,115 @@ struct named {
 };
 
 struct lw_holder_watch {
-  struct lw_holder_scanner *scanner;
-  int64_t last_scan; /* ms; 0 = never */
+  const struct lw_holder_api *api;
+  struct worker *wk; /* NULL until the first scan */
+  int64_t last_scan; /* ms, when the last scan started; 0 = never */
+  bool running;      /* a job is posted and not collected */
+  ULONGLONG started; /* GetTickCount64 when it was posted */
+  bool abandoned;    /* it passed holders.timeout (reported) */
+  bool rescan;       /* leaks opened that the running scan does not cover */
+  uint64_t scans, scans_abandoned;
   struct named *named;
   size_t n_named, cap_named;
   struct lw_alert *extra; /* 2007s of the last call */
   size_t n_extra, cap_extra;
 };
 
-int lw_holder_watch_open(struct lw_holder_watch **out) {
+/* ---- The scan thread ------------------------------------------------------ */
+
+static void worker_free(struct worker *wk) {
+  free(wk->luids);
+  lw_holders_result_free(wk->result);
+  lw_holder_scanner_close(wk->scanner);
+  if (wk->wake != NULL)
+    CloseHandle(wk->wake);
+  if (wk->done != NULL)
+    CloseHandle(wk->done);
+  if (wk->thread != NULL)
+    CloseHandle(wk->thread);
+  DeleteCriticalSection(&wk->lock);
+  free(wk);
+}
+
+static void worker_release(struct worker *wk) {
+  if (InterlockedDecrement(&wk->refs) == 0)
+    worker_free(wk);
+}
+
+static DWORD WINAPI worker_main(LPVOID arg) {
+  struct worker *wk = arg;
+  for (;;) {
+    WaitForSingleObject(wk->wake, INFINITE);
+    EnterCriticalSection(&wk->lock);
+    bool quit = wk->quit, work = wk->posted && !wk->finished;
+    const uint64_t *luids = wk->luids;
+    size_t n = wk->n_luids;
+    uint32_t budget = wk->budget_ms;
+    LeaveCriticalSection(&wk->lock);
+    if (quit)
+      break;
+    if (!work)
+      continue;
+    struct lw_holders_result *r = NULL;
+    int rc = lw_holder_scan_run(wk->scanner, luids, n, budget, &r);
+    EnterCriticalSection(&wk->lock);
+    wk->rc = rc;
+    wk->result = r;
+    snprintf(wk->error, sizeof wk->error, "%s", lw_holder_scan_error(wk->scanner));
+    wk->finished = true;
+    quit = wk->quit;
+    LeaveCriticalSection(&wk->lock);
+    SetEvent(wk->done);
+    if (quit)
+      break;
+  }
+  worker_release(wk);
+  return 0;
+}
+
+static int worker_start(const struct lw_holder_api *api, struct worker **out) {
+  struct worker *wk = calloc(1, sizeof *wk);
+  *out = NULL;
+  if (wk == NULL)
+    return LW_ENOMEM;
+  InitializeCriticalSection(&wk->lock);
+  wk->refs = 2;
+  wk->wake = CreateEventW(NULL, FALSE, FALSE, NULL);
+  wk->done = CreateEventW(NULL, TRUE, FALSE, NULL);
+  int rc = lw_holder_scanner_open(api, &wk->scanner);
+  if (rc == 0 && (wk->wake == NULL || wk->done == NULL))
+    rc = LW_EOS;
+  if (rc == 0) {
+    wk->thread = CreateThread(NULL, 0, worker_main, wk, 0, NULL);
+    if (wk->thread == NULL)
+      rc = LW_EOS;
+  }
+  if (rc != 0) {
+    worker_free(wk);
+    return rc;
+  }
+  *out = wk;
+  return 0;
+}
+
+/* Tells the thread to quit and drops the watch's reference. */
+static void worker_stop(struct worker *wk, DWORD wait_ms) {
+  EnterCriticalSection(&wk->lock);
+  wk->quit = true;
+  LeaveCriticalSection(&wk->lock);
+  SetEvent(wk->wake);
+  WaitForSingleObject(wk->thread, wait_ms);
+  worker_release(wk);
+}
+
+/* ---- The watch ------------------------------------------------------------ */
+
+int lw_holder_watch_open(const struct lw_holder_api *api, struct lw_holder_watch **out) {
   struct lw_holder_watch *w = calloc(1, sizeof *w);
   *out = NULL;
   if (w == NULL)
     return LW_ENOMEM;
-  int rc = lw_holder_scanner_open(NULL, &w->scanner);
-  if (rc != 0) {
-    free(w);
-    return rc;
-  }
+  w->api = api;
   *out = w;
   return 0;
 }
@@ -51,10 +165,11 @@ static void clear_extra(struct lw_holder_watch *w) {
 void lw_holder_watch_close(struct lw_holder_watch *w) {
   if (w == NULL)
     return;
+  if (w->wk != NULL)
+    worker_stop(w->wk, CLOSE_WAIT_MS);
   clear_extra(w);
   free(w->extra);
   free(w->named);
-  lw_holder_scanner_close(w->scanner);
   free(w);
 }
 
@@ -137,48 +252,24 @@ static void add_2007(struct lw_holder_watch *w, const struct lw_detect_logon *l,
   w->n_extra++;
 }
 
-void lw_holder_watch_poll(struct lw_holder_watch *w, const struct lw_config *cfg,
-                          const struct lw_detect_state *st, struct lw_detect_output *out,
-                          struct lw_store *store, int64_t now, const struct lw_alert **extra,
-                          size_t *n_extra) {
-  *extra = NULL;
-  *n_extra = 0;
-  clear_extra(w);
+/* Sets %8 of every 2001 in `out` to `text`. */
+static void set_2001_holders(struct lw_detect_output *out, const char *text) {
+  for (size_t i = 0; i < out->n_alerts; i++)
+    if (out->alerts[i].event_id == 2001)
+      lw_alert_set_insert(&out->alerts[i], 7, text);
+}
 
-  size_t n_leaked = 0;
-  for (size_t i = 0; i < st->n_logons; i++)
-    if (st->logons[i].leaked_at != LW_TIME_UNKNOWN)
-      n_leaked++;
-  uint64_t *leaked = n_leaked ? malloc(n_leaked * sizeof *leaked) : NULL;
-  if (n_leaked != 0 && leaked == NULL)
-    return;
-  size_t k = 0;
-  for (size_t i = 0; i < st->n_logons; i++)
-    if (st->logons[i].leaked_at != LW_TIME_UNKNOWN)
-      leaked[k++] = st->logons[i].luid;
-  forget_released(w, leaked, n_leaked);
-
-  int opened = 0;
-  for (size_t i = 0; i < out->n_changes; i++)
-    if (out->changes[i].kind == LW_LEAK_OPENED)
-      opened = 1;
-  int due = opened || (w->last_scan != 0 && now - w->last_scan >= cfg->holders_interval_ms) ||
-            (w->last_scan == 0 && n_leaked != 0);
-  if (!cfg->holders_enabled || n_leaked == 0 || !due) {
-    free(leaked);
-    return;
-  }
-
-  struct lw_holders_result *r = NULL;
-  w->last_scan = now;
-  int rc = lw_holder_scan_run(w->scanner, leaked, n_leaked, SCAN_DEADLINE_MS, &r);
+/* Fills %8 of this poll's 2001s from a scan that finished in time, naming
+ * their holders. */
+static void name_in_2001s(struct lw_holder_watch *w, struct lw_detect_output *out, int rc,
+                          const char *error, const struct lw_holders_result *r) {
   char text[2048];
   for (size_t i = 0; i < out->n_alerts; i++) {
     struct lw_alert *a = &out->alerts[i];
     if (a->event_id != 2001)
       continue;
     if (rc != 0)
-      snprintf(text, sizeof text, "the holder scan failed: %s", lw_holder_scan_error(w->scanner));
+      snprintf(text, sizeof text, "the holder scan failed: %s", error);
     else if (lw_holders_find(r, a->luid) == NULL)
       snprintf(text, sizeof text, "%s", LW_HOLDERS_NONE_HINT);
     else if (lw_holders_format_summary(r, a->luid, text, sizeof text) < 0)
@@ -188,35 +279,243 @@ void lw_holder_watch_poll(struct lw_holder_watch *w, const struct lw_config *cfg
     for (size_t j = 0; hs != NULL && j < hs->n_holders; j++)
       add_named(w, a->luid, hs->holders[j].pid);
   }
-  if (rc == 0) {
-    for (size_t i = 0; i < st->n_logons; i++) {
-      const struct lw_detect_logon *l = &st->logons[i];
-      if (l->leaked_at == LW_TIME_UNKNOWN)
-        continue;
-      const struct lw_holders_session *hs = lw_holders_find(r, l->luid);
-      for (size_t j = 0; hs != NULL && j < hs->n_holders; j++) {
-        const struct lw_holder *h = &hs->holders[j];
-        if (store != NULL) {
-          struct lw_store_holder sh = {0};
-          sh.luid = l->luid;
-          sh.scanned_at = now;
-          sh.pid = h->pid;
-          sh.image = h->image;
-          sh.services = h->services;
-          sh.tokens = h->tokens;
-          sh.exited_process = h->exited_process;
-          sh.held_by_pid = h->held_by_pid;
-          lw_store_add_holder(store, &sh);
-        }
-        if (!is_named(w, l->luid, h->pid)) {
-          add_2007(w, l, h, now);
-          add_named(w, l->luid, h->pid);
-        }
+}
+
+/* Keeps a finished scan's findings for the leaks still open: rows for
+ * v_holders, and a 2007 for each holder not yet named. */
+static void record_result(struct lw_holder_watch *w, const struct lw_detect_state *st,
+                          const struct lw_holders_result *r, struct lw_store *store, int64_t now) {
+  for (size_t i = 0; i < st->n_logons; i++) {
+    const struct lw_detect_logon *l = &st->logons[i];
+    if (l->leaked_at == LW_TIME_UNKNOWN)
+      continue;
+    const struct lw_holders_session *hs = lw_holders_find(r, l->luid);
+    for (size_t j = 0; hs != NULL && j < hs->n_holders; j++) {
+      const struct lw_holder *h = &hs->holders[j];
+      if (store != NULL) {
+        struct lw_store_holder sh = {0};
+        sh.luid = l->luid;
+        sh.scanned_at = now;
+        sh.pid = h->pid;
+        sh.image = h->image;
+        sh.services = h->services;
+        sh.tokens = h->tokens;
+        sh.exited_process = h->exited_process;
+        sh.held_by_pid = h->held_by_pid;
+        lw_store_add_holder(store, &sh);
+      }
+      if (!is_named(w, l->luid, h->pid)) {
+        add_2007(w, l, h, now);
+        add_named(w, l->luid, h->pid);
       }
     }
   }
+}
+
+/* Takes the running job's result if it is ready: true, with *rc, *r (the
+ * caller frees it) and error. */
+static bool collect(struct lw_holder_watch *w, int *rc, struct lw_holders_result **r, char *error,
+                    size_t errlen) {
+  struct worker *wk = w->wk;
+  bool ready;
+  EnterCriticalSection(&wk->lock);
+  ready = wk->finished;
+  if (ready) {
+    *rc = wk->rc;
+    *r = wk->result;
+    snprintf(error, errlen, "%s", wk->error);
+    wk->result = NULL;
+    wk->finished = false;
+    wk->posted = false;
+    free(wk->luids);
+    wk->luids = NULL;
+    wk->n_luids = 0;
+  }
+  LeaveCriticalSection(&wk->lock);
+  if (ready)
+    w->running = false;
+  return ready;
+}
+
+/* Posts a scan of `leaked` (the worker takes the array). */
+static int post(struct lw_holder_watch *w, uint64_t *leaked, size_t n, uint32_t budget_ms) {
+  if (w->wk == NULL) {
+    int rc = worker_start(w->api, &w->wk);
+    if (rc != 0)
+      return rc;
+  }
+  struct worker *wk = w->wk;
+  EnterCriticalSection(&wk->lock);
+  free(wk->luids);
+  wk->luids = leaked;
+  wk->n_luids = n;
+  wk->budget_ms = budget_ms;
+  wk->posted = true;
+  wk->finished = false;
+  ResetEvent(wk->done);
+  LeaveCriticalSection(&wk->lock);
+  SetEvent(wk->wake);
+  w->running = true;
+  w->abandoned = false;
+  w->started = GetTickCount64();
+  w->scans++;
+  return 0;
+}
+
+/* Checks on a running scan that has not finished: a dead thread is replaced,
+ * one past the timeout is abandoned (reported once). */
+static void check_running(struct lw_holder_watch *w, const struct lw_config *cfg,
+                          struct lw_holder_watch_status *status) {
+  ULONGLONG running = GetTickCount64() - w->started;
+  if (WaitForSingleObject(w->wk->thread, 0) == WAIT_OBJECT_0) {
+    /* Ended without posting a result: no other thread touches the worker now,
+     * so it is freed here. What the scan held open is lost with it. */
+    status->thread_ended = true;
+    status->running_ms = (uint32_t)running;
+    lw_holder_scan_activity(w->wk->scanner, status->activity, sizeof status->activity);
+    worker_free(w->wk);
+    w->wk = NULL;
+    w->running = false;
+    /* No rescan at once: a call that ends its thread may well do it again;
+     * the next scan comes with the next new leak or holders.interval. */
+    w->scans_abandoned++;
+    return;
+  }
+  if (!w->abandoned && running >= (ULONGLONG)cfg->holders_timeout_ms) {
+    w->abandoned = true;
+    w->scans_abandoned++;
+    status->abandoned = true;
+    status->running_ms = (uint32_t)running;
+    lw_holder_scan_activity(w->wk->scanner, status->activity, sizeof status->activity);
+  }
+}
+
+/* The IDs of the leaked logon sessions in `st` (NULL when none or out of
+ * memory: *n says which). */
+static uint64_t *leaked_luids(const struct lw_detect_state *st, size_t *n) {
+  size_t count = 0;
+  for (size_t i = 0; i < st->n_logons; i++)
+    if (st->logons[i].leaked_at != LW_TIME_UNKNOWN)
+      count++;
+  *n = count;
+  uint64_t *leaked = count ? malloc(count * sizeof *leaked) : NULL;
+  if (leaked == NULL) {
+    *n = 0;
+    return NULL;
+  }
+  size_t k = 0;
+  for (size_t i = 0; i < st->n_logons; i++)
+    if (st->logons[i].leaked_at != LW_TIME_UNKNOWN)
+      leaked[k++] = st->logons[i].luid;
+  return leaked;
+}
+
+/* Starts a scan of `leaked` (taken) and waits for it at most
+ * min(holders.timeout, poll_interval / 2); names what it found in this poll's
+ * 2001s, or says it is still running. */
+static void scan_now(struct lw_holder_watch *w, const struct lw_config *cfg,
+                     const struct lw_detect_state *st, struct lw_detect_output *out,
+                     struct lw_store *store, int64_t now, uint64_t *leaked, size_t n_leaked,
+                     struct lw_holder_watch_status *status) {
+  /* The scan stops itself at half the timeout with what it found, so that
+   * only a call that does not return reaches the timeout. */
+  uint32_t budget = (uint32_t)(cfg->holders_timeout_ms / 2);
+  int rc = post(w, leaked, n_leaked, budget > 0 ? budget : 1);
+  if (rc != 0) {
+    free(leaked);
+    set_2001_holders(out, "the holder scan could not start (out of memory or threads)");
+    return;
+  }
+  w->last_scan = now;
+  w->rescan = false;
+  int64_t wait_ms = cfg->poll_interval_ms / 2;
+  if (wait_ms > cfg->holders_timeout_ms)
+    wait_ms = cfg->holders_timeout_ms;
+  /* The thread too: one that ends inside the scan ends the wait. */
+  HANDLE waits[2] = {w->wk->done, w->wk->thread};
+  WaitForMultipleObjects(2, waits, FALSE, (DWORD)wait_ms);
+  struct lw_holders_result *r = NULL;
+  char error[512] = "";
+  if (!collect(w, &rc, &r, error, sizeof error)) {
+    check_running(w, cfg, status);
+    if (status->thread_ended)
+      set_2001_holders(out, "not searched: the holder scan's thread ended (event 1103)");
+    else
+      set_2001_holders(out, "the holder scan is still running; the holders it finds are "
+                            "reported as event 2007");
+    return;
+  }
+  name_in_2001s(w, out, rc, error, r);
+  if (rc == 0)
+    record_result(w, st, r, store, now);
   lw_holders_result_free(r);
-  free(leaked);
+}
+
+void lw_holder_watch_poll(struct lw_holder_watch *w, const struct lw_config *cfg,
+                          const struct lw_detect_state *st, struct lw_detect_output *out,
+                          struct lw_store *store, int64_t now, const struct lw_alert **extra,
+                          size_t *n_extra, struct lw_holder_watch_status *status) {
+  struct lw_holder_watch_status ignored;
+  if (status == NULL)
+    status = &ignored;
+  memset(status, 0, sizeof *status);
+  *extra = NULL;
+  *n_extra = 0;
+  clear_extra(w);
+
+  size_t n_leaked = 0;
+  uint64_t *leaked = leaked_luids(st, &n_leaked);
+  forget_released(w, leaked, n_leaked);
+
+  /* A scan started by an earlier poll: its result, or how it is doing. */
+  if (w->running) {
+    int rc = 0;
+    struct lw_holders_result *r = NULL;
+    char error[512];
+    if (collect(w, &rc, &r, error, sizeof error)) {
+      if (w->abandoned) {
+        status->returned = true;
+        status->running_ms = (uint32_t)(GetTickCount64() - w->started);
+      }
+      if (rc == 0)
+        record_result(w, st, r, store, now);
+      lw_holders_result_free(r);
+    } else {
+      check_running(w, cfg, status);
+    }
+  }
+
+  bool opened = false;
+  for (size_t i = 0; i < out->n_changes; i++)
+    if (out->changes[i].kind == LW_LEAK_OPENED)
+      opened = true;
+  bool due = opened || w->rescan ||
+             (w->last_scan != 0 && now - w->last_scan >= cfg->holders_interval_ms) ||
+             (w->last_scan == 0 && n_leaked != 0);
+  if (!cfg->holders_enabled) {
+    set_2001_holders(out, "not searched (holders.enabled is false)");
+    free(leaked);
+  } else if (n_leaked == 0 || !due) {
+    free(leaked);
+  } else if (w->running) {
+    /* One scan at a time: a new leak waits for the next one. */
+    w->rescan = w->rescan || opened;
+    char text[256];
+    if (w->abandoned)
+      snprintf(text, sizeof text,
+               "not searched: the holder scan started %llu s ago has not returned (event 1103)",
+               (unsigned long long)((GetTickCount64() - w->started) / 1000));
+    else
+      snprintf(text, sizeof text, "a holder scan is running; a scan for this session follows it");
+    set_2001_holders(out, text);
+    free(leaked);
+  } else {
+    scan_now(w, cfg, st, out, store, now, leaked, n_leaked, status);
+  }
+
+  status->scan_running = w->running;
+  status->scans_total = w->scans;
+  status->scans_abandoned_total = w->scans_abandoned;
   *extra = w->extra;
   *n_extra = w->n_extra;
 }

@@ -23,11 +23,45 @@
 #include "monitor.h"
 #include "paths.h"
 #include "store.h"
+#include "timefmt.h"
 #include "winutf.h"
 
 /* Retention runs this often, in small batches (lw_store_prune). */
 #define PRUNE_EVERY_MS (60 * 60 * 1000)
 #define PRUNE_BATCH_ROWS 500
+
+/* The watchdog looks this often, and calls a poll hung after this many poll
+ * intervals, but never sooner than POLL_HUNG_MIN_MS: a poll legitimately
+ * waits for a busy database (5 s a try) and for a holder scan (half an
+ * interval), never for minutes. */
+#define WATCHDOG_TICK_MS 1000
+#define POLL_HUNG_INTERVALS 10
+#define POLL_HUNG_MIN_MS (60 * 1000)
+/* A poll this many intervals long is late (event 1105). */
+#define POLL_LATE_INTERVALS 3
+
+/* The parts of a poll, for the watchdog's and the late-poll events. */
+enum poll_step {
+  STEP_WAITING = 0,
+  STEP_COLLECT,
+  STEP_DETECT,
+  STEP_HOLDERS,
+  STEP_ALERTS,
+  STEP_STORE,
+  STEP_PRUNE,
+  STEP_METRICS,
+  STEP_COUNT
+};
+static const char *const k_step_names[STEP_COUNT] = {
+    "waiting for the next poll",
+    "collecting the logon and terminal sessions",
+    "detecting leaks",
+    "starting or collecting the holder scan",
+    "writing alerts to the Event Log",
+    "writing the history database",
+    "pruning old history",
+    "writing the metrics file",
+};
 
 struct lw_monitor {
   struct lw_monitor_options opts;
@@ -48,6 +82,24 @@ struct lw_monitor {
   struct lw_detect_state detect;
   struct lw_detect_output detected;
   struct lw_holder_watch *holders;
+
+  /* The poll thread's heartbeat, read by the watchdog thread: the step it is
+   * in, when the current poll began (GetTickCount64, 0 between polls), when
+   * the last one completed (ms since the epoch) and how many were made. */
+  volatile LONG step;
+  volatile LONG64 poll_began;
+  volatile LONG64 hung_after_ms;
+  volatile LONG64 last_poll_done;
+  volatile LONG64 polls_made;
+  HANDLE poll_thread;   /* a real handle to the thread running lw_monitor_run */
+  HANDLE watchdog;      /* the watchdog thread */
+  HANDLE watchdog_quit; /* set when lw_monitor_run returns */
+
+  /* Pace: how long each step of the current poll took, and the late polls
+   * in a row (event 1105 once when they start, 1004 when they end). */
+  uint32_t step_ms[STEP_COUNT];
+  uint64_t step_started;
+  uint32_t late_in_row;
 };
 
 /* Reports an event to the Event Log and, from a console, to stderr as well
@@ -67,6 +119,17 @@ static int64_t now_ms(void) {
   GetSystemTimeAsFileTime(&ft);
   int64_t t = (int64_t)(((uint64_t)ft.dwHighDateTime << 32) | ft.dwLowDateTime);
   return (t - 116444736000000000LL) / 10000;
+}
+
+/* Marks the start of a poll step: the watchdog names it if the poll hangs,
+ * and the late-poll event names the longest. */
+static void enter_step(struct lw_monitor *m, enum poll_step step) {
+  uint64_t t = GetTickCount64();
+  LONG prev = m->step;
+  if (prev > STEP_WAITING && prev < STEP_COUNT && m->step_started != 0)
+    m->step_ms[prev] += (uint32_t)(t - m->step_started);
+  m->step_started = t;
+  InterlockedExchange(&m->step, (LONG)step);
 }
 
 /* Copies the documented default beside the exe to a missing config file, so an
@@ -289,7 +352,7 @@ int lw_monitor_open(const struct lw_monitor_options *opts, struct lw_monitor **o
 
   rc = lw_collector_open(NULL, &m->collector);
   if (rc == 0)
-    rc = lw_holder_watch_open(&m->holders);
+    rc = lw_holder_watch_open(NULL, &m->holders);
   if (rc != 0)
     goto fail;
 
@@ -344,11 +407,33 @@ static void write_metrics(struct lw_monitor *m) {
   free(wdst);
 }
 
+/* Reports what the holder scan's thread did (events 1103, 1003) and keeps
+ * its figures for the metrics file. */
+static void holder_scan_events(struct lw_monitor *m, const struct lw_holder_watch_status *hs) {
+  char secs[32], timeout[32], count[32];
+  snprintf(secs, sizeof secs, "%.1f", (double)hs->running_ms / 1000.0);
+  snprintf(timeout, sizeof timeout, "%.1f", (double)m->cfg.holders_timeout_ms / 1000.0);
+  snprintf(count, sizeof count, "%llu", (unsigned long long)hs->scans_abandoned_total);
+  if (hs->abandoned || hs->thread_ended) {
+    const char *s[] = {hs->thread_ended ? "ended its thread" : "has not returned", secs,
+                       hs->activity, timeout, count};
+    report_event(m, LW_MSG_HOLDER_SCAN_ABANDONED, 5, s);
+  }
+  if (hs->returned) {
+    const char *s[] = {secs};
+    report_event(m, LW_MSG_HOLDER_SCAN_RETURNED, 1, s);
+  }
+  m->metrics.holder_scans_total = hs->scans_total;
+  m->metrics.holder_scans_abandoned_total = hs->scans_abandoned_total;
+  m->metrics.holder_scan_running = hs->scan_running ? 1u : 0u;
+}
+
 /* Runs the leak rules on a complete snapshot; queues their verdict (alerts,
  * leak episodes, the detector's state) in the store for this poll's
  * transaction and sends the alerts to the Event Log. */
 static void detect_and_alert(struct lw_monitor *m, struct lw_snapshot *snap) {
   struct lw_detect_config dc;
+  enter_step(m, STEP_DETECT);
   lw_detect_config_from(&dc, &m->cfg);
   if (lw_detect_step(&m->detect, snap, &dc, &m->detected) != 0) {
     database_problem(m, "detect leaks", "out of memory: this poll raised no alert");
@@ -375,8 +460,12 @@ static void detect_and_alert(struct lw_monitor *m, struct lw_snapshot *snap) {
   /* The holders of new leaks go into their 2001s; holders found later, 2007. */
   const struct lw_alert *extra = NULL;
   size_t n_extra = 0;
+  struct lw_holder_watch_status hs;
+  enter_step(m, STEP_HOLDERS);
   lw_holder_watch_poll(m->holders, &m->cfg, &m->detect, &m->detected, m->store, snap->taken_at,
-                       &extra, &n_extra);
+                       &extra, &n_extra, &hs);
+  holder_scan_events(m, &hs);
+  enter_step(m, STEP_ALERTS);
   if (lw_alert_out_publish(m->store, d->alerts, d->n_alerts, !m->opts.service) != 0 ||
       lw_alert_out_publish(m->store, extra, n_extra, !m->opts.service) != 0)
     database_problem(m, "queue alerts", "out of memory: some alerts are missing from history");
@@ -390,6 +479,35 @@ static void detect_and_alert(struct lw_monitor *m, struct lw_snapshot *snap) {
   m->metrics.highest_session_id = d->highest_id;
 }
 
+/* Event 1105 when polls start taking POLL_LATE_INTERVALS intervals, 1004
+ * when one fits in an interval again. */
+static void check_pace(struct lw_monitor *m, uint32_t duration_ms) {
+  int64_t interval = m->cfg.poll_interval_ms;
+  char took[32], every[32];
+  snprintf(took, sizeof took, "%.1f", (double)duration_ms / 1000.0);
+  snprintf(every, sizeof every, "%.1f", (double)interval / 1000.0);
+  if ((int64_t)duration_ms >= POLL_LATE_INTERVALS * interval) {
+    m->metrics.polls_late_total++;
+    if (m->late_in_row++ != 0)
+      return;
+    int longest = STEP_COLLECT;
+    for (int i = STEP_COLLECT; i < STEP_COUNT; i++)
+      if (m->step_ms[i] > m->step_ms[longest])
+        longest = i;
+    char part[160];
+    snprintf(part, sizeof part, "%s (%.1f seconds)", k_step_names[longest],
+             (double)m->step_ms[longest] / 1000.0);
+    const char *s[] = {took, every, part};
+    report_event(m, LW_MSG_POLLS_LATE, 3, s);
+  } else if ((int64_t)duration_ms <= interval && m->late_in_row != 0) {
+    char late[32];
+    snprintf(late, sizeof late, "%u", m->late_in_row);
+    const char *s[] = {took, every, late};
+    report_event(m, LW_MSG_POLLS_ON_TIME, 3, s);
+    m->late_in_row = 0;
+  }
+}
+
 /* One poll: collect, detect, alert, remember. */
 static void poll_once(struct lw_monitor *m) {
   int64_t start = now_ms();
@@ -398,6 +516,7 @@ static void poll_once(struct lw_monitor *m) {
   m->metrics.polls_total++;
   m->metrics.last_poll_time = start;
 
+  enter_step(m, STEP_COLLECT);
   lw_collector_poll(m->collector, &snap, &report);
   if (report.failed != 0)
     m->metrics.poll_failures_total++;
@@ -428,6 +547,7 @@ static void poll_once(struct lw_monitor *m) {
   if (snap != NULL && report.failed == 0) {
     detect_and_alert(m, snap);
     struct lw_store_poll_result res;
+    enter_step(m, STEP_STORE);
     snap->duration_ms = (uint32_t)(now_ms() - start);
     if (lw_store_record_poll(m->store, snap, &res) != 0) {
       m->metrics.poll_failures_total++;
@@ -446,11 +566,13 @@ static void poll_once(struct lw_monitor *m) {
       }
     }
     struct lw_store_poll_result res;
+    enter_step(m, STEP_STORE);
     if (lw_store_record_failed_poll(m->store, start, snap ? snap->boot_time : LW_TIME_UNKNOWN,
                                     (uint32_t)(now_ms() - start), why, &res) != 0)
       database_problem(m, "write the poll", res.message);
   }
   if (start - m->last_prune >= PRUNE_EVERY_MS) {
+    enter_step(m, STEP_PRUNE);
     m->last_prune = start;
     if (lw_store_prune(m->store, start - m->cfg.retention_ms, PRUNE_BATCH_ROWS, NULL) != 0)
       database_problem(m, "prune old history", "see the database's own error above");
@@ -458,7 +580,10 @@ static void poll_once(struct lw_monitor *m) {
   lw_snapshot_free(snap);
 
   m->metrics.last_poll_duration_ms = (uint32_t)(now_ms() - start);
+  enter_step(m, STEP_METRICS);
+  check_pace(m, m->metrics.last_poll_duration_ms);
   write_metrics(m);
+  enter_step(m, STEP_WAITING);
 }
 
 /* Describes what changed between two configurations, for event 1002. */
@@ -504,31 +629,128 @@ static void reload(struct lw_monitor *m) {
   report_event(m, LW_MSG_CONFIG_RELOADED, 2, s);
 }
 
+/* ---- The watchdog ---------------------------------------------------------- */
+
+static int64_t hung_after_ms(const struct lw_monitor *m) {
+  int64_t t = m->cfg.poll_interval_ms * POLL_HUNG_INTERVALS;
+  return t < POLL_HUNG_MIN_MS ? POLL_HUNG_MIN_MS : t;
+}
+
+/* Says why polling stopped and ends the process: never a service that looks
+ * running while nothing polls. Runs on the watchdog thread. */
+static void polling_stopped(struct lw_monitor *m, const char *what) {
+  char secs[32], last[LW_ISO_TIME_SIZE], polls[32], code[16];
+  LONG step = InterlockedCompareExchange(&m->step, 0, 0);
+  LONG64 began = InterlockedCompareExchange64(&m->poll_began, 0, 0);
+  LONG64 done = InterlockedCompareExchange64(&m->last_poll_done, 0, 0);
+  snprintf(secs, sizeof secs, "%.1f", (double)(GetTickCount64() - (uint64_t)began) / 1000.0);
+  if (done != 0)
+    lw_time_format_iso(done, last);
+  else
+    snprintf(last, sizeof last, "(none yet)");
+  snprintf(polls, sizeof polls, "%lld",
+           (long long)InterlockedCompareExchange64(&m->polls_made, 0, 0));
+  snprintf(code, sizeof code, "%d", LW_SVC_EXIT_STALLED);
+  const char *s[] = {what, secs,  k_step_names[step >= 0 && step < STEP_COUNT ? step : 0],
+                     last, polls, code};
+  report_event(m, LW_MSG_POLLING_STOPPED, 6, s);
+  if (m->opts.stalled != NULL)
+    m->opts.stalled(m->opts.progress_ctx, LW_SVC_EXIT_STALLED);
+  /* Not ExitProcess: the stuck thread may hold the loader lock or a CRT lock
+   * that DLL detach would wait for. */
+  TerminateProcess(GetCurrentProcess(), LW_SVC_EXIT_STALLED);
+}
+
+static DWORD WINAPI watchdog_main(LPVOID arg) {
+  struct lw_monitor *m = arg;
+  HANDLE waits[2] = {m->watchdog_quit, m->poll_thread};
+  for (;;) {
+    DWORD w = WaitForMultipleObjects(2, waits, FALSE, WATCHDOG_TICK_MS);
+    if (w == WAIT_OBJECT_0)
+      return 0;
+    if (w == WAIT_OBJECT_0 + 1)
+      polling_stopped(m, "the poll thread ended");
+    LONG64 began = InterlockedCompareExchange64(&m->poll_began, 0, 0);
+    LONG in_poll = InterlockedCompareExchange(&m->step, 0, 0) != STEP_WAITING;
+    if (in_poll && began != 0 &&
+        (LONG64)(GetTickCount64() - (uint64_t)began) >
+            InterlockedCompareExchange64(&m->hung_after_ms, 0, 0))
+      polling_stopped(m, "a poll has not finished");
+  }
+}
+
+/* Starts the watchdog over the calling thread. Without one (no thread could
+ * be made) polling goes on, and the failure is said on the debugger channel. */
+static void watchdog_start(struct lw_monitor *m) {
+  InterlockedExchange64(&m->hung_after_ms, hung_after_ms(m));
+  if (!DuplicateHandle(GetCurrentProcess(), GetCurrentThread(), GetCurrentProcess(),
+                       &m->poll_thread, SYNCHRONIZE, FALSE, 0))
+    m->poll_thread = NULL;
+  m->watchdog_quit = CreateEventW(NULL, TRUE, FALSE, NULL);
+  if (m->poll_thread != NULL && m->watchdog_quit != NULL)
+    m->watchdog = CreateThread(NULL, 0, watchdog_main, m, 0, NULL);
+  if (m->watchdog == NULL)
+    OutputDebugStringA("LeakWatch: the watchdog thread could not start\n");
+}
+
+static void watchdog_stop(struct lw_monitor *m) {
+  if (m->watchdog != NULL) {
+    SetEvent(m->watchdog_quit);
+    WaitForSingleObject(m->watchdog, INFINITE);
+    CloseHandle(m->watchdog);
+  }
+  if (m->watchdog_quit != NULL)
+    CloseHandle(m->watchdog_quit);
+  if (m->poll_thread != NULL)
+    CloseHandle(m->poll_thread);
+  m->watchdog = m->watchdog_quit = m->poll_thread = NULL;
+}
+
+/* ---- The loop --------------------------------------------------------------- */
+
+/* One poll, with the heartbeat the watchdog reads around it. */
+static void poll_watched(struct lw_monitor *m) {
+  memset(m->step_ms, 0, sizeof m->step_ms);
+  m->step_started = 0;
+  InterlockedExchange64(&m->poll_began, (LONG64)GetTickCount64());
+  poll_once(m);
+  InterlockedExchange64(&m->last_poll_done, now_ms());
+  InterlockedIncrement64(&m->polls_made);
+}
+
 int lw_monitor_run(struct lw_monitor *m, HANDLE stop_event, HANDLE reload_event) {
   HANDLE waits[2] = {stop_event, reload_event};
   DWORD nwaits = reload_event != NULL ? 2 : 1;
+  watchdog_start(m);
   for (;;) {
     int64_t started = now_ms();
-    poll_once(m);
+    poll_watched(m);
     if (m->opts.max_polls != 0 && m->metrics.polls_total >= m->opts.max_polls)
       break;
     /* Sleep what is left of the interval; a reload does not restart it. */
+    bool stop = false;
     for (;;) {
       int64_t left = m->cfg.poll_interval_ms - (now_ms() - started);
       if (left < 0)
         left = 0;
       DWORD w = WaitForMultipleObjects(nwaits, waits, FALSE, (DWORD)left);
-      if (w == WAIT_OBJECT_0)
-        return 0;
+      if (w == WAIT_OBJECT_0) {
+        stop = true;
+        break;
+      }
       if (w == WAIT_OBJECT_0 + 1) {
         reload(m);
+        InterlockedExchange64(&m->hung_after_ms, hung_after_ms(m));
         continue;
       }
       if (w == WAIT_FAILED)
         Sleep(100); /* a bad handle must not turn the loop into a spin */
       break;
     }
+    if (stop)
+      break;
   }
+  watchdog_stop(m);
   return 0;
 }
 

@@ -59,6 +59,15 @@ static void progress(void *ctx) {
     report(state, NO_ERROR, 0, hint);
 }
 
+/* Called by the monitor's watchdog just before it ends the process: STOPPED
+ * with a service-specific exit code is a failure the SCM's recovery actions
+ * answer (FailureActionsOnNonCrashFailures is set, service_config.c), and
+ * what `sc query` shows meanwhile. */
+static void stalled(void *ctx, int specific_exit) {
+  (void)ctx;
+  report(SERVICE_STOPPED, ERROR_SERVICE_SPECIFIC_ERROR, (DWORD)specific_exit, 0);
+}
+
 static DWORD WINAPI control_handler(DWORD control, DWORD event_type, LPVOID event_data,
                                     LPVOID context) {
   (void)event_type;
@@ -114,6 +123,7 @@ static void WINAPI service_main(DWORD argc, LPWSTR *argv) {
   opts.config_path = service_config_path;
   opts.service = true;
   opts.progress = progress;
+  opts.stalled = stalled;
   int specific = 0;
   if (stop_event == NULL || reload_event == NULL) {
     specific = LW_SVC_EXIT_INTERNAL;

@@ -399,8 +399,67 @@ uint32_t lw__fh_current_step(const struct lw_scenario *sc) {
   return step_for(sc, lw__fh_shared()->lsa_enumerate_calls);
 }
 
+/* ---------------------------------------------------------------- faults */
+
+enum fault { FAULT_NONE, FAULT_EXIT_THREAD, FAULT_HANG, FAULT_DELAY };
+static volatile LONG g_fault_read;
+static enum fault g_fault;
+static int64_t g_fault_call;
+static DWORD g_fault_delay_ms;
+
+static void read_fault(void) {
+  WCHAR path[PATH_UNITS];
+  char text[64] = "";
+  if (get_env(L"LEAKWATCH_FAKEHOST_FAULT", path, 64)) {
+    WideCharToMultiByte(CP_UTF8, 0, path, -1, text, (int)sizeof text - 1, NULL, NULL);
+  } else if (exe_dir(path, PATH_UNITS - 16)) {
+    HANDLE f;
+    DWORD got = 0;
+    wcscat(path, L"fakehost.fault");
+    f = CreateFileW(path, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, 0, NULL);
+    if (f != INVALID_HANDLE_VALUE) {
+      if (ReadFile(f, text, (DWORD)sizeof text - 1, &got, NULL)) {
+        text[got] = '\0';
+      }
+      CloseHandle(f);
+    }
+  }
+  if (strncmp(text, "exit-thread ", 12) == 0) {
+    g_fault = FAULT_EXIT_THREAD;
+    g_fault_call = _atoi64(text + 12);
+  } else if (strncmp(text, "hang ", 5) == 0) {
+    g_fault = FAULT_HANG;
+    g_fault_call = _atoi64(text + 5);
+  } else if (strncmp(text, "delay ", 6) == 0) {
+    char *end = NULL;
+    g_fault = FAULT_DELAY;
+    g_fault_call = strtoll(text + 6, &end, 10);
+    g_fault_delay_ms = (DWORD)strtoul(end, NULL, 10);
+  }
+}
+
+void lw__fh_fault(int64_t call) {
+  if (InterlockedCompareExchange(&g_fault_read, 1, 0) == 0) {
+    read_fault();
+  }
+  if (g_fault == FAULT_NONE || call != g_fault_call) {
+    return;
+  }
+  if (g_fault == FAULT_DELAY) {
+    Sleep(g_fault_delay_ms);
+    return;
+  }
+  lw__fh_write_stats(); /* the test reads how far the host got */
+  if (g_fault == FAULT_EXIT_THREAD) {
+    ExitThread(0);
+  }
+  Sleep(INFINITE);
+}
+
 uint32_t lw__fh_next_step(const struct lw_scenario *sc) {
-  return step_for(sc, InterlockedIncrement64(&lw__fh_shared()->lsa_enumerate_calls));
+  int64_t call = InterlockedIncrement64(&lw__fh_shared()->lsa_enumerate_calls);
+  lw__fh_fault(call);
+  return step_for(sc, call);
 }
 
 /* ---------------------------------------------------------------- buffers */

@@ -100,8 +100,19 @@ struct lw__fh_shared *lw__fh_shared(void);
  * to the scenario's last step. Needs a loaded scenario. */
 uint32_t lw__fh_current_step(const struct lw_scenario *sc);
 
-/* Counts one LsaEnumerateLogonSessions call and returns the step it sees. */
+/* Counts one LsaEnumerateLogonSessions call and returns the step it sees.
+ * Before returning, plays the fault asked for at that call (see
+ * lw__fh_fault), so the caller may never get the step. */
 uint32_t lw__fh_next_step(const struct lw_scenario *sc);
+
+/* Faults a test can ask of the host, outside the scenario (whose format is
+ * fixed): `LEAKWATCH_FAKEHOST_FAULT`, or for a service (which gets no
+ * environment) a file `fakehost.fault` beside the exe, holding
+ * "exit-thread N" (the Nth LsaEnumerateLogonSessions call ends the calling
+ * thread, as Wine's server does to a thread it drops), "hang N" (that call
+ * never returns) or "delay N MS" (that call takes MS milliseconds more).
+ * Read once per process. */
+void lw__fh_fault(int64_t call);
 
 /* Allocates `size` zeroed bytes from the process heap and records them as
  * handed out (kind, and for LW__FH_KIND_WTS_EX1 the entry count). Counts the

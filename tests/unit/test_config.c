@@ -349,6 +349,7 @@ static void test_defaults(void **state) {
   assert_int_equal(d.alerts_max_per_hour, 60);
   assert_int_equal(d.holders_interval_ms, 15 * 60000);
   assert_true(d.holders_enabled);
+  assert_int_equal(d.holders_timeout_ms, 60000);
   lw_config_free(&d);
 }
 
@@ -485,6 +486,7 @@ static void test_good_all_keys(void **state) {
   assert_int_equal(c.alerts_max_per_hour, 120);
   assert_int_equal(c.holders_interval_ms, LW_MS_PER_HOUR);
   assert_false(c.holders_enabled);
+  assert_int_equal(c.holders_timeout_ms, 2 * 60000);
   lw_config_free(&c);
 }
 
@@ -664,7 +666,8 @@ static void test_write_effective_text(void **state) {
                                  "  max_per_hour: 60\n"
                                  "holders:\n"
                                  "  interval: 15m\n"
-                                 "  enabled: true\n";
+                                 "  enabled: true\n"
+                                 "  timeout: 1m\n";
   const char *tmp = "test_config_effective.yaml";
   struct lw_config c;
   char *text;
