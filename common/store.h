@@ -22,6 +22,16 @@
  * written in that poll's transaction, so the database never holds a poll without
  * the detector's verdict on it, nor the reverse.
  *
+ * A busy database need not stop a writer: with defer_when_busy, lw_store_open
+ * of an existing database that another connection keeps locked past the busy
+ * timeout (say a GUI in locking_mode=EXCLUSIVE) returns a *deferred* store. It
+ * takes polls and the detector's output like an open one, keeps them in memory
+ * (copies of the snapshots, bounded: see lw_store_options) and tries to open
+ * the database again at every lw_store_record_poll; once that succeeds, the
+ * queued polls are applied in order and written with the times they were
+ * observed, as if the database had been open all along. Queries on a deferred
+ * store return LW_EBUSY.
+ *
  * Opening checks the file: a file that is not SQLite or fails PRAGMA
  * quick_check is moved aside to `PATH.corrupt-YYYYMMDDTHHMMSSZ` (its -wal and
  * -shm too) and a new database is created; a database written by a newer
@@ -50,6 +60,13 @@
 #define LW_STORE_DEFAULT_BOOT_TOLERANCE_MS 5000
 #define LW_STORE_DEFAULT_MAX_PENDING_POLLS 10080 /* a week at one poll a minute */
 #define LW_STORE_DEFAULT_DETECTOR_STATE_EVERY 60
+/* Within the SCM's stop wait hint (15 s) even after a poll that waited the
+ * busy timeout. */
+#define LW_STORE_DEFAULT_CLOSE_TIMEOUT_MS 6000
+/* A deferred store keeps at most max_pending_polls snapshot copies and at most
+ * this many bytes of them (consecutive identical ones are shared); beyond
+ * that the oldest are dropped, and counted. */
+#define LW_STORE_DEFERRED_MAX_BYTES (64u * 1024u * 1024u)
 /* WAL pages before SQLite copies them back into the database (its default is
  * 1000); the benchmark's baseline uses the same. */
 #define LW_STORE_WAL_AUTOCHECKPOINT 4000
@@ -66,6 +83,12 @@ struct lw_store_options {
   int64_t boot_tolerance_ms;     /* boot times this close are the same boot; 0 = default */
   uint32_t max_pending_polls;    /* polls kept in memory while the database fails; 0 = default */
   uint32_t detector_state_every; /* see lw_store_set_detector_state; 0 = default */
+  /* A writer: an existing database locked past the busy timeout at open gives
+   * a deferred store (see above) instead of LW_EBUSY. */
+  bool defer_when_busy;
+  /* lw_store_close waits this long in all for a lock before giving up the
+   * queued polls; 0 = default (LW_STORE_DEFAULT_CLOSE_TIMEOUT_MS). */
+  int close_timeout_ms;
 };
 
 /* What lw_store_open found and did. */
@@ -74,6 +97,7 @@ struct lw_store_open_info {
   int schema_found;                       /* user_version before opening (0 for a new file) */
   char moved_aside_to[LW_STORE_PATH_MAX]; /* "" unless a bad file was moved aside */
   char moved_reason[256]; /* why: "not a SQLite database", quick_check's first line */
+  bool deferred;          /* defer_when_busy and the database was locked: err says why */
 };
 
 /*
@@ -89,17 +113,23 @@ struct lw_store_open_info {
  *   LW_EINVAL   a SQLite file that is not a LeakWatch database (untouched);
  *   LW_ENOENT   read_only and the file does not exist or holds no history;
  *   LW_EACCES, LW_EIO, LW_EBUSY, LW_ECORRUPT, LW_ENOSPC, LW_ENOMEM, LW_EDB.
+ * With opts->defer_when_busy, LW_EBUSY does not fail: 0 is returned with a
+ * deferred store, info->deferred set and the lock's message in err.
  * `info` (may be NULL) is filled on success and on failure: a file moved aside
  * before a later failure is still reported there. opts may be NULL (defaults).
  */
 int lw_store_open(const char *path, const struct lw_store_options *opts, struct lw_store **out,
                   struct lw_store_open_info *info, char *err, size_t errlen);
 
+/* True while the store is deferred (its database not opened yet). */
+bool lw_store_is_deferred(const struct lw_store *st);
+
 /*
- * Makes a last attempt to write queued polls, then closes the database and frees
- * the store. Returns 0, or the error of that last attempt when queued polls
- * could not be written (they are lost; `lost_polls`, if not NULL, gets their
- * number). NULL is fine.
+ * Makes a last attempt to write queued polls (opening a deferred store's
+ * database first), waiting up to close_timeout_ms in all for a lock, then
+ * closes the database and frees the store. Returns 0, or the error of that
+ * last attempt when queued polls could not be written (they are lost;
+ * `lost_polls`, if not NULL, gets their number). NULL is fine.
  */
 int lw_store_close(struct lw_store *st, uint32_t *lost_polls);
 
@@ -126,6 +156,9 @@ struct lw_store_poll_result {
  * tolerance) starts a new boot: every logon session and WTS instance still alive
  * in the old boot is closed with last_seen = the old boot's last poll, and its
  * open leak episodes are released at that time.
+ * A deferred store first tries to open its database (res->polls_written then
+ * counts the polls queued while it was deferred); when it is still locked the
+ * poll is queued and LW_EBUSY returned.
  * Returns 0 when everything is written. On failure returns LW_EBUSY (locked past
  * the busy timeout), LW_ENOSPC, LW_EIO, LW_ECORRUPT or LW_EDB: the transaction is
  * rolled back, the poll stays queued and will be written by a later call (the

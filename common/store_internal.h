@@ -5,8 +5,9 @@
  * bad file aside, rebuilding the in-memory state, closing), store_schema.c (DDL
  * and migrations), store_model.c (the in-memory state and the diff of a snapshot
  * against it), store_write.c (the per-poll transaction and its failure
- * handling), store_query.c (reads: snapshots at a time, row iterators) and
- * store_prune.c (retention).
+ * handling), store_query.c (reads: snapshots at a time, row iterators),
+ * store_prune.c (retention) and store_defer.c (the polls a deferred store keeps
+ * until its database can be opened).
  *
  * The model: `boots` lists every boot this process knows (the current one
  * first); `live` and `wlive` are the logon sessions and WTS instances alive at
@@ -152,12 +153,34 @@ enum lw__stmt_id {
   LW__ST_COUNT
 };
 
+/* A poll taken while the store is deferred (store_defer.c): a copy of its
+ * snapshot (logon sessions and WTS sessions; shared by consecutive polls that
+ * saw the same), and the detector output queued before it. */
+struct lw__dsnap {
+  unsigned refs;
+  size_t bytes;
+  struct lw_snapshot *snap;
+};
+struct lw__deferred {
+  struct lw__deferred *next;
+  int64_t taken_at, boot_time;
+  uint32_t duration_ms;
+  struct lw__dsnap *ds; /* NULL: a failed collection */
+  char *error;          /* its error, or NULL */
+  uint32_t dropped_before;
+  struct lw__extra *extras, *extras_tail;
+};
+
 struct lw_store {
-  sqlite3 *db;
+  sqlite3 *db; /* NULL while deferred */
   char *path;
   struct lw_store_options opts;
   sqlite3_stmt *stmts[LW__ST_COUNT];
   struct lw__model m;
+  bool deferred;
+  struct lw__deferred *dq, *dq_tail; /* polls taken while deferred, oldest first */
+  size_t n_dq, dq_bytes;
+  char defer_error[256]; /* why it is deferred (SQLite's message), for the poll rows */
 };
 
 /* ---- store_open.c ---- */
@@ -232,6 +255,30 @@ struct lw__logon *lw__logon_new(const struct lw_logon_session *s);
  * final: the last flush before closing (the detector state is written if
  * newer). Returns 0 or an LW_E* code; fills res. */
 int lw__store_flush(struct lw_store *st, bool final, struct lw_store_poll_result *res);
+
+/* ---- store_open.c (for store_defer.c) ---- */
+/* Checks and opens the database file for st (st->db NULL), waiting busy_ms for
+ * locks, and loads the model. On failure st->db is closed again (NULL) and the
+ * model may hold part of a load (the caller resets it). */
+int lw__store_open_db(struct lw_store *st, int busy_ms, struct lw_store_open_info *info, char *err,
+                      size_t errlen);
+
+/* ---- store_defer.c ---- */
+/* Queues a poll on a deferred store (a copy of snap, or a failed collection
+ * with `error`) with the extras queued since the last one; drops the oldest
+ * beyond the bounds. Returns 0 or LW_ENOMEM (nothing queued). */
+int lw__defer_poll(struct lw_store *st, int64_t taken_at, int64_t boot_time, uint32_t duration_ms,
+                   const struct lw_snapshot *snap, const char *error);
+/* Tries to open a deferred store's database (waiting busy_ms for locks); on
+ * success applies the queued polls to the loaded model in order, so that the
+ * next flush writes them. Returns 0 or an LW_E* code with SQLite's message in
+ * res->message; the store then stays deferred with everything kept. */
+int lw__defer_resume(struct lw_store *st, int busy_ms, struct lw_store_poll_result *res);
+/* Keeps why the database could not be opened ("PATH: ...: database is
+ * locked"), for the rows of the polls queued meanwhile. */
+void lw__defer_note(struct lw_store *st, const char *err);
+/* Frees the queue (at close). */
+void lw__defer_free(struct lw_store *st);
 
 /* ---- store_query.c ---- */
 /* Finds the row ID of the latest boot, 0 when there is none. */

@@ -424,24 +424,33 @@ cleanup:
 
 /* ---- Open and close -------------------------------------------------------- */
 
-static void free_store(struct lw_store *st) {
+static void close_db(struct lw_store *st) {
   size_t i;
+  for (i = 0; i < LW__ST_COUNT; i++) {
+    sqlite3_finalize(st->stmts[i]);
+    st->stmts[i] = NULL;
+  }
+  sqlite3_close(st->db);
+  st->db = NULL;
+}
+
+static void free_store(struct lw_store *st) {
   if (st == NULL)
     return;
-  for (i = 0; i < LW__ST_COUNT; i++)
-    sqlite3_finalize(st->stmts[i]);
-  sqlite3_close(st->db);
+  close_db(st);
+  lw__defer_free(st);
   lw__model_free(&st->m);
   free(st->path);
   free(st);
 }
 
 /* Settings for every connection; then, for a writer, WAL and the schema. */
-static int configure(struct lw_store *st, bool is_new, int version, char *err, size_t errlen) {
+static int configure(struct lw_store *st, int busy_ms, bool is_new, int version, char *err,
+                     size_t errlen) {
   sqlite3 *db = st->db;
   int rc = 0;
 
-  sqlite3_busy_timeout(db, st->opts.busy_timeout_ms);
+  sqlite3_busy_timeout(db, busy_ms);
   sqlite3_extended_result_codes(db, 1);
   rc = lw__store_exec(db, "PRAGMA foreign_keys = ON", err, errlen);
   if (rc != 0 || st->opts.read_only)
@@ -489,16 +498,92 @@ static int configure(struct lw_store *st, bool is_new, int version, char *err, s
   return rc;
 }
 
-int lw_store_open(const char *path, const struct lw_store_options *opts, struct lw_store **out,
-                  struct lw_store_open_info *info, char *err, size_t errlen) {
-  struct lw_store *st = NULL;
-  struct lw_store_open_info dummy;
+int lw__store_open_db(struct lw_store *st, int busy_ms, struct lw_store_open_info *info, char *err,
+                      size_t errlen) {
+  const char *path = st->path;
   enum file_state fs = FILE_MISSING;
   unsigned char head[HEADER_SIZE];
   size_t head_len = 0;
   int version = 0, rc, src, flags;
   bool is_new = false;
   char reason[256] = "";
+
+  rc = file_probe(path, &fs, head, &head_len);
+  if (rc != 0) {
+    lw__store_seterr(err, errlen, "%s: cannot read it: %s", path, strerror(errno));
+    return rc;
+  }
+  if (fs == FILE_PRESENT) {
+    if (head_len < 16 || memcmp(head, "SQLite format 3", 16) != 0) {
+      snprintf(reason, sizeof reason, "not a SQLite database");
+      rc = LW_ECORRUPT;
+    } else {
+      rc = check_header(path, head, head_len, err, errlen);
+      if (rc == 0)
+        rc = inspect(path, busy_ms, &version, reason, sizeof reason, err, errlen);
+    }
+    if (rc == LW_ECORRUPT) {
+      snprintf(info->moved_reason, sizeof info->moved_reason, "%s", reason);
+      if (st->opts.read_only) {
+        lw__store_seterr(err, errlen, "%s is damaged: %s", path, reason);
+        return rc;
+      }
+      rc = move_aside(path, info, err, errlen);
+      if (rc != 0)
+        return rc;
+      fs = FILE_MISSING;
+      version = 0;
+    } else if (rc != 0) {
+      return rc;
+    }
+  }
+  if (fs != FILE_PRESENT) {
+    if (st->opts.read_only) {
+      lw__store_seterr(err, errlen, "%s: no history database there", path);
+      return LW_ENOENT;
+    }
+    remove_orphan_logs(path);
+    is_new = true;
+  }
+  info->schema_found = version;
+  info->created = is_new;
+  if (st->opts.read_only && version < 1) {
+    lw__store_seterr(err, errlen, "%s holds no LeakWatch history yet", path);
+    return LW_ENOENT;
+  }
+
+  flags = st->opts.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  src = sqlite3_open_v2(path, &st->db, flags, NULL);
+  if (src != SQLITE_OK) {
+    rc = lw__store_err(src);
+    lw__store_seterr(err, errlen, "%s: cannot open: %s", path,
+                     st->db != NULL ? sqlite3_errmsg(st->db) : sqlite3_errstr(src));
+    goto fail;
+  }
+  rc = configure(st, busy_ms, is_new, version, err, errlen);
+  if (rc != 0)
+    goto fail;
+  if (!st->opts.read_only) {
+    rc = lw__model_load(st);
+    if (rc != 0) {
+      lw__store_seterr(err, errlen, "%s: cannot read the live sessions: %s", path,
+                       sqlite3_errmsg(st->db));
+      goto fail;
+    }
+  }
+  sqlite3_busy_timeout(st->db, st->opts.busy_timeout_ms);
+  return 0;
+
+fail:
+  close_db(st);
+  return rc;
+}
+
+int lw_store_open(const char *path, const struct lw_store_options *opts, struct lw_store **out,
+                  struct lw_store_open_info *info, char *err, size_t errlen) {
+  struct lw_store *st = NULL;
+  struct lw_store_open_info dummy;
+  int rc;
 
   if (info == NULL)
     info = &dummy;
@@ -527,72 +612,21 @@ int lw_store_open(const char *path, const struct lw_store_options *opts, struct 
     st->opts.max_pending_polls = LW_STORE_DEFAULT_MAX_PENDING_POLLS;
   if (st->opts.detector_state_every == 0)
     st->opts.detector_state_every = LW_STORE_DEFAULT_DETECTOR_STATE_EVERY;
+  if (st->opts.close_timeout_ms <= 0)
+    st->opts.close_timeout_ms = LW_STORE_DEFAULT_CLOSE_TIMEOUT_MS;
 
-  rc = file_probe(path, &fs, head, &head_len);
-  if (rc != 0) {
-    lw__store_seterr(err, errlen, "%s: cannot read it: %s", path, strerror(errno));
-    goto fail;
+  rc = lw__store_open_db(st, st->opts.busy_timeout_ms, info, err, errlen);
+  if (rc == LW_EBUSY && st->opts.defer_when_busy && !st->opts.read_only) {
+    /* A half-done load is dropped: the model is loaded again when it opens. */
+    lw__model_free(&st->m);
+    lw__model_init(&st->m);
+    st->deferred = true;
+    info->deferred = true;
+    lw__defer_note(st, err != NULL ? err : "database is locked");
+    rc = 0;
   }
-  if (fs == FILE_PRESENT) {
-    if (head_len < 16 || memcmp(head, "SQLite format 3", 16) != 0) {
-      snprintf(reason, sizeof reason, "not a SQLite database");
-      rc = LW_ECORRUPT;
-    } else {
-      rc = check_header(path, head, head_len, err, errlen);
-      if (rc == 0)
-        rc = inspect(path, st->opts.busy_timeout_ms, &version, reason, sizeof reason, err, errlen);
-    }
-    if (rc == LW_ECORRUPT) {
-      snprintf(info->moved_reason, sizeof info->moved_reason, "%s", reason);
-      if (st->opts.read_only) {
-        lw__store_seterr(err, errlen, "%s is damaged: %s", path, reason);
-        goto fail;
-      }
-      rc = move_aside(path, info, err, errlen);
-      if (rc != 0)
-        goto fail;
-      fs = FILE_MISSING;
-      version = 0;
-    } else if (rc != 0) {
-      goto fail;
-    }
-  }
-  if (fs != FILE_PRESENT) {
-    if (st->opts.read_only) {
-      lw__store_seterr(err, errlen, "%s: no history database there", path);
-      rc = LW_ENOENT;
-      goto fail;
-    }
-    remove_orphan_logs(path);
-    is_new = true;
-  }
-  info->schema_found = version;
-  info->created = is_new;
-  if (st->opts.read_only && version < 1) {
-    lw__store_seterr(err, errlen, "%s holds no LeakWatch history yet", path);
-    rc = LW_ENOENT;
-    goto fail;
-  }
-
-  flags = st->opts.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-  src = sqlite3_open_v2(path, &st->db, flags, NULL);
-  if (src != SQLITE_OK) {
-    rc = lw__store_err(src);
-    lw__store_seterr(err, errlen, "%s: cannot open: %s", path,
-                     st->db != NULL ? sqlite3_errmsg(st->db) : sqlite3_errstr(src));
-    goto fail;
-  }
-  rc = configure(st, is_new, version, err, errlen);
   if (rc != 0)
     goto fail;
-  if (!st->opts.read_only) {
-    rc = lw__model_load(st);
-    if (rc != 0) {
-      lw__store_seterr(err, errlen, "%s: cannot read the live sessions: %s", path,
-                       sqlite3_errmsg(st->db));
-      goto fail;
-    }
-  }
   *out = st;
   return 0;
 
@@ -603,19 +637,32 @@ fail:
   return rc;
 }
 
+bool lw_store_is_deferred(const struct lw_store *st) {
+  return st != NULL && st->deferred;
+}
+
 int lw_store_close(struct lw_store *st, uint32_t *lost_polls) {
   int rc = 0;
   if (lost_polls != NULL)
     *lost_polls = 0;
   if (st == NULL)
     return 0;
-  if (!st->opts.read_only && (st->m.n_polls != 0 || st->m.n_ldirty != 0 || st->m.n_wdirty != 0 ||
-                              st->m.next_extras != NULL || st->m.det_dirty)) {
+  if (!st->opts.read_only &&
+      (st->deferred || st->m.n_polls != 0 || st->m.n_ldirty != 0 || st->m.n_wdirty != 0 ||
+       st->m.next_extras != NULL || st->m.det_dirty)) {
     struct lw_store_poll_result res;
     memset(&res, 0, sizeof res);
-    rc = lw__store_flush(st, true, &res);
+    /* One last try, waiting for a lock up to close_timeout_ms (SQLite's busy
+     * handler retries until then). A deferred store with nothing queued has
+     * nothing to write. */
+    if (st->deferred && (st->n_dq != 0 || st->m.next_extras != NULL || st->m.det_dirty))
+      rc = lw__defer_resume(st, st->opts.close_timeout_ms, &res);
+    if (rc == 0 && !st->deferred) {
+      sqlite3_busy_timeout(st->db, st->opts.close_timeout_ms);
+      rc = lw__store_flush(st, true, &res);
+    }
     if (rc != 0 && lost_polls != NULL)
-      *lost_polls = (uint32_t)st->m.n_polls;
+      *lost_polls = st->deferred ? (uint32_t)st->n_dq : (uint32_t)st->m.n_polls;
   }
   free_store(st);
   return rc;

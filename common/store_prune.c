@@ -97,6 +97,8 @@ int lw_store_prune(struct lw_store *st, int64_t older_than_ms, int max_rows_per_
   memset(res, 0, sizeof *res);
   if (st == NULL || st->opts.read_only)
     return LW_EINVAL;
+  if (st->db == NULL)
+    return LW_EBUSY; /* deferred: the database is not open yet */
   if (max_rows_per_batch <= 0)
     max_rows_per_batch = 500;
 

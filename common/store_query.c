@@ -48,6 +48,8 @@ int lw_store_find_poll(struct lw_store *st, int64_t at, struct lw_store_poll_inf
   int src, rc;
   if (st == NULL || out == NULL)
     return LW_EINVAL;
+  if (st->db == NULL)
+    return LW_EBUSY; /* deferred: the database is not open yet */
   memset(out, 0, sizeof *out);
   src = sqlite3_prepare_v2(st->db,
                            "SELECT p.id, p.boot_id, b.boot_time, p.t, p.duration_ms, "
@@ -112,6 +114,8 @@ int lw_store_each_logon(struct lw_store *st, const struct lw_store_filter *f,
 
   if (st == NULL || fn == NULL)
     return LW_EINVAL;
+  if (st->db == NULL)
+    return LW_EBUSY; /* deferred: the database is not open yet */
   if (f == NULL) {
     lw_store_filter_init(&any);
     f = &any;
@@ -158,6 +162,8 @@ int lw_store_each_wts(struct lw_store *st, const struct lw_store_filter *f,
 
   if (st == NULL || fn == NULL)
     return LW_EINVAL;
+  if (st->db == NULL)
+    return LW_EBUSY; /* deferred: the database is not open yet */
   if (f == NULL) {
     lw_store_filter_init(&any);
     f = &any;
@@ -265,6 +271,8 @@ int lw_store_snapshot_at(struct lw_store *st, int64_t ms, struct lw_snapshot **o
   *out = NULL;
   if (st == NULL)
     return LW_EINVAL;
+  if (st->db == NULL)
+    return LW_EBUSY; /* deferred: the database is not open yet */
   /* One read transaction: the poll and its rows from the same state. */
   rc = lw__store_exec(st->db, "BEGIN", NULL, 0);
   if (rc != 0)
@@ -305,6 +313,8 @@ int lw_store_each_leak(struct lw_store *st, bool open_only,
   int src, rc = 0;
   if (st == NULL || fn == NULL)
     return LW_EINVAL;
+  if (st->db == NULL)
+    return LW_EBUSY; /* deferred: the database is not open yet */
   src = sqlite3_prepare_v2(st->db,
                            open_only ? "SELECT id, boot_id, luid, user, domain, logon_type, "
                                        "terminal_session, logon_time, session_ended_at, leaked_at, "
@@ -376,6 +386,8 @@ int lw_store_each_alert(struct lw_store *st, int64_t since, int64_t until,
   int src, rc = 0;
   if (st == NULL || fn == NULL)
     return LW_EINVAL;
+  if (st->db == NULL)
+    return LW_EBUSY; /* deferred: the database is not open yet */
   rc = prepare_between(st,
                        "SELECT id, boot_id, raised_at, event_id, message, fields, suppressed "
                        "FROM alerts WHERE 1",
@@ -408,6 +420,8 @@ int lw_store_each_holder(struct lw_store *st, int64_t since, int64_t until,
   int src, rc = 0;
   if (st == NULL || fn == NULL)
     return LW_EINVAL;
+  if (st->db == NULL)
+    return LW_EBUSY; /* deferred: the database is not open yet */
   /* Grouped per session and process, so a caller sees each (boot, LUID, PID)'s
    * scans together and its latest last. */
   rc = prepare_between(st,
@@ -444,6 +458,8 @@ int lw_store_get_detector_state(struct lw_store *st, void **blob, size_t *len, i
   int src, rc;
   if (st == NULL || blob == NULL || len == NULL)
     return LW_EINVAL;
+  if (st->db == NULL)
+    return LW_EBUSY; /* deferred: the database is not open yet */
   src = sqlite3_prepare_v2(st->db, "SELECT saved_at, state FROM detector_state WHERE id = 1", -1,
                            &s, NULL);
   if (src != SQLITE_OK)

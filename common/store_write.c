@@ -548,6 +548,22 @@ static int record(struct lw_store *st, int64_t taken_at, int64_t boot_time, uint
              st != NULL && st->opts.read_only ? "the store is read-only" : "invalid poll");
     return LW_EINVAL;
   }
+  if (st->deferred) {
+    /* The database is tried again: on success the queued polls have gone into
+     * the model and this one follows them; else it joins the queue. */
+    rc = lw__defer_resume(st, st->opts.busy_timeout_ms, res);
+    if (rc != 0) {
+      int qrc = lw__defer_poll(st, taken_at, boot_time, duration_ms, snap, error);
+      if (qrc != 0) {
+        snprintf(res->message, sizeof res->message, "out of memory: the poll was not recorded");
+        rc = qrc;
+      }
+      res->rc = rc;
+      res->polls_pending = (uint32_t)st->n_dq;
+      res->polls_dropped = st->m.dropped_total;
+      return rc;
+    }
+  }
   rc = lw__model_apply(&st->m, &st->opts, taken_at, boot_time, duration_ms, snap, error, res);
   if (rc != 0) {
     res->rc = rc;

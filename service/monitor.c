@@ -25,6 +25,7 @@
 #include "store.h"
 #include "timefmt.h"
 #include "winutf.h"
+#include "writer_lock.h"
 
 /* Retention runs this often, in small batches (lw_store_prune). */
 #define PRUNE_EVERY_MS (60 * 60 * 1000)
@@ -78,6 +79,11 @@ struct lw_monitor {
   /* "operation|message" of the database error last reported (event 1101), ""
    * while the database works: each distinct failure is reported once. */
   char db_error[512];
+  /* The database is busy (locked by another program): event 1106 was raised
+   * and 1005 is due when writes resume; polls_dropped when it began. */
+  bool db_busy;
+  uint32_t busy_dropped_base;
+  struct lw_writer_lock *writer_lock; /* one writer per database */
   int64_t last_prune;
   struct lw_detect_state detect;
   struct lw_detect_output detected;
@@ -241,11 +247,55 @@ static void database_problem(struct lw_monitor *m, const char *operation, const 
   report_event(m, LW_MSG_DATABASE_ERROR, 3, s);
 }
 
+/* Reports what a poll's write did: event 1106 once when the database becomes
+ * busy (the poll is kept in memory), 1005 when writes resume, 1101 for other
+ * failures (once per distinct failure). */
+static void store_written(struct lw_monitor *m, int rc, const struct lw_store_poll_result *res) {
+  if (rc == LW_EBUSY) {
+    if (!m->db_busy) {
+      char queued[16];
+      snprintf(queued, sizeof queued, "%u", (unsigned)res->polls_pending);
+      const char *s[] = {m->database_path, "write the poll", queued, res->message};
+      report_event(m, LW_MSG_DATABASE_BUSY, 4, s);
+      m->db_busy = true;
+      m->busy_dropped_base = res->polls_dropped;
+    }
+    return;
+  }
+  if (rc != 0) {
+    database_problem(m, "write the poll", res->message);
+    return;
+  }
+  m->db_error[0] = 0;
+  if (m->db_busy) {
+    char written[16], dropped[16];
+    /* This poll is written too; the queued ones are the rest. */
+    snprintf(written, sizeof written, "%u",
+             (unsigned)(res->polls_written > 0 ? res->polls_written - 1 : 0));
+    snprintf(dropped, sizeof dropped, "%u", (unsigned)(res->polls_dropped - m->busy_dropped_base));
+    const char *s[] = {m->database_path, written, dropped};
+    report_event(m, LW_MSG_DATABASE_RESUMED, 3, s);
+    m->db_busy = false;
+  }
+}
+
 /* Secures the data folder, opens the history database (moving a corrupt one
  * aside) and restores the detector's state from it. Failure is reported
  * (event 1101) and stops the start. */
 static int open_history(struct lw_monitor *m) {
   char err[1024] = "";
+  /* Before anything touches the database: a second writer stops here. */
+  char holder[64];
+  if (m->opts.service)
+    snprintf(holder, sizeof holder, "LeakWatch service (PID %lu)", GetCurrentProcessId());
+  else
+    snprintf(holder, sizeof holder, "leakwatch run, PID %lu", GetCurrentProcessId());
+  int lrc = lw_writer_lock_take(m->database_path, holder, &m->writer_lock, err, sizeof err);
+  if (lrc != 0) {
+    const char *s[] = {m->database_path, "take the writer lock", err};
+    report_event(m, LW_MSG_DATABASE_ERROR, 3, s);
+    return lrc;
+  }
   char *data_dir = lw_paths_dirname(m->database_path);
   if (data_dir != NULL) {
     /* Not fatal: Wine and some file systems cannot store every ACL. */
@@ -254,7 +304,11 @@ static int open_history(struct lw_monitor *m) {
     free(data_dir);
   }
   struct lw_store_open_info info;
-  int rc = lw_store_open(m->database_path, NULL, &m->store, &info, err, sizeof err);
+  /* A database locked by another program (a GUI in exclusive mode) does not
+   * stop the start: the store keeps the polls until it can open it. */
+  struct lw_store_options so = {0};
+  so.defer_when_busy = true;
+  int rc = lw_store_open(m->database_path, &so, &m->store, &info, err, sizeof err);
   if (info.moved_aside_to[0] != 0) {
     char detail[LW_STORE_PATH_MAX + 512];
     snprintf(detail, sizeof detail,
@@ -268,6 +322,13 @@ static int open_history(struct lw_monitor *m) {
     const char *s[] = {m->database_path, "open", err};
     report_event(m, LW_MSG_DATABASE_ERROR, 3, s);
     return rc;
+  }
+  if (info.deferred) {
+    /* Detection starts afresh: the stored detector state cannot be read. */
+    const char *s[] = {m->database_path, "open the database", "0", err};
+    report_event(m, LW_MSG_DATABASE_BUSY, 4, s);
+    m->db_busy = true;
+    return 0;
   }
   /* A restart in the middle of a leak episode must not alert it again. */
   void *blob = NULL;
@@ -369,6 +430,7 @@ fail:
     lw_collector_close(m->collector);
     lw_holder_watch_close(m->holders);
     lw_store_close(m->store, NULL);
+    lw_writer_lock_release(m->writer_lock);
     lw_detect_state_free(&m->detect);
     lw_detect_output_free(&m->detected);
     lw_config_free(&m->cfg);
@@ -549,12 +611,10 @@ static void poll_once(struct lw_monitor *m) {
     struct lw_store_poll_result res;
     enter_step(m, STEP_STORE);
     snap->duration_ms = (uint32_t)(now_ms() - start);
-    if (lw_store_record_poll(m->store, snap, &res) != 0) {
+    int wrc = lw_store_record_poll(m->store, snap, &res);
+    if (wrc != 0)
       m->metrics.poll_failures_total++;
-      database_problem(m, "write the poll", res.message);
-    } else {
-      m->db_error[0] = 0;
-    }
+    store_written(m, wrc, &res);
   } else {
     /* A partial snapshot must not be taken for the truth: a failed source's
      * list is empty, and its sessions would look ended. Record the failure. */
@@ -567,11 +627,13 @@ static void poll_once(struct lw_monitor *m) {
     }
     struct lw_store_poll_result res;
     enter_step(m, STEP_STORE);
-    if (lw_store_record_failed_poll(m->store, start, snap ? snap->boot_time : LW_TIME_UNKNOWN,
-                                    (uint32_t)(now_ms() - start), why, &res) != 0)
-      database_problem(m, "write the poll", res.message);
+    store_written(m,
+                  lw_store_record_failed_poll(m->store, start,
+                                              snap ? snap->boot_time : LW_TIME_UNKNOWN,
+                                              (uint32_t)(now_ms() - start), why, &res),
+                  &res);
   }
-  if (start - m->last_prune >= PRUNE_EVERY_MS) {
+  if (start - m->last_prune >= PRUNE_EVERY_MS && !m->db_busy) {
     enter_step(m, STEP_PRUNE);
     m->last_prune = start;
     if (lw_store_prune(m->store, start - m->cfg.retention_ms, PRUNE_BATCH_ROWS, NULL) != 0)
@@ -761,12 +823,18 @@ void lw_monitor_close(struct lw_monitor *m) {
   snprintf(why, sizeof why, "after %llu polls", (unsigned long long)m->metrics.polls_total);
   const char *s[] = {LW_VERSION_STRING, why};
   uint32_t lost = 0;
+  /* A busy database is waited for (the store's close_timeout_ms, within the
+   * SCM's stop wait hint); what still cannot be written is said. */
+  if (m->opts.progress)
+    m->opts.progress(m->opts.progress_ctx);
   if (lw_store_close(m->store, &lost) != 0 && lost > 0) {
-    char msg[128];
-    snprintf(msg, sizeof msg, "%u polls could not be written before the stop", (unsigned)lost);
+    char msg[160];
+    snprintf(msg, sizeof msg, "%u polls could not be written before the stop%s", (unsigned)lost,
+             m->db_busy ? " (the database stayed locked)" : "");
     const char *d[] = {m->database_path, "close", msg};
     report_event(m, LW_MSG_DATABASE_ERROR, 3, d);
   }
+  lw_writer_lock_release(m->writer_lock);
   lw_detect_state_free(&m->detect);
   lw_detect_output_free(&m->detected);
   report_event(m, LW_MSG_SERVICE_STOPPED, 2, s);

@@ -28,6 +28,7 @@ static struct lw_store *open_store(const char *path, int busy_ms) {
   int rc;
   memset(&o, 0, sizeof o);
   o.busy_timeout_ms = busy_ms;
+  o.close_timeout_ms = busy_ms; /* close gives up as soon as a poll would */
   rc = lw_store_open(path, &o, &st, NULL, err, sizeof err);
   if (rc != 0)
     fail_msg("lw_store_open(%s) = %d: %s", path, rc, err);
