@@ -6,7 +6,9 @@
 # versions does nothing.
 #
 # usage: cmake/build-mingw-deps.sh PREFIX
-set -euo pipefail
+set -eEuo pipefail
+# Whatever ends the script under set -e says what and where (tests/lint).
+trap 'echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: \`$BASH_COMMAND\` exited $?; set -e ends the script here" >&2' ERR
 
 unset CC CFLAGS LDFLAGS CPPFLAGS
 prefix=$(realpath -m "${1:?usage: build-mingw-deps.sh PREFIX}")

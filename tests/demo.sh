@@ -7,7 +7,9 @@
 # 1 and then 152 - to the real leakwatch.exe, installed by its MSI and running
 # as a Windows service, and shows what an operator would see: the live view,
 # the Event Log alerts, and the history in SQLite.
-set -euo pipefail
+set -eEuo pipefail
+# Whatever ends the script under set -e says what and where (tests/lint).
+trap 'echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: \`$BASH_COMMAND\` exited $?; set -e ends the script here" >&2' ERR
 cd "$(dirname "$0")/.."
 root=$(pwd)
 scenario=tests/scenarios/leak-2-to-152.yaml

@@ -24,10 +24,13 @@
 #   LW_FAKEHOST_KEEP=1  keep the run folder and say where it is
 #   WINEDEBUG           passed on (default -all)
 # Exit status: the exe's, or 125 when this script could not run it.
-set -euo pipefail
+set -eEuo pipefail
+# Whatever ends the script under set -e says what and where (tests/lint).
+trap 'echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: \`$BASH_COMMAND\` exited $?; set -e ends the script here" >&2' ERR
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
+. "$root/tests/lib/require.sh"
 WINE64=${WINE64:-/usr/lib/wine/wine64}
 WINESERVER=${WINESERVER:-/usr/lib/wine/wineserver64}
 [ -x "$WINESERVER" ] || WINESERVER=$(command -v wineserver || echo /usr/lib/wine/wineserver)
@@ -105,19 +108,17 @@ exec 9>"$prefix.lock"
 flock 9
 if [ ! -f "$prefix/.fakehost-ready" ]; then
   rm -rf "$prefix"
-  if [ -f "$source_prefix/.leakwatch-ready" ]; then
-    bash "$root/tests/wine/prefix.sh" clone "$source_prefix" "$prefix" 9>&- ||
-      die "could not copy $source_prefix"
-  else
-    WINEPREFIX=$prefix "$WINE64" wineboot -i >/dev/null 2>&1 9>&- || die "wineboot failed in $prefix"
-  fi
+  # prefix.sh makes the source prefix first when it is not there yet.
+  bash "$root/tests/wine/prefix.sh" clone "$source_prefix" "$prefix" 9>&- ||
+    die "could not make $prefix from $source_prefix"
+
   touch "$prefix/.fakehost-ready"
 fi
 marker=$prefix/.fakehost-overrides-$exe_name
 if [ ! -f "$marker" ]; then
   for dll in secur32 wtsapi32; do
-    WINEPREFIX=$prefix "$WINE64" reg add "HKCU\\Software\\Wine\\AppDefaults\\$exe_name\\DllOverrides" \
-      /v "$dll" /d native,builtin /f >/dev/null 2>&1 9>&- || die "could not set the DllOverrides for $exe_name"
+    WINEPREFIX=$prefix lw_try 60 "$WINE64" reg add "HKCU\\Software\\Wine\\AppDefaults\\$exe_name\\DllOverrides" \
+      /v "$dll" /d native,builtin /f >/dev/null 9>&- || die "could not set the DllOverrides for $exe_name"
   done
   # The registry reaches the disk when the server writes it; wait for that so
   # the marker never outlives a lost write.
@@ -150,8 +151,8 @@ if [ -n "${LEAKWATCH_FAKEHOST_STATS:-}" ]; then
 fi
 export WINEPREFIX=$prefix
 
-set +e
-"$WINE64" "$run/$exe_name" "$@"
-rc=$?
-set -e
+# The product's own status goes back to the caller, without the ERR trap's
+# word: a non-zero exit is often what a test asks for.
+rc=0
+"$WINE64" "$run/$exe_name" "$@" || rc=$?
 exit $rc

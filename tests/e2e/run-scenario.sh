@@ -3,8 +3,10 @@
 #
 # usage: tests/e2e/run-scenario.sh SCENARIO.yaml CONFIG.yaml OUTDIR
 #
-# From the project root, after the mingw build (LW_BUILD_DIR, default
-# build/mingw): in a fresh copy of the build's Wine prefix, puts the fake
+# From the project root. Sets up what it needs: the packages and the mingw
+# build (LW_BUILD_DIR, default build/mingw) when the exe is missing, the
+# build's Wine prefix when it is not there yet. In a fresh copy of that
+# prefix, puts the fake
 # secur32.dll / wtsapi32.dll and the scenario (as fakehost.yaml) into
 # C:\Program Files\LeakWatch with the per-app DllOverrides for leakwatch.exe,
 # and CONFIG.yaml as %ProgramData%\LeakWatch\leakwatch.yaml; installs the built
@@ -17,7 +19,11 @@
 #   alerts.txt    the alerts as Event Viewer shows them (`leakwatch events`)
 #   wine.log      what Wine's eventlog/advapi channels and the service printed
 #   fakehost.stats  the fake DLLs' call counters
-# Exits non-zero with a clear message if any of that could not be done.
+# Exits non-zero with a clear message if any of that could not be done: a
+# service that stops advancing through the steps for LW_SCENARIO_STALL_SECONDS
+# (default 60, and at least 20 poll intervals) fails the run with how far it
+# got. Every Wine process of the run's prefix is ended before the prefix is
+# removed, whether the run passed or failed.
 #
 # Restart mid-scenario (optional; both variables or neither):
 #   LW_SCENARIO_RESTART_AT_STEP=N   once the fake has seen N enumerations
@@ -33,12 +39,14 @@
 # The outputs are the same, covering both runs (eventlog.txt then has two
 # 1000 and two 1001); fakehost.stats is FILE's run, and fakehost-1.stats the
 # run before the restart.
-set -euo pipefail
+set -eEuo pipefail
 
 die() {
   echo "run-scenario: $*" >&2
   exit 1
 }
+# Whatever ends the script under set -e says what and where (tests/lint).
+trap 'echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: \`$BASH_COMMAND\` exited $?; set -e ends the script here" >&2' ERR
 [ $# -eq 3 ] || die "usage: tests/e2e/run-scenario.sh SCENARIO.yaml CONFIG.yaml OUTDIR"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -52,7 +60,13 @@ export LW_SOURCE_DIR=$root LW_BUILD_DIR=$build LW_WINEPREFIX=${LW_WINEPREFIX:-$b
 require_tool sqlite3 python3
 
 exe=$build/service/leakwatch.exe
-[ -f "$exe" ] || die "$exe is not built (cmake --preset mingw && cmake --build --preset mingw)"
+if [ ! -f "$exe" ] || [ ! -f "$build/fakehost/secur32.dll" ]; then
+  echo "run-scenario: building the product first (log: $build-setup.log)" >&2
+  mkdir -p "$(dirname "$build")"
+  { bash "$root/tests/setup/install-packages.sh" && cmake --preset mingw -S "$root" -B "$build" &&
+    cmake --build "$build" -j "$(nproc)"; } >"$build-setup.log" 2>&1 ||
+    { tail -n 30 "$build-setup.log" >&2; die "the build failed (log: $build-setup.log)"; }
+fi
 for dll in secur32 wtsapi32; do
   [ -f "$build/fakehost/$dll.dll" ] || die "$build/fakehost/$dll.dll is not built"
 done
@@ -71,9 +85,19 @@ if [ -n "$restart_at" ] || [ -n "$restart_with" ]; then
   [ -n "$steps2" ] || die "$restart_with has no 'steps:' line"
 fi
 
-# The configuration must be valid before we spend a minute on it.
-"$WINE64" "$exe" config check "Z:$config" >"$out.effective.tmp" 2>"$out.check.tmp" </dev/null ||
-  { mkdir -p "$out"; cat "$out.check.tmp" >&2; rm -f "$out".*.tmp; die "invalid configuration $config"; }
+# The configuration must be valid before we spend a minute on it. A check
+# that failed without a word is Wine failing to start the exe: once more.
+mkdir -p "$(dirname "$out")"
+check_rc=0
+for attempt in 1 2; do
+  check_rc=0
+  timeout 120 "$WINE64" "$exe" config check "Z:$config" >"$out.effective.tmp" 2>"$out.check.tmp" </dev/null ||
+    check_rc=$?
+  [ "$check_rc" = 0 ] || [ -s "$out.check.tmp" ] && break
+  [ "$attempt" = 1 ] && echo "retry: leakwatch config check exited $check_rc without a word; once more" >&2
+done
+[ "$check_rc" = 0 ] ||
+  { mkdir -p "$out"; cat "$out.check.tmp" >&2; rm -f "$out".*.tmp; die "invalid configuration $config (exit $check_rc)"; }
 interval_ms=$(python3 "$here/effective-config.py" poll_interval_ms <"$out.effective.tmp")
 database=$(python3 "$here/effective-config.py" database <"$out.effective.tmp")
 rm -f "$out.effective.tmp" "$out.check.tmp"
@@ -83,6 +107,7 @@ rm -f "$out"/history.db "$out"/eventlog.txt "$out"/alerts.txt "$out"/wine.log "$
   "$out"/fakehost-1.stats
 work=$(mktemp -d "$build/run-scenario.XXXXXX")
 trap 'lw_wine_end; rm -rf "$work"' EXIT
+trap 'echo "run-scenario: interrupted" >&2; exit 143' INT TERM
 lw_wine_clean_machine "$work"
 lw_wine_start_logging "$out/wine.log"
 
@@ -95,8 +120,10 @@ unix_of() { # C:\x\y -> $WINEPREFIX/drive_c/x/y (drive C only)
   esac
 }
 # Wine's %ProgramData% is C:\users\Public, not C:\ProgramData: ask it.
-programdata=$("$WINE64" cmd /c 'echo %ProgramData%' </dev/null 2>/dev/null | tr -d '\r\n')
-[ -n "$programdata" ] || die "cannot read %ProgramData% of the Wine prefix"
+programdata=$(lw_try 60 "$WINE64" cmd /c 'echo %ProgramData%') || die "cannot read %ProgramData% of the Wine prefix"
+programdata=${programdata//$'\r'/}
+programdata=${programdata//$'\n'/}
+[ -n "$programdata" ] || die "cannot read %ProgramData% of the Wine prefix (empty answer)"
 database=${database//%ProgramData%/$programdata}
 database=${database//%PROGRAMDATA%/$programdata}
 db_unix=$(unix_of "$database")
@@ -108,8 +135,8 @@ cp "$build/fakehost/secur32.dll" "$build/fakehost/wtsapi32.dll" "$app/"
 cp "$scenario" "$app/fakehost.yaml"
 cp "$config" "$data/leakwatch.yaml"
 for dll in secur32 wtsapi32; do
-  "$WINE64" reg add 'HKCU\Software\Wine\AppDefaults\leakwatch.exe\DllOverrides' \
-    /v "$dll" /d native,builtin /f >/dev/null 2>&1 || die "could not set the DllOverrides"
+  lw_try 60 "$WINE64" reg add 'HKCU\Software\Wine\AppDefaults\leakwatch.exe\DllOverrides' \
+    /v "$dll" /d native,builtin /f >/dev/null || die "could not set the DllOverrides"
 done
 
 if [ -n "$msi" ]; then
@@ -135,12 +162,21 @@ lw_wait_state LeakWatch RUNNING 30 || die "the service did not reach RUNNING: $(
 stats="$app/fakehost.stats"
 enumerations() { sed -n 's/^lsa_enumerate_calls=\([0-9]*\)$/\1/p' "$stats" 2>/dev/null | tail -n 1; }
 # play_until N STEPS: waits until the fake has seen more than N enumerations.
+# The limit is on progress, not on the whole run: a loaded machine may play
+# slowly, but a service that plays no step for `stall` seconds has stopped.
+stall=${LW_SCENARIO_STALL_SECONDS:-60}
+[ "$stall" -ge $((interval_ms * 20 / 1000)) ] || stall=$((interval_ms * 20 / 1000))
 play_until() {
-  local n deadline=$(($(date +%s) + 60 + $2 * interval_ms * 3 / 1000))
+  local n last=-1 moved=$SECONDS
   while :; do
     n=$(enumerations)
     [ -n "$n" ] && [ "$n" -gt "$1" ] && break
-    [ "$(date +%s)" -le "$deadline" ] || die "only ${n:-0} of $2 steps played before the time limit"
+    if [ "${n:-0}" != "$last" ]; then
+      last=${n:-0}
+      moved=$SECONDS
+    fi
+    [ $((SECONDS - moved)) -le "$stall" ] ||
+      die "no step played for $stall s: ${n:-0} of $2 steps played ($(lw_query LeakWatch | grep STATE | tr -s ' '))"
     # Wine's sc now and then prints nothing under load: only a STOPPED counts.
     if lw_query LeakWatch | grep -q 'STATE *: *[0-9]* *STOPPED'; then
       die "the service stopped: $(lw_query LeakWatch)"

@@ -33,7 +33,9 @@
 # LW_WINEPREFIX (ctest's `wine` fixture), Wine, python3, sqlite3.
 # usage: test_history_scenario.sh [SCENARIO.yaml:INTERVAL ...]
 #   (default: basic.yaml:1s clean-churn.yaml:300ms leak-2-to-152.yaml:300ms)
-set -euo pipefail
+set -eEuo pipefail
+# Whatever ends the script under set -e says what and where (tests/lint).
+trap 'echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: \`$BASH_COMMAND\` exited $?; set -e ends the script here" >&2' ERR
 src=${LW_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 # shellcheck source=../lib/require.sh
 . "$src/tests/lib/require.sh"
@@ -223,9 +225,8 @@ for run in "${runs[@]}"; do
   done
   t1=$(date +%s.%N)
 
-  # History is tested here; the holder scan has its own tests (see
-  # test_detection_scenarios.sh for why it is off in scenario runs).
-  printf 'poll_interval: %s\nholders:\n  enabled: false\n' "$interval" >"$d/leakwatch.yaml"
+  # The holder scan stays on (the default): it never holds up a poll.
+  printf 'poll_interval: %s\n' "$interval" >"$d/leakwatch.yaml"
   rc=0
   bash "$src/tests/e2e/run-scenario.sh" "$scen" "$d/leakwatch.yaml" "$d/out" >"$d/run.out" 2>&1 || rc=$?
   t2=$(date +%s.%N)

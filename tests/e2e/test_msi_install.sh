@@ -6,7 +6,9 @@
 # and records the checked properties; msiexec /x removes all of it and keeps
 # %ProgramData%\LeakWatch if the service made one.
 # usage: test_msi_install.sh MSI VERSION   (env LW_SOURCE_DIR, LW_BUILD_DIR, LW_WINEPREFIX)
-set -euo pipefail
+set -eEuo pipefail
+# Whatever ends the script under set -e says what and where (tests/lint).
+trap 'echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: \`$BASH_COMMAND\` exited $?; set -e ends the script here" >&2' ERR
 . "$LW_SOURCE_DIR/tests/lib/require.sh"
 . "$LW_SOURCE_DIR/tests/lib/wine-service.sh"
 require_tool wixl timeout # wixl: without it there is no MSI to install

@@ -22,7 +22,9 @@
 # An invalid property is tested in test_msi_install.sh, the tables in
 # test_msi_tables.sh.
 # usage: test_msi_lifecycle.sh MSI VERSION   (env LW_SOURCE_DIR, LW_BUILD_DIR, LW_WINEPREFIX)
-set -euo pipefail
+set -eEuo pipefail
+# Whatever ends the script under set -e says what and where (tests/lint).
+trap 'echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: \`$BASH_COMMAND\` exited $?; set -e ends the script here" >&2' ERR
 . "$LW_SOURCE_DIR/tests/lib/require.sh"
 . "$LW_SOURCE_DIR/tests/lib/wine-service.sh"
 require_tool wixl sqlite3 cmake ninja timeout

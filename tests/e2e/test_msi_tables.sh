@@ -6,7 +6,9 @@
 # LaunchCondition), and the property check that runs before anything changes
 # (CustomAction, InstallExecuteSequence).
 # usage: test_msi_tables.sh MSI VERSION
-set -euo pipefail
+set -eEuo pipefail
+# Whatever ends the script under set -e says what and where (tests/lint).
+trap 'echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: \`$BASH_COMMAND\` exited $?; set -e ends the script here" >&2' ERR
 . "$(dirname "$0")/../lib/require.sh"
 require_tool wixl msiinfo # wixl: without it there is no MSI to read
 

@@ -20,7 +20,9 @@
 # and `run` reports each distinct collection error once (event 1102), not
 # every poll.
 # Needs: LW_SOURCE_DIR, LW_BUILD_DIR (a mingw build), Wine, python3.
-set -euo pipefail
+set -eEuo pipefail
+# Whatever ends the script under set -e says what and where (tests/lint).
+trap 'echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: \`$BASH_COMMAND\` exited $?; set -e ends the script here" >&2' ERR
 src=${LW_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 # shellcheck source=../lib/require.sh
 . "$src/tests/lib/require.sh"
@@ -55,9 +57,10 @@ equal() {
   checks=$((checks + 1))
   [ "$1" = "$2" ] || fail "$3: got '$1', expected '$2'"
 }
-# Runs the expectation tool (a Windows exe) in the fake host's prefix.
+# Runs the expectation tool (a Windows exe) in the fake host's prefix; a
+# start that Wine fails is retried once, and a second failure says all.
 expect() {
-  WINEPREFIX=$build/fakehost-prefix WINEDEBUG=-all "$WINE64" "$expect_exe" "$@"
+  WINEPREFIX=$build/fakehost-prefix WINEDEBUG=-all lw_try 120 "$WINE64" "$expect_exe" "$@"
 }
 winpath() { printf 'Z:%s' "$(realpath -m "$1")"; }
 

@@ -87,7 +87,8 @@ mkdir -p "$svc"
 trap 'lw_wine_end' EXIT
 lw_wine_clean_machine "$svc"
 lw_wine_start_logging "$svc/wine.log"
-programdata=$("$WINE64" cmd /c 'echo %ProgramData%' </dev/null 2>/dev/null | tr -d '\r\n')
+programdata=$(lw_try 60 "$WINE64" cmd /c 'echo %ProgramData%' | tr -d '\r\n') ||
+  fail "service: cannot read %ProgramData% of the prefix"
 app="$WINEPREFIX/drive_c/Program Files/LeakWatch"
 data="$WINEPREFIX/drive_c/${programdata:3}"
 data=${data//\\//}/LeakWatch
@@ -97,8 +98,8 @@ cp "$scenario" "$app/fakehost.yaml"
 printf 'exit-thread 4\n' >"$app/fakehost.fault"
 printf 'poll_interval: 200ms\n' >"$data/leakwatch.yaml"
 for dll in secur32 wtsapi32; do
-  "$WINE64" reg add 'HKCU\Software\Wine\AppDefaults\leakwatch.exe\DllOverrides' /v "$dll" \
-    /d native,builtin /f >/dev/null 2>&1 || fail "service: could not set the DllOverrides"
+  lw_try 60 "$WINE64" reg add 'HKCU\Software\Wine\AppDefaults\leakwatch.exe\DllOverrides' /v "$dll" \
+    /d native,builtin /f >/dev/null || fail "service: could not set the DllOverrides"
 done
 lw_sc create LeakWatch binPath= 'C:\Program Files\LeakWatch\leakwatch.exe service' start= demand >/dev/null ||
   fail "service: sc create failed"

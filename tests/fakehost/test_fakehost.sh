@@ -9,7 +9,9 @@
 # (calls, repeat data calls, buffers outstanding, bad frees), loud failure on
 # a broken scenario, and that fakehost-exec.sh passes exit statuses through.
 # Needs: LW_SOURCE_DIR, LW_BUILD_DIR (a mingw build), LW_WINEPREFIX.
-set -euo pipefail
+set -eEuo pipefail
+# Whatever ends the script under set -e says what and where (tests/lint).
+trap 'echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: \`$BASH_COMMAND\` exited $?; set -e ends the script here" >&2' ERR
 src=${LW_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 # shellcheck source=SCRIPTDIR/../lib/require.sh
 . "$src/tests/lib/require.sh"

@@ -39,10 +39,46 @@ lw_wine_start_logging() {
 }
 
 # lw_wine_end: stop every service, then the server (a killed server would not
-# send STOP to services).
+# send STOP to services), then whatever of this prefix still runs: a stuck
+# service or a half-started program must never outlive its test and load
+# every later one. Time-limited throughout; safe to call twice.
 lw_wine_end() {
-  "$WINE64" net stop LeakWatch >/dev/null 2>&1 || true
-  "$WINESERVER" -k 2>/dev/null || true
+  [ -n "${WINEPREFIX:-}" ] || return 0
+  timeout 30 "$WINE64" net stop LeakWatch </dev/null >/dev/null 2>&1 || true
+  timeout 30 "$WINESERVER" -k 2>/dev/null || true
+  lw_wine_kill_prefix "$WINEPREFIX"
+}
+
+# lw_wine_pids PREFIX: the Linux PIDs of every Wine process (wineserver,
+# preloader, wine64) of that prefix; shells and tools that merely carry the
+# variable are not counted.
+lw_wine_pids() {
+  local p exe
+  for p in /proc/[0-9]*; do
+    exe=$(readlink "$p/exe" 2>/dev/null) || continue
+    case ${exe##*/} in
+    wine*) ;;
+    *) continue ;;
+    esac
+    tr '\0' '\n' 2>/dev/null <"$p/environ" | grep -qxF "WINEPREFIX=$1" && echo "${p#/proc/}"
+  done
+  return 0
+}
+
+# lw_wine_kill_prefix PREFIX: ends every process of the prefix (SIGKILL after
+# the server's own -k had its chance), and says so when it had to.
+lw_wine_kill_prefix() {
+  local pids left
+  pids=$(lw_wine_pids "$1")
+  [ -n "$pids" ] || return 0
+  echo "lw_wine_end: killing what is left of $1: $(echo $pids | tr '\n' ' ')" >&2
+  kill -9 $pids 2>/dev/null || true
+  for _ in $(seq 50); do
+    left=$(lw_wine_pids "$1")
+    [ -z "$left" ] && return 0
+    sleep 0.1
+  done
+  echo "lw_wine_end: still running in $1: $left" >&2
 }
 
 # A hung Wine must fail the test, not stall it: every sc call has a time limit.

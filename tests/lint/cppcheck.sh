@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Lint test: cppcheck finds nothing in our own C code (common/, service/, tests/).
-set -euo pipefail
+set -eEuo pipefail
+# Whatever ends the script under set -e says what and where (tests/lint).
+trap 'echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: \`$BASH_COMMAND\` exited $?; set -e ends the script here" >&2' ERR
 . "$LW_SOURCE_DIR/tests/lib/require.sh"
 require_tool cppcheck git
 cd "$LW_SOURCE_DIR"

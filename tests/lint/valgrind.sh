@@ -2,7 +2,9 @@
 # Memory test: every native unit test exe, with its own arguments (taken from
 # ctest), runs clean under valgrind memcheck: no invalid access, no leak.
 # test_store_crash is left out: it SIGKILLs children on purpose.
-set -euo pipefail
+set -eEuo pipefail
+# Whatever ends the script under set -e says what and where (tests/lint).
+trap 'echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: \`$BASH_COMMAND\` exited $?; set -e ends the script here" >&2' ERR
 . "$LW_SOURCE_DIR/tests/lib/require.sh"
 require_tool valgrind python3
 cd "$LW_BUILD_DIR"

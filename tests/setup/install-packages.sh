@@ -2,7 +2,9 @@
 # Installs every Debian package the build, the tests and the demo need, and the
 # deb-src entry that lets cmake/build-mingw-deps.sh fetch SQLite, libyaml and cmocka
 # sources. Idempotent: does nothing (no apt-get update) when all is present.
-set -euo pipefail
+set -eEuo pipefail
+# Whatever ends the script under set -e says what and where (tests/lint).
+trap 'echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: \`$BASH_COMMAND\` exited $?; set -e ends the script here" >&2' ERR
 
 packages=(
   build-essential cmake pkg-config ninja-build git ca-certificates

@@ -4,8 +4,11 @@
 #                               and keep its wineserver alive (-p) for the run
 #   prefix.sh teardown PREFIX   end that wineserver
 #   prefix.sh clone PREFIX DEST a clean machine for one test: a copy of PREFIX
-#                               (~3 s) with no server of its own running yet
-set -euo pipefail
+#                               (~3 s) with no server of its own running yet;
+#                               PREFIX is made first if it is not there yet
+set -eEuo pipefail
+# Whatever ends the script under set -e says what and where (tests/lint).
+trap 'echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: \`$BASH_COMMAND\` exited $?; set -e ends the script here" >&2' ERR
 . "$(dirname "$0")/../lib/require.sh"
 WINE64=${WINE64:-/usr/lib/wine/wine64}
 WINESERVER=${WINESERVER:-/usr/lib/wine/wineserver64}
@@ -16,17 +19,38 @@ export WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
 cmd=${1:?usage: prefix.sh setup|teardown|clone PREFIX [DEST]}
 export WINEPREFIX=$(realpath -m "${2:?prefix path}")
 
-case "$cmd" in
-setup)
+# make: creates $WINEPREFIX once (under a lock: tests and scripts may race
+# for it), then lets its server go. wineboot is retried once: a first start
+# on a loaded machine has been seen to fail.
+make_prefix() {
   mkdir -p "$(dirname "$WINEPREFIX")"
   exec 9>"$WINEPREFIX.lock"
   flock 9
   if [ ! -f "$WINEPREFIX/.leakwatch-ready" ]; then
-    rm -rf "$WINEPREFIX"
-    "$WINE64" wineboot -i >/dev/null 2>&1
-    "$WINESERVER" -w
-    touch "$WINEPREFIX/.leakwatch-ready"
+    local attempt
+    for attempt in 1 2; do
+      rm -rf "$WINEPREFIX"
+      if timeout 300 "$WINE64" wineboot -i >"$WINEPREFIX.wineboot.log" 2>&1 9>&- &&
+        timeout 120 "$WINESERVER" -w 9>&-; then
+        touch "$WINEPREFIX/.leakwatch-ready"
+        break
+      fi
+      "$WINESERVER" -k 2>/dev/null 9>&- || true
+      if [ "$attempt" = 1 ]; then
+        echo "prefix.sh: wineboot -i in $WINEPREFIX failed; trying once more" >&2
+      else
+        echo "prefix.sh: wineboot -i in $WINEPREFIX failed twice; its output:" >&2
+        tail -n 20 "$WINEPREFIX.wineboot.log" >&2
+        exit 1
+      fi
+    done
   fi
+  exec 9>&-
+}
+
+case "$cmd" in
+setup)
+  make_prefix
   # Detached from our stdio: ctest waits for every holder of its pipe to exit.
   detached "$WINESERVER" -p || true # already running is fine
   # The first Wine process of a server's life starts services.exe and
@@ -40,7 +64,7 @@ teardown)
   ;;
 clone)
   dest=$(realpath -m "${3:?destination}")
-  [ -f "$WINEPREFIX/.leakwatch-ready" ] || { echo "prefix.sh: $WINEPREFIX is not set up" >&2; exit 1; }
+  [ -f "$WINEPREFIX/.leakwatch-ready" ] || make_prefix
   WINEPREFIX=$dest "$WINESERVER" -k 2>/dev/null || true
   rm -rf "$dest"
   cp -a "$WINEPREFIX" "$dest"

@@ -11,7 +11,9 @@
 # an evicted LUID is asked about again. Afterwards the fake's counters must
 # show exactly one data call per appearance of a LUID and no buffer unfreed.
 # Needs: LW_SOURCE_DIR, LW_BUILD_DIR (a mingw build), Wine, python3.
-set -euo pipefail
+set -eEuo pipefail
+# Whatever ends the script under set -e says what and where (tests/lint).
+trap 'echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: \`$BASH_COMMAND\` exited $?; set -e ends the script here" >&2' ERR
 src=${LW_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 # shellcheck source=../lib/require.sh
 . "$src/tests/lib/require.sh"

@@ -5,7 +5,9 @@
 # warnings, err: for errors, trace: for information); nothing can be read
 # back from an Event Log under Wine, so this is where the truth is.
 # usage: test_eventlog_trace.sh EVENTLOG_PROBE_EXE   (env LW_WINEPREFIX)
-set -euo pipefail
+set -eEuo pipefail
+# Whatever ends the script under set -e says what and where (tests/lint).
+trap 'echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: \`$BASH_COMMAND\` exited $?; set -e ends the script here" >&2' ERR
 . "$(dirname "$0")/../lib/require.sh"
 WINE64=${WINE64:-/usr/lib/wine/wine64}
 require_tool "$WINE64"

@@ -9,7 +9,9 @@
 # that --luid narrows the scan. Under Wine every token's AuthenticationId is
 # 0:0 (WINE-NOTES.md), so entries are matched by PID, and 0:0 is the LUID that
 # holds everything.
-set -euo pipefail
+set -eEuo pipefail
+# Whatever ends the script under set -e says what and where (tests/lint).
+trap 'echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: \`$BASH_COMMAND\` exited $?; set -e ends the script here" >&2' ERR
 . "$LW_SOURCE_DIR/tests/lib/require.sh"
 WINE64=${WINE64:-/usr/lib/wine/wine64}
 require_tool "$WINE64" python3
@@ -120,9 +122,7 @@ tr -d '\r' <"$work/luid01.txt" | grep -q '^00000000:00000001: no token handle fo
 echo "ok: --luid narrows the scan"
 
 # Bad usage exits 2.
-set +e
-"$WINE64" "$leakwatch" holders --luid nonsense >/dev/null 2>&1
-rc=$?
-set -e
+rc=0
+"$WINE64" "$leakwatch" holders --luid nonsense >/dev/null 2>&1 || rc=$?
 [ "$rc" -eq 2 ] || fail "bad --luid should exit 2, got $rc"
 echo "PASS"

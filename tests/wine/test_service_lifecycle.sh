@@ -5,7 +5,9 @@
 # Event Log calls (1000 started, 1001 stopped), deletes it (sc query -> 1060).
 # Then a service with a broken configuration must stop by itself with the
 # service-specific exit code 10 and an event 1100, never hang in START_PENDING.
-set -euo pipefail
+set -eEuo pipefail
+# Whatever ends the script under set -e says what and where (tests/lint).
+trap 'echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: \`$BASH_COMMAND\` exited $?; set -e ends the script here" >&2' ERR
 . "$LW_SOURCE_DIR/tests/lib/require.sh"
 . "$LW_SOURCE_DIR/tests/lib/wine-service.sh"
 
@@ -68,10 +70,8 @@ echo "ok: STOPPED in $(((t1 - t0) / 1000000)) ms"
 lw_query LeakWatch | grep -q 'WIN32_EXIT_CODE *: *0 ' || lw_fail "clean stop should exit 0: $(lw_query LeakWatch)"
 
 lw_sc delete LeakWatch >/dev/null
-set +e
-lw_sc query LeakWatch >/dev/null 2>&1
-rc=$?
-set -e
+rc=0
+lw_sc query LeakWatch >/dev/null 2>&1 || rc=$?
 [ $rc -ne 0 ] || lw_fail "service still registered after sc delete"
 # Wine's sc prints nothing for ERROR_SERVICE_DOES_NOT_EXIST (1060); the
 # service's registry key must be gone too.

@@ -10,7 +10,9 @@
 # Then the first run ends normally and its history is intact: PRAGMA
 # integrity_check = ok, exactly N polls (none from the second writer), the
 # two leak episodes of leak-one.yaml, both released, and no lock file left.
-set -euo pipefail
+set -eEuo pipefail
+# Whatever ends the script under set -e says what and where (tests/lint).
+trap 'echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: \`$BASH_COMMAND\` exited $?; set -e ends the script here" >&2' ERR
 . "$LW_SOURCE_DIR/tests/lib/require.sh"
 WINE64=${WINE64:-/usr/lib/wine/wine64}
 require_tool "$WINE64" sqlite3 timeout

@@ -2,7 +2,9 @@
 # CMAKE_CROSSCOMPILING_EMULATOR for the mingw build: runs a Windows exe under
 # Wine in the build tree's shared prefix (made by tests/wine/prefix.sh setup).
 # usage: wine-exec.sh PREFIX EXE [ARGS...]
-set -euo pipefail
+set -eEuo pipefail
+# Whatever ends the script under set -e says what and where (tests/lint).
+trap 'echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: \`$BASH_COMMAND\` exited $?; set -e ends the script here" >&2' ERR
 . "$(dirname "$0")/../lib/require.sh"
 WINE64=${WINE64:-/usr/lib/wine/wine64}
 require_tool "$WINE64"
