@@ -109,6 +109,7 @@ work=$(mktemp -d "$build/run-scenario.XXXXXX")
 trap 'lw_wine_end; rm -rf "$work"' EXIT
 trap 'echo "run-scenario: interrupted" >&2; exit 143' INT TERM
 lw_wine_clean_machine "$work"
+echo "run-scenario: Wine prefix $WINEPREFIX" >&2
 lw_wine_start_logging "$out/wine.log"
 
 # Windows paths of this machine, seen from Linux.
@@ -141,14 +142,9 @@ done
 
 if [ -n "$msi" ]; then
   install_log="$out/msiexec.log"
-  ok=0
-  for _ in 1 2; do # msiexec under Wine fails now and then with "ShellExecuteEx failed"
-    if "$WINE64" msiexec /i "Z:$msi" /qn /l*v "Z:$install_log" </dev/null >/dev/null 2>&1; then
-      ok=1
-      break
-    fi
-  done
-  [ $ok = 1 ] || die "msiexec /i $msi failed (log: $install_log)"
+  # msiexec under Wine fails now and then with "ShellExecuteEx failed".
+  lw_try 180 "$WINE64" msiexec /i "Z:$msi" /qn /l*v "Z:$install_log" >/dev/null ||
+    die "msiexec /i $msi failed (log: $install_log)"
 else
   cp "$exe" "$app/"
   lw_sc create LeakWatch binPath= 'C:\Program Files\LeakWatch\leakwatch.exe service' start= demand >/dev/null ||
@@ -160,7 +156,11 @@ lw_wait_state LeakWatch RUNNING 30 || die "the service did not reach RUNNING: $(
 # Every step is played once the fake has seen `steps` enumerations; then one
 # more poll so the last step is also stored.
 stats="$app/fakehost.stats"
-enumerations() { sed -n 's/^lsa_enumerate_calls=\([0-9]*\)$/\1/p' "$stats" 2>/dev/null | tail -n 1; }
+# (Nothing before the fake's first enumeration writes the file.)
+enumerations() {
+  [ -f "$stats" ] || return 0
+  sed -n 's/^lsa_enumerate_calls=\([0-9]*\)$/\1/p' "$stats" 2>/dev/null | tail -n 1 || true
+}
 # play_until N STEPS: waits until the fake has seen more than N enumerations.
 # The limit is on progress, not on the whole run: a loaded machine may play
 # slowly, but a service that plays no step for `stall` seconds has stopped.
