@@ -7,7 +7,8 @@
  * handles. It watches the workers from outside: a worker that ends without
  * having finished its calls was ended by Wine (GetExitCodeThread says how).
  * Written for issue 12: the holder scan's thread was seen to vanish under
- * Wine. See FINDINGS in the README's Wine section for what it showed.
+ * Wine (what this tool showed: README, Wine section). With
+ * tests/wine/reply-write-fail.gdb it shows what a failed reply write does.
  *
  *   handle_table_stress [--workers W] [--seconds S] [--calls N]
  *                       [--churn-threads T] [--churn-handles H] [--child]
