@@ -56,3 +56,18 @@ detached() {
     exec "$@" </dev/null >/dev/null 2>&1
   )
 }
+
+# detached_log FILE CMD...: detached, but CMD's stderr is appended to FILE. For
+# wineserver: it reports a thread it killed ("Protocol error:TID: ...") only
+# there, and the thread's process sees no error (issue 12).
+detached_log() {
+  local log=$1
+  shift
+  (
+    for fd in /proc/$BASHPID/fd/*; do
+      fd=${fd##*/}
+      [ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-"
+    done
+    exec "$@" </dev/null >/dev/null 2>>"$log"
+  )
+}

@@ -10,6 +10,8 @@ export WINEDEBUG=-all
 lw_fail() {
   echo "FAIL: $*" >&2
   [ -n "${LW_WINE_LOG:-}" ] && [ -f "$LW_WINE_LOG" ] && tail -n 40 "$LW_WINE_LOG" >&2
+  [ -n "${LW_WINE_LOG:-}" ] && [ -s "$LW_WINE_LOG.wineserver" ] &&
+    { echo "wineserver said:" && tail -n 20 "$LW_WINE_LOG.wineserver"; } >&2
   exit 1
 }
 
@@ -23,12 +25,14 @@ lw_wine_clean_machine() {
 # lw_wine_start_logging FILE: the first process of this prefix's server starts
 # services.exe, whose children (our service) inherit its stdio and WINEDEBUG;
 # that is the only way to see what a service wrote and what ReportEventW got.
+# The server's own stderr goes to FILE.wineserver: a thread it kills leaves a
+# line there and nowhere else.
 lw_wine_start_logging() {
   LW_WINE_LOG=$1
   "$WINESERVER" -k 2>/dev/null || true
   # A persistent server: an idle one exits after 3 s, and the next Wine command
   # would start services.exe again with its own stdio and WINEDEBUG.
-  detached "$WINESERVER" -p
+  detached_log "$1.wineserver" "$WINESERVER" -p
   (
     for fd in /proc/$BASHPID/fd/*; do
       fd=${fd##*/}

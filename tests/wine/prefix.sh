@@ -52,7 +52,8 @@ case "$cmd" in
 setup)
   make_prefix
   # Detached from our stdio: ctest waits for every holder of its pipe to exit.
-  detached "$WINESERVER" -p || true # already running is fine
+  # Its stderr is kept: a thread the server kills is reported there only.
+  detached_log "$WINEPREFIX.wineserver.log" "$WINESERVER" -p || true # already running is fine
   # The first Wine process of a server's life starts services.exe and
   # winedevice.exe, which inherit its stdio and live as long as the server. Start
   # them here, detached, or ctest would wait on them through a test's pipe.
@@ -61,6 +62,11 @@ setup)
   ;;
 teardown)
   "$WINESERVER" -k 2>/dev/null || true
+  # Shown, not failed on: the test whose thread died fails by itself.
+  if grep -q 'Protocol error' "$WINEPREFIX.wineserver.log" 2>/dev/null; then
+    echo "wineserver killed threads during this run ($WINEPREFIX.wineserver.log):" >&2
+    grep 'Protocol error' "$WINEPREFIX.wineserver.log" | tail -n 20 >&2
+  fi
   ;;
 clone)
   dest=$(realpath -m "${3:?destination}")
