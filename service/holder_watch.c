@@ -370,9 +370,16 @@ static void check_running(struct lw_holder_watch *w, const struct lw_config *cfg
   if (WaitForSingleObject(w->wk->thread, 0) == WAIT_OBJECT_0) {
     /* Ended without posting a result: no other thread touches the worker now,
      * so it is freed here. What the scan held open is lost with it. */
+    DWORD code = 0;
+    char doing[128];
     status->thread_ended = true;
     status->running_ms = (uint32_t)running;
-    lw_holder_scan_activity(w->wk->scanner, status->activity, sizeof status->activity);
+    lw_holder_scan_activity(w->wk->scanner, doing, sizeof doing);
+    /* Under Wine, 1: the server could not write its reply; 0: the thread's
+     * pipe to the server closed (README, Wine notes). */
+    GetExitCodeThread(w->wk->thread, &code);
+    snprintf(status->activity, sizeof status->activity, "%s (thread exit code %lu)", doing,
+             (unsigned long)code);
     worker_free(w->wk);
     w->wk = NULL;
     w->running = false;

@@ -164,8 +164,24 @@ enumerations() {
 # play_until N STEPS: waits until the fake has seen more than N enumerations.
 # The limit is on progress, not on the whole run: a loaded machine may play
 # slowly, but a service that plays no step for `stall` seconds has stopped.
-stall=${LW_SCENARIO_STALL_SECONDS:-60}
-[ "$stall" -ge $((interval_ms * 20 / 1000)) ] || stall=$((interval_ms * 20 / 1000))
+# The default is above the service's own watchdog (a poll hung for
+# max(10 intervals, 60 s) ends the service with event 1104), so that a hung
+# poll is seen as the service reports it.
+stall=${LW_SCENARIO_STALL_SECONDS:-120}
+[ "$stall" -ge $((interval_ms * 30 / 1000)) ] || stall=$((interval_ms * 30 / 1000))
+# evidence: what a stalled or stopped run leaves to look at, on stderr.
+evidence() {
+  local pids
+  echo "run-scenario: $(lw_query LeakWatch | grep -E 'STATE|EXIT_CODE' | tr -s ' ' | tr '\n' ' ' || true)" >&2
+  pids=$(lw_wine_pids "$WINEPREFIX" | tr '\n' ',')
+  [ -z "$pids" ] || ps -o pid=,stat=,nlwp=,wchan:24=,etime=,args= -p "${pids%,}" 2>/dev/null | sed 's/^/  /' >&2 || true
+  echo "run-scenario: the last events:" >&2
+  python3 "$here/eventlog-from-wine.py" <"$out/wine.log" 2>/dev/null | tail -n 4 | cut -c1-200 | sed 's/^/  /' >&2 || true
+  if [ -s "$out/wine.log.wineserver" ]; then
+    echo "run-scenario: the wineserver said:" >&2
+    tail -n 10 "$out/wine.log.wineserver" | sed 's/^/  /' >&2
+  fi
+}
 play_until() {
   local n last=-1 moved=$SECONDS
   while :; do
@@ -175,11 +191,14 @@ play_until() {
       last=${n:-0}
       moved=$SECONDS
     fi
-    [ $((SECONDS - moved)) -le "$stall" ] ||
-      die "no step played for $stall s: ${n:-0} of $2 steps played ($(lw_query LeakWatch | grep STATE | tr -s ' '))"
+    if [ $((SECONDS - moved)) -gt "$stall" ]; then
+      evidence
+      die "no step played for $stall s: ${n:-0} of $2 steps played"
+    fi
     # Wine's sc now and then prints nothing under load: only a STOPPED counts.
     if lw_query LeakWatch | grep -q 'STATE *: *[0-9]* *STOPPED'; then
-      die "the service stopped: $(lw_query LeakWatch)"
+      evidence
+      die "the service stopped after ${n:-0} of $2 steps"
     fi
     sleep 0.2
   done
