@@ -105,7 +105,7 @@ service_pids() {
 pids=$(service_pids)
 [ "$(wc -w <<<"$pids")" = 1 ] || die "expected one leakwatch.exe process in $WINEPREFIX, found: '$pids'"
 pid=$pids
-echo "soak: $polls polls at $interval; the service is Linux PID $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline"))"
+echo "soak: $polls polls at $interval; the service is Linux PID $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" | sed 's/ *$//'))"
 enumerations() {
   local n
   n=$(sed -n 's/^lsa_enumerate_calls=\([0-9]*\)\r*$/\1/p' "$stats" 2>/dev/null | tail -n 1)

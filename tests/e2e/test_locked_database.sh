@@ -21,7 +21,7 @@
 #   - the service answers RUNNING at every look while locked (sampled every
 #     0.5 s) and keeps polling: the fake's lsa_enumerate_calls grows by 2 or
 #     more while each lock is held (each poll then waits the 5 s busy
-#     timeout, so that is what 10+ s of lock allows);
+#     timeout: 20 s of lock after RUNNING in (a) and 12 s in (b) allow 3);
 #   - the Event Log (wine.log through eventlog-from-wine.py): exactly one
 #     1106 per locked episode, raised while the lock is held, and one 1005
 #     after its release; in order 1106 1005 1106 1005; the 1005s' "queued
@@ -47,7 +47,7 @@ export LW_SOURCE_DIR=$src LW_BUILD_DIR=$build LW_WINEPREFIX=${LW_WINEPREFIX:-$bu
 require_tool sqlite3 python3 timeout mkfifo
 scenario=$src/tests/scenarios/basic.yaml
 work=$build/tests/e2e/locked_database
-LOCK_A_SECONDS=${LOCK_A_SECONDS:-16}
+LOCK_A_SECONDS=${LOCK_A_SECONDS:-20}
 LOCK_B_SECONDS=${LOCK_B_SECONDS:-12}
 rm -rf "$work"
 mkdir -p "$work"
@@ -69,7 +69,8 @@ show() { [ -f "$1" ] && { echo "--- $1 (last lines):" >&2; tail -n "${2:-20}" "$
 # die WHAT: a step the rest depends on failed; says what and where to look.
 die() {
   echo "FAIL: $*" >&2
-  show "$work/wine.log" 30
+  events >"$work/eventlog.txt" && show "$work/eventlog.txt" 15
+  show "$work/wine.log" 10
   [ -n "${lock_out:-}" ] && show "$lock_out"
   echo "test_locked_database: stopped after $((checks - failures)) passed, $((failures + 1)) failed" >&2
   exit 1
