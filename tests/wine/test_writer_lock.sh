@@ -23,7 +23,9 @@ work=$LW_BUILD_DIR/tests/writer_lock
 rm -rf "$work"
 mkdir -p "$work/data"
 db=$work/data/history.db
-polls=40
+# Long enough (45 s) that a slow Wine start of the second writer under load
+# still finds the first one running (40 polls were too few in CI).
+polls=150
 first_pid=
 
 winpath() { printf 'Z:%s' "$(realpath -m "$1")"; }
