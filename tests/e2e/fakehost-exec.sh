@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # fakehost-exec.sh - runs the built leakwatch.exe once, under Wine, on the
-# simulated RDS host (shared/SCENARIO-FORMAT.md, "Running one").
+# simulated RDS host (format and use: tests/scenarios/README.md).
 #
 # usage: tests/e2e/fakehost-exec.sh [--step N] SCENARIO.yaml [-- ARGS...]
 #

@@ -3,7 +3,7 @@
  *
  * A scenario describes a host's LSA logon sessions and WTS sessions over
  * "steps" (one step per LsaEnumerateLogonSessions call); its format is the
- * contract in shared/SCENARIO-FORMAT.md. This parser is portable C (libyaml,
+ * contract in tests/scenarios/README.md. This parser is portable C (libyaml,
  * no windows.h): the fake secur32.dll / wtsapi32.dll use it under Wine, and
  * tests/unit/test_scenario.c runs it natively. Everything the format allows is
  * accepted; anything else is rejected with one `file:line:column: message`

@@ -1,6 +1,6 @@
 /*
  * Unit tests for tests/fakehost/scenario.c, the simulated host's scenario
- * parser: everything shared/SCENARIO-FORMAT.md allows is accepted with the
+ * parser: everything tests/scenarios/README.md allows is accepted with the
  * right values, and every malformed file under tests/fakehost/bad/ is
  * rejected at the line:column its first line (`# expect: L:C: text`) names.
  * usage: test_scenario TESTS_SOURCE_DIR

@@ -7,7 +7,7 @@
 # grabber's PID and image with the right token count and type, and the exited
 # child held open by the first grabber; that the table names them too; and
 # that --luid narrows the scan. Under Wine every token's AuthenticationId is
-# 0:0 (WINE-NOTES.md), so entries are matched by PID, and 0:0 is the LUID that
+# 0:0 (README, "Under Wine"), so entries are matched by PID, and 0:0 is the LUID that
 # holds everything.
 set -eEuo pipefail
 # Whatever ends the script under set -e says what and where (tests/lint).
