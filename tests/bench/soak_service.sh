@@ -68,15 +68,8 @@ python3 "$src/tests/scenarios/gen-soak-churn.py" $((polls + 100)) >"$out/soak.ya
   die "could not generate the scenario"
 lw_wine_clean_machine "$work"
 lw_wine_start_logging "$out/wine.log"
-programdata=$("$WINE64" cmd /c 'echo %ProgramData%' </dev/null 2>/dev/null | tr -d '\r\n')
-[[ $programdata =~ ^[Cc]:\\ ]] || die "cannot read %ProgramData% of the prefix (got '$programdata')"
-app="$WINEPREFIX/drive_c/Program Files/LeakWatch"
-data="$WINEPREFIX/drive_c/${programdata:3}"
-data=${data//\\//}/LeakWatch
+lw_fakehost_service "$out/soak.yaml" || die "could not set up the service on the simulated host"
 stats=$app/fakehost.stats
-mkdir -p "$app" "$data"
-cp "$build/service/leakwatch.exe" "$build/fakehost/secur32.dll" "$build/fakehost/wtsapi32.dll" "$app/"
-cp "$out/soak.yaml" "$app/fakehost.yaml"
 cat >"$data/leakwatch.yaml" <<YAML
 poll_interval: $interval
 grace_period: 2s
@@ -85,24 +78,12 @@ holders:
   enabled: true
   interval: 1m
 YAML
-for dll in secur32 wtsapi32; do
-  "$WINE64" reg add 'HKCU\Software\Wine\AppDefaults\leakwatch.exe\DllOverrides' /v "$dll" \
-    /d native,builtin /f >/dev/null 2>&1 || die "could not set the DllOverrides"
-done
-lw_sc create LeakWatch binPath= 'C:\Program Files\LeakWatch\leakwatch.exe service' start= demand >/dev/null ||
-  die "sc create failed"
 lw_sc start LeakWatch >/dev/null || die "sc start failed: $(lw_query LeakWatch)"
 lw_wait_state LeakWatch RUNNING 60 || die "the service did not reach RUNNING: $(lw_query LeakWatch)"
 t0=$(date +%s.%N)
 
 # The service's Linux process: exactly one of this prefix.
-service_pids() {
-  local p
-  for p in $(pgrep -f 'leakwatch\.exe' 2>/dev/null); do
-    tr '\0' '\n' 2>/dev/null <"/proc/$p/environ" | grep -qxF "WINEPREFIX=$WINEPREFIX" && echo "$p"
-  done
-}
-pids=$(service_pids)
+pids=$(lw_service_pids)
 [ "$(wc -w <<<"$pids")" = 1 ] || die "expected one leakwatch.exe process in $WINEPREFIX, found: '$pids'"
 pid=$pids
 echo "soak: $polls polls at $interval; the service is Linux PID $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" | sed 's/ *$//'))"
@@ -134,7 +115,7 @@ for pct in 10 20 30 40 50 60 70 80 90 100; do
     "$(python3 -c 'import sys, time; print("%.1f" % (time.time() - float(sys.argv[1])))' "$t0")" \
     "${rss[$pct]}" "${fd[$pct]}" | tee -a "$out/samples.txt"
 done
-[ "$(service_pids)" = "$pid" ] || die "the service's process changed during the run"
+[ "$(lw_service_pids)" = "$pid" ] || die "the service's process changed during the run"
 state=$(lw_query LeakWatch)
 grep -q 'STATE *: *[0-9]* *RUNNING' <<<"$state" || die "the service is not RUNNING at the end: $state"
 elapsed=$(python3 -c 'import sys, time; print("%.0f" % (time.time() - float(sys.argv[1])))' "$t0")

@@ -203,24 +203,17 @@ play_until() {
     sleep 0.2
   done
 }
-# service_process_alive: a leakwatch.exe of this prefix still runs (it writes
-# fakehost.stats once more as it exits, after reporting STOPPED).
-service_process_alive() {
-  local p
-  for p in $(pgrep -f 'leakwatch\.exe' 2>/dev/null || true); do
-    tr '\0' '\n' 2>/dev/null <"/proc/$p/environ" | grep -qxF "WINEPREFIX=$WINEPREFIX" && return 0
-  done
-  return 1
-}
+# (lw_service_alive: the service's process writes fakehost.stats once more
+# as it exits, after reporting STOPPED.)
 if [ -n "$restart_at" ]; then
   play_until $((restart_at - 1)) "$restart_at"
   lw_sc stop LeakWatch >/dev/null || die "sc stop (restart) failed"
   lw_wait_state LeakWatch STOPPED 30 || die "the service did not stop for the restart"
   for _ in $(seq 100); do
-    service_process_alive || break
+    lw_service_alive || break
     sleep 0.1
   done
-  service_process_alive && die "the service process did not exit for the restart"
+  lw_service_alive && die "the service process did not exit for the restart"
   mv "$stats" "$out/fakehost-1.stats" 2>/dev/null || true
   cp "$restart_with" "$app/fakehost.yaml"
   lw_sc start LeakWatch >/dev/null || die "sc start (restart) failed"

@@ -90,24 +90,10 @@ trap cleanup EXIT
 # --- the machine ---------------------------------------------------------------
 lw_wine_clean_machine "$work"
 lw_wine_start_logging "$work/wine.log"
-programdata=$("$WINE64" cmd /c 'echo %ProgramData%' </dev/null 2>/dev/null | tr -d '\r\n')
-[[ $programdata =~ ^[Cc]:\\ ]] || die "cannot read %ProgramData% of the prefix (got '$programdata')"
-app="$WINEPREFIX/drive_c/Program Files/LeakWatch"
-data="$WINEPREFIX/drive_c/${programdata:3}"
-data=${data//\\//}/LeakWatch
+lw_fakehost_service "$scenario" || die "could not set up the service on the simulated host"
 db=$data/history.db
 stats=$app/fakehost.stats
-mkdir -p "$app" "$data"
-cp "$build/service/leakwatch.exe" "$build/fakehost/secur32.dll" "$build/fakehost/wtsapi32.dll" "$app/" ||
-  die "could not copy the exe and the fake DLLs (is the mingw build complete?)"
-cp "$scenario" "$app/fakehost.yaml"
 printf 'poll_interval: 200ms\n' >"$data/leakwatch.yaml"
-for dll in secur32 wtsapi32; do
-  "$WINE64" reg add 'HKCU\Software\Wine\AppDefaults\leakwatch.exe\DllOverrides' /v "$dll" \
-    /d native,builtin /f >/dev/null 2>&1 || die "could not set the DllOverrides"
-done
-lw_sc create LeakWatch binPath= 'C:\Program Files\LeakWatch\leakwatch.exe service' start= demand >/dev/null ||
-  die "sc create failed"
 
 # --- helpers ------------------------------------------------------------------------
 # The fake's enumerations so far (the stats file lags by one while it runs).
@@ -115,13 +101,6 @@ enumerations() {
   local n
   n=$(sed -n 's/^lsa_enumerate_calls=\([0-9]*\)\r*$/\1/p' "$stats" 2>/dev/null | tail -n 1)
   echo "${n:-0}"
-}
-service_alive() {
-  local p
-  for p in $(pgrep -f 'leakwatch\.exe' 2>/dev/null); do
-    tr '\0' '\n' 2>/dev/null <"/proc/$p/environ" | grep -qxF "WINEPREFIX=$WINEPREFIX" && return 0
-  done
-  return 1
 }
 events() { python3 "$src/tests/e2e/eventlog-from-wine.py" <"$work/wine.log" 2>/dev/null; }
 count_event() { events | grep -c "^id=$1 "; }
@@ -145,10 +124,10 @@ stop_service() { # stop_service NAME: stops it, waits for its process to end
   lw_sc stop LeakWatch >/dev/null || die "$1: sc stop failed: $(lw_query LeakWatch)"
   lw_wait_state LeakWatch STOPPED 60 || die "$1: the service did not stop: $(lw_query LeakWatch)"
   for _ in $(seq 150); do
-    service_alive || break
+    lw_service_alive || break
     sleep 0.2
   done
-  service_alive && die "$1: the service's process still runs 30 s after STOPPED"
+  lw_service_alive && die "$1: the service's process still runs 30 s after STOPPED"
   state=$(lw_query LeakWatch)
   check "$1: the service did not stop with exit code 0: $state" grep -Eq 'WIN32_EXIT_CODE *: *0 ' <<<"$state"
 }

@@ -87,22 +87,9 @@ mkdir -p "$svc"
 trap 'lw_wine_end' EXIT
 lw_wine_clean_machine "$svc"
 lw_wine_start_logging "$svc/wine.log"
-programdata=$(lw_try 60 "$WINE64" cmd /c 'echo %ProgramData%' | tr -d '\r\n') ||
-  fail "service: cannot read %ProgramData% of the prefix"
-app="$WINEPREFIX/drive_c/Program Files/LeakWatch"
-data="$WINEPREFIX/drive_c/${programdata:3}"
-data=${data//\\//}/LeakWatch
-mkdir -p "$app" "$data"
-cp "$build/service/leakwatch.exe" "$build/fakehost/secur32.dll" "$build/fakehost/wtsapi32.dll" "$app/"
-cp "$scenario" "$app/fakehost.yaml"
+lw_fakehost_service "$scenario" || fail "service: could not set up the service on the simulated host"
 printf 'exit-thread 4\n' >"$app/fakehost.fault"
 printf 'poll_interval: 200ms\n' >"$data/leakwatch.yaml"
-for dll in secur32 wtsapi32; do
-  lw_try 60 "$WINE64" reg add 'HKCU\Software\Wine\AppDefaults\leakwatch.exe\DllOverrides' /v "$dll" \
-    /d native,builtin /f >/dev/null || fail "service: could not set the DllOverrides"
-done
-lw_sc create LeakWatch binPath= 'C:\Program Files\LeakWatch\leakwatch.exe service' start= demand >/dev/null ||
-  fail "service: sc create failed"
 lw_sc start LeakWatch >/dev/null || fail "service: sc start failed: $(lw_query LeakWatch)"
 stopped=0
 for _ in $(seq 600); do # 60 s: 4 polls of 200 ms, the watchdog's 1 s look, Wine's start
@@ -115,19 +102,12 @@ done
 state=$(lw_query LeakWatch)
 check "service: not STOPPED after its poll thread ended: $state" [ "$stopped" = 1 ]
 check "service: no service-specific exit code 14: $state" grep -Eq 'SERVICE_EXIT_CODE *: *14\b' <<<"$state"
-service_alive() {
-  local p
-  for p in $(pgrep -f 'leakwatch\.exe' 2>/dev/null || true); do
-    tr '\0' '\n' 2>/dev/null <"/proc/$p/environ" | grep -qxF "WINEPREFIX=$WINEPREFIX" && return 0
-  done
-  return 1
-}
 for _ in $(seq 100); do
-  service_alive || break
+  lw_service_alive || break
   sleep 0.1
 done
 alive=0
-service_alive && alive=1
+lw_service_alive && alive=1
 check "service: its process still runs after the watchdog's stop" [ "$alive" = 0 ]
 python3 "$src/tests/e2e/eventlog-from-wine.py" <"$svc/wine.log" >"$svc/eventlog.txt" ||
   fail "service: could not read the Event Log calls from $svc/wine.log"

@@ -107,3 +107,43 @@ lw_wait_state() {
   done
   return 1
 }
+
+# lw_fakehost_service SCENARIO: in the current clean machine ($WINEPREFIX),
+# the built leakwatch.exe registered as the service LeakWatch (demand start)
+# in C:\Program Files\LeakWatch beside the fake secur32/wtsapi32 and the
+# scenario (fakehost.yaml), with their per-app override. Sets `app` and `data`
+# (Linux paths of the exe's folder and %ProgramData%\LeakWatch, created) and
+# `programdata` (its Windows form). Needs LW_BUILD_DIR. Returns 1 after saying
+# what failed.
+lw_fakehost_service() {
+  local dll
+  programdata=$(lw_try 60 "$WINE64" cmd /c 'echo %ProgramData%' | tr -d '\r\n') || return 1
+  [[ $programdata =~ ^[Cc]:\\ ]] ||
+    { echo "FAIL: cannot read %ProgramData% of $WINEPREFIX (got '$programdata')" >&2; return 1; }
+  app="$WINEPREFIX/drive_c/Program Files/LeakWatch"
+  data="$WINEPREFIX/drive_c/${programdata:3}"
+  data=${data//\\//}/LeakWatch
+  mkdir -p "$app" "$data"
+  cp "$LW_BUILD_DIR/service/leakwatch.exe" "$LW_BUILD_DIR/fakehost/secur32.dll" \
+    "$LW_BUILD_DIR/fakehost/wtsapi32.dll" "$app/" ||
+    { echo "FAIL: could not copy the exe and the fake DLLs (is the mingw build complete?)" >&2; return 1; }
+  cp "$1" "$app/fakehost.yaml" || return 1
+  for dll in secur32 wtsapi32; do
+    lw_try 60 "$WINE64" reg add 'HKCU\Software\Wine\AppDefaults\leakwatch.exe\DllOverrides' /v "$dll" \
+      /d native,builtin /f >/dev/null || { echo "FAIL: could not set the DllOverrides" >&2; return 1; }
+  done
+  lw_sc create LeakWatch binPath= 'C:\Program Files\LeakWatch\leakwatch.exe service' start= demand >/dev/null ||
+    { echo "FAIL: sc create failed" >&2; return 1; }
+}
+
+# lw_service_pids: the Linux PIDs of leakwatch.exe processes of $WINEPREFIX.
+lw_service_pids() {
+  local p
+  for p in $(pgrep -f 'leakwatch\.exe' 2>/dev/null || true); do
+    tr '\0' '\n' 2>/dev/null <"/proc/$p/environ" | grep -qxF "WINEPREFIX=$WINEPREFIX" && echo "$p"
+  done
+  return 0
+}
+
+# lw_service_alive: a leakwatch.exe process of $WINEPREFIX still runs.
+lw_service_alive() { [ -n "$(lw_service_pids)" ]; }
