@@ -68,10 +68,7 @@ static NTSTATUS NTAPI fake_qsi(ULONG cls, PVOID buf, ULONG len, PULONG got) {
 static NTSTATUS NTAPI fake_query_object(HANDLE h, ULONG cls, PVOID buf, ULONG len, PULONG got) {
   (void)h;
   (void)cls;
-  const size_t info_size = sizeof(UNICODE_STRING) + 12 * sizeof(ULONG) + sizeof(ULONG) +
-                           sizeof(GENERIC_MAPPING) + sizeof(ULONG) + 4 + 3 * sizeof(ULONG);
   const size_t need = sizeof(void *) + 128 + 16;
-  (void)info_size;
   if (len < need) {
     if (got != NULL)
       *got = (ULONG)need;
