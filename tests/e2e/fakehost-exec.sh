@@ -114,16 +114,16 @@ if [ ! -f "$prefix/.fakehost-ready" ]; then
 
   touch "$prefix/.fakehost-ready"
 fi
-marker=$prefix/.fakehost-overrides-$exe_name
-if [ ! -f "$marker" ]; then
+# The per-app override is asked of the registry itself each time (a marker
+# file could outlive a write the server never saved), and never waited for
+# with `wineserver -w`: under the lock, that waited for every other run in
+# this prefix to end (a concurrent test's minute, seen as writer_lock's stall).
+key="HKCU\\Software\\Wine\\AppDefaults\\$exe_name\\DllOverrides"
+if ! WINEPREFIX=$prefix timeout 60 "$WINE64" reg query "$key" /v wtsapi32 </dev/null >/dev/null 2>&1 9>&-; then
   for dll in secur32 wtsapi32; do
-    WINEPREFIX=$prefix lw_try 60 "$WINE64" reg add "HKCU\\Software\\Wine\\AppDefaults\\$exe_name\\DllOverrides" \
-      /v "$dll" /d native,builtin /f >/dev/null 9>&- || die "could not set the DllOverrides for $exe_name"
+    WINEPREFIX=$prefix lw_try 60 "$WINE64" reg add "$key" /v "$dll" /d native,builtin /f >/dev/null 9>&- ||
+      die "could not set the DllOverrides for $exe_name"
   done
-  # The registry reaches the disk when the server writes it; wait for that so
-  # the marker never outlives a lost write.
-  WINEPREFIX=$prefix "$WINESERVER" -w 9>&-
-  touch "$marker"
 fi
 exec 9>&-
 

@@ -48,8 +48,6 @@ cat >"$work/leakwatch.yaml" <<YAML
 poll_interval: 300ms
 grace_period: 2s
 database: '$(winpath "$db")'
-holders:
-  enabled: false
 YAML
 cfg=$(winpath "$work/leakwatch.yaml")
 
@@ -74,6 +72,7 @@ start=$(date +%s)
 timeout 120 bash "$exec_sh" "$scen" -- run --polls 3 --config "$cfg" \
   >"$work/second.out" 2>"$work/second.err" || rc=$?
 took=$(($(date +%s) - start))
+echo "second writer: exit $rc after $took s"
 kill -0 "$first_pid" 2>/dev/null || fail "the first writer ended before the second one was tried; make polls larger"
 [ "$rc" = 1 ] || fail "second writer: exit $rc, expected 1 (bash $exec_sh $scen -- run --polls 3 --config $cfg)"
 err=$(tr -d '\r' <"$work/second.err")
