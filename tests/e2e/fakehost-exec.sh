@@ -23,7 +23,8 @@
 #   LW_WINEPREFIX       the ready test prefix to copy (default BUILD/wineprefix)
 #   LW_FAKEHOST_KEEP=1  keep the run folder and say where it is
 #   WINEDEBUG           passed on (default -all)
-# Exit status: the exe's, or 125 when this script could not run it.
+# Exit status: the exe's, or 125 when this script could not run it, or 250
+# when the wineserver crashed in both tries (tests/lib/wine-server.sh).
 set -eEuo pipefail
 # Whatever ends the script under set -e says what and where (tests/lint).
 trap 'echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: \`$BASH_COMMAND\` exited $?; set -e ends the script here" >&2' ERR
@@ -34,6 +35,7 @@ root=$(cd "$here/../.." && pwd)
 WINE64=${WINE64:-/usr/lib/wine/wine64}
 WINESERVER=${WINESERVER:-/usr/lib/wine/wineserver64}
 [ -x "$WINESERVER" ] || WINESERVER=$(command -v wineserver || echo /usr/lib/wine/wineserver)
+. "$root/tests/lib/wine-server.sh"
 
 die() {
   echo "fakehost-exec: $*" >&2
@@ -114,6 +116,11 @@ if [ ! -f "$prefix/.fakehost-ready" ]; then
 
   touch "$prefix/.fakehost-ready"
 fi
+# Its own server, up 60 s past the last run and its stderr kept
+# (tests/lib/wine-server.sh): many short runs in a row otherwise race Wine's
+# idle shutdown, which ends a starting program with exit 1 and not a word.
+server_log=$prefix.wineserver.log
+WINEPREFIX=$prefix lw_server_keep "$prefix" "$server_log"
 # The per-app override is asked of the registry itself each time (a marker
 # file could outlive a write the server never saved), and never waited for
 # with `wineserver -w`: under the lock, that waited for every other run in
@@ -152,7 +159,27 @@ fi
 export WINEPREFIX=$prefix
 
 # The product's own status goes back to the caller, without the ERR trap's
-# word: a non-zero exit is often what a test asks for.
-rc=0
-"$WINE64" "$run/$exe_name" "$@" || rc=$?
+# word: a non-zero exit is often what a test asks for. A run the wineserver's
+# crash ended (a Wine bug, tests/lib/wine-server.sh) is said and made once
+# more on a new server; when the output goes to a file, only the run that
+# counts is passed on.
+for attempt in 1 2; do
+  rc=0
+  if [ -t 1 ]; then
+    lw_run_watching "$server_log" "$WINE64" "$run/$exe_name" "$@" || rc=$?
+  else
+    lw_run_watching "$server_log" "$WINE64" "$run/$exe_name" "$@" >"$run/.stdout" 2>"$run/.stderr" || rc=$?
+  fi
+  [ "$rc" = 250 ] && [ "$attempt" = 1 ] || break
+  echo "fakehost-exec: the wineserver crashed while '$exe_name $*' ran: $(lw_crash_said "$server_log" | tr '\n' ' ')" >&2
+  # (No `wineserver -k`: the crashed one is gone, and a new one may already
+  # serve another run of this prefix.)
+  echo "fakehost-exec: retry: once more on a new server" >&2
+  lw_server_keep "$prefix" "$server_log"
+done
+if [ ! -t 1 ]; then
+  cat "$run/.stdout"
+  cat "$run/.stderr" >&2
+fi
+[ "$rc" != 250 ] || echo "fakehost-exec: FAIL: the wineserver crashed twice ($server_log)" >&2
 exit $rc

@@ -41,8 +41,26 @@
 # run before the restart.
 set -eEuo pipefail
 
+args=("$@")
+play_try=${LW_SCENARIO_ATTEMPT:-1}
+# die: fails the run, saying why. When the prefix's wineserver crashed (a
+# Wine bug that ends every process of the prefix: tests/lib/wine-server.sh),
+# the run is said to have met it and is played once more from the start on a
+# new Wine machine; the first try's server log is kept as wine.log.wineserver.1.
 die() {
   echo "run-scenario: $*" >&2
+  if [ -n "${out:-}" ] && [ "$(lw_server_crashes "$out/wine.log.wineserver")" != 0 ]; then
+    echo "run-scenario: the wineserver crashed during this run: $(lw_crash_said "$out/wine.log.wineserver" | tr '\n' ' ')" >&2
+    if [ "$play_try" = 1 ]; then
+      echo "run-scenario: retry: playing the scenario once more on a new Wine machine" >&2
+      trap - EXIT
+      lw_wine_end
+      rm -rf "${work:-}"
+      mv "$out/wine.log.wineserver" "$out/wine.log.wineserver.1"
+      unset WINEPREFIX LW_WINE_LOG
+      LW_SCENARIO_ATTEMPT=2 exec bash "${BASH_SOURCE[0]}" "${args[@]}"
+    fi
+  fi
   exit 1
 }
 # Whatever ends the script under set -e says what and where (tests/lint).
@@ -57,6 +75,7 @@ build=$(realpath -m "${LW_BUILD_DIR:-$root/build/mingw}")
 export LW_SOURCE_DIR=$root LW_BUILD_DIR=$build LW_WINEPREFIX=${LW_WINEPREFIX:-$build/wineprefix}
 . "$root/tests/lib/require.sh"
 . "$root/tests/lib/wine-service.sh"
+. "$root/tests/lib/wine-server.sh"
 require_tool sqlite3 python3
 
 exe=$build/service/leakwatch.exe
@@ -85,31 +104,33 @@ if [ -n "$restart_at" ] || [ -n "$restart_with" ]; then
   [ -n "$steps2" ] || die "$restart_with has no 'steps:' line"
 fi
 
-# The configuration must be valid before we spend a minute on it. A check
-# that failed without a word is Wine failing to start the exe: once more.
-mkdir -p "$(dirname "$out")"
-check_rc=0
-for attempt in 1 2; do
-  check_rc=0
-  timeout 120 "$WINE64" "$exe" config check "Z:$config" >"$out.effective.tmp" 2>"$out.check.tmp" </dev/null ||
-    check_rc=$?
-  [ "$check_rc" = 0 ] || [ -s "$out.check.tmp" ] && break
-  [ "$attempt" = 1 ] && echo "retry: leakwatch config check exited $check_rc without a word; once more" >&2
-done
-[ "$check_rc" = 0 ] ||
-  { mkdir -p "$out"; cat "$out.check.tmp" >&2; rm -f "$out".*.tmp; die "invalid configuration $config (exit $check_rc)"; }
-interval_ms=$(python3 "$here/effective-config.py" poll_interval_ms <"$out.effective.tmp")
-database=$(python3 "$here/effective-config.py" database <"$out.effective.tmp")
-rm -f "$out.effective.tmp" "$out.check.tmp"
-
 mkdir -p "$out"
 rm -f "$out"/history.db "$out"/eventlog.txt "$out"/alerts.txt "$out"/wine.log "$out"/fakehost.stats \
-  "$out"/fakehost-1.stats
+  "$out"/fakehost-1.stats "$out"/wine.log.wineserver
+[ "$play_try" != 1 ] || rm -f "$out"/wine.log.wineserver.1
 work=$(mktemp -d "$build/run-scenario.XXXXXX")
 trap 'lw_wine_end; rm -rf "$work"' EXIT
 trap 'echo "run-scenario: interrupted" >&2; exit 143' INT TERM
 lw_wine_clean_machine "$work"
 echo "run-scenario: Wine prefix $WINEPREFIX" >&2
+
+# The configuration must be valid before we spend a minute on it; it is
+# checked in the run's own prefix (never the user's ~/.wine, which a first
+# run would have to make). A check that failed without a word is Wine failing
+# to start the exe: once more.
+check_rc=0
+for check_try in 1 2; do
+  check_rc=0
+  timeout 120 "$WINE64" "$exe" config check "Z:$config" >"$out/effective.tmp" 2>"$out/check.tmp" </dev/null ||
+    check_rc=$?
+  [ "$check_rc" = 0 ] || [ -s "$out/check.tmp" ] && break
+  [ "$check_try" = 1 ] && echo "retry: leakwatch config check exited $check_rc without a word; once more" >&2
+done
+[ "$check_rc" = 0 ] ||
+  { cat "$out/check.tmp" >&2; rm -f "$out"/*.tmp; die "invalid configuration $config (exit $check_rc)"; }
+interval_ms=$(python3 "$here/effective-config.py" poll_interval_ms <"$out/effective.tmp")
+database=$(python3 "$here/effective-config.py" database <"$out/effective.tmp")
+rm -f "$out/effective.tmp" "$out/check.tmp"
 lw_wine_start_logging "$out/wine.log"
 
 # Windows paths of this machine, seen from Linux.
@@ -182,6 +203,11 @@ evidence() {
     tail -n 10 "$out/wine.log.wineserver" | sed 's/^/  /' >&2
   fi
 }
+# While the service plays, nothing Windows is started in its prefix: every
+# program start there is a chance of the wineserver's crash (a scan meeting
+# a starting process), and `sc query` five times a second made it likely.
+# Progress is read from the fake's counters, life from /proc; the SCM is
+# asked only once the service's process is gone.
 play_until() {
   local n last=-1 moved=$SECONDS
   while :; do
@@ -191,20 +217,25 @@ play_until() {
       last=${n:-0}
       moved=$SECONDS
     fi
+    if [ "$(lw_server_crashes "$out/wine.log.wineserver")" != 0 ]; then
+      die "the wineserver crashed after ${n:-0} of $2 steps"
+    fi
     if [ $((SECONDS - moved)) -gt "$stall" ]; then
       evidence
       die "no step played for $stall s: ${n:-0} of $2 steps played"
     fi
-    # Wine's sc now and then prints nothing under load: only a STOPPED counts.
-    if lw_query LeakWatch | grep -q 'STATE *: *[0-9]* *STOPPED'; then
+    if ! lw_service_alive; then
+      n=$(enumerations)
+      [ -n "$n" ] && [ "$n" -gt "$1" ] && break
       evidence
-      die "the service stopped after ${n:-0} of $2 steps"
+      die "the service's process ended after ${n:-0} of $2 steps"
     fi
     sleep 0.2
   done
 }
 # (lw_service_alive: the service's process writes fakehost.stats once more
 # as it exits, after reporting STOPPED.)
+echo "run-scenario: the service runs; playing $steps steps" >&2
 if [ -n "$restart_at" ]; then
   play_until $((restart_at - 1)) "$restart_at"
   lw_sc stop LeakWatch >/dev/null || die "sc stop (restart) failed"

@@ -160,8 +160,10 @@ lock_release() {
   check "$1: the lock holder (sqlite3) failed with $rc: $(tail -n 3 "$lock_out")" [ "$rc" = 0 ]
 }
 # watch_locked NAME SECONDS: while the lock is held, looks at the service every
-# 0.5 s for SECONDS: it must answer RUNNING (an empty answer of Wine's sc under
+# 2 s for SECONDS: it must answer RUNNING (an empty answer of Wine's sc under
 # load is asked again by lw_query, and not counted); then checks it polled.
+# (Not more often: each `sc` started beside the scanning service is a chance
+# of the wineserver's crash, tests/lib/wine-server.sh.)
 watch_locked() {
   local name=$1 end=$((SECONDS + $2)) e0 e1 st bad=0 looks=0
   e0=$(enumerations)
@@ -174,7 +176,7 @@ watch_locked() {
         echo "$name: at +$((SECONDS - end + $2)) s: $st" >>"$work/not-running.txt"
       }
     fi
-    sleep 0.5
+    sleep 2
   done
   e1=$(enumerations)
   check "$name: the service was not RUNNING at $bad of $looks looks while locked (see $work/not-running.txt)" \

@@ -92,13 +92,8 @@ printf 'exit-thread 4\n' >"$app/fakehost.fault"
 printf 'poll_interval: 200ms\n' >"$data/leakwatch.yaml"
 lw_sc start LeakWatch >/dev/null || fail "service: sc start failed: $(lw_query LeakWatch)"
 stopped=0
-for _ in $(seq 600); do # 60 s: 4 polls of 200 ms, the watchdog's 1 s look, Wine's start
-  if lw_query LeakWatch | grep -q 'STATE *: *[0-9]* *STOPPED'; then
-    stopped=1
-    break
-  fi
-  sleep 0.1
-done
+# 60 s: 4 polls of 200 ms, the watchdog's 1 s look, Wine's start.
+lw_wait_state LeakWatch STOPPED 60 && stopped=1
 state=$(lw_query LeakWatch)
 check "service: not STOPPED after its poll thread ended: $state" [ "$stopped" = 1 ]
 check "service: no service-specific exit code 14: $state" grep -Eq 'SERVICE_EXIT_CODE *: *14\b' <<<"$state"

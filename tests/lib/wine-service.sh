@@ -98,10 +98,17 @@ lw_query() {
   printf '%s\n' "$out"
 }
 
-# lw_wait_state NAME STATE SECONDS: polls `sc query` until STATE.
+# lw_wait_state NAME STATE SECONDS: polls `sc query` until STATE. For
+# LeakWatch STOPPED, its process is first watched from /proc until it is
+# gone: a stopping service may still scan handles, and each `sc` started
+# meanwhile is a chance of the wineserver's crash (tests/lib/wine-server.sh).
 lw_wait_state() {
   local deadline=$(($(date +%s) + $3))
   while [ "$(date +%s)" -le "$deadline" ]; do
+    if [ "$1 $2" = "LeakWatch STOPPED" ] && lw_service_alive; then
+      sleep 0.1
+      continue
+    fi
     lw_query "$1" | grep -q "STATE *: *[0-9]* *$2" && return 0
     sleep 0.1
   done
