@@ -58,7 +58,8 @@ grep -q 'The previous configuration stays in force' "$work/wine.log" || lw_fail 
 before=$(polls)
 sleep 1
 [ "$(polls)" -gt "$before" ] || lw_fail "the service stopped polling after a bad reload"
-lw_query LeakWatch | grep -q 'STATE *: *[0-9]* *RUNNING' || lw_fail "not RUNNING after a bad reload"
+# (Asked until RUNNING for 10 s: Wine's sc answers nothing now and then under load.)
+lw_wait_state LeakWatch RUNNING 10 || lw_fail "not RUNNING after a bad reload: sc query said '$(lw_query LeakWatch)'"
 cp "$app/good.yaml" "$app/leakwatch.yaml"
 echo "ok: paramchange reloads (1002), a bad file is reported (1100) and the old one kept"
 
