@@ -3,7 +3,7 @@
  * readable during a flood.
  *
  * An alert (struct lw_alert) is one event LeakWatch raises: its event ID (the public
- * contract of service/messages.mc), the time it was raised, the insertion strings
+ * contract of service/os/messages.mc), the time it was raised, the insertion strings
  * %1, %2, ... exactly as the message table numbers them, and the same facts as
  * structured fields for the database. The detector (detect.h) produces them; the
  * service writes them to the Event Log and the store records every one.

@@ -22,7 +22,7 @@ struct event_def {
   unsigned nargs; /* insertion strings the text uses: %1..%nargs */
 };
 
-/* Must match service/messages.mc; tests/wine/test_eventlog.c renders every
+/* Must match service/os/messages.mc; tests/wine/test_eventlog.c renders every
  * entry and checks that each %1..%n lands in the text. */
 static const struct event_def k_events[] = {
     {LW_MSG_SERVICE_STARTED, LW_CATEGORY_SERVICE, 4},
