@@ -31,17 +31,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Event IDs of the alerts (the low 16 bits of the message IDs in messages.mc). */
-enum lw_event_id {
-  LW_EVENT_SESSION_LEAKED = 2001,        /* warning */
-  LW_EVENT_SESSION_RELEASED = 2002,      /* information */
-  LW_EVENT_SESSION_IDS_PINNED = 2003,    /* warning */
-  LW_EVENT_SESSION_IDS_CLEARED = 2004,   /* information */
-  LW_EVENT_SESSIONS_ACCUMULATING = 2005, /* warning */
-  LW_EVENT_LOGOFF_STUCK = 2006,          /* warning */
-  LW_EVENT_HOLDER_IDENTIFIED = 2007,     /* warning */
-  LW_EVENT_ALERTS_SUPPRESSED = 2009      /* warning */
-};
+#include "events.h"
+
+/* Event IDs (the low 16 bits of the message IDs in messages.mc), one per row of
+ * events.h: LW_EVENT_SESSION_LEAKED = 2001, ... The alerts are the 2000s. */
+#define LW_EVENT_ENUM_ROW(name, id, severity, category, inserts, rate_limited) LW_EVENT_##name = id,
+enum lw_event_id { LW_EVENTS(LW_EVENT_ENUM_ROW) };
+#undef LW_EVENT_ENUM_ROW
 
 /* The most insertion strings any alert has (2001 and 2007 have 8). */
 #define LW_ALERT_MAX_INSERTS 8
@@ -118,7 +114,8 @@ void lw_alert_move(struct lw_alert *dst, struct lw_alert *src);
  */
 int lw_alert_fields_json(const struct lw_alert *a, char **json, size_t *len);
 
-/* Returns 1 for the events the rate limit counts (2001-2006), 0 otherwise. */
+/* Returns 1 for the events the rate limit counts (events.h's RATE_LIMITED:
+ * 2001-2006), 0 otherwise. */
 int lw_alert_is_rate_limited(uint32_t event_id);
 
 /* ---- Rate limit ------------------------------------------------------------ */

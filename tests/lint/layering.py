@@ -8,6 +8,9 @@
     and service/cli/ never include the host's headers (service/), nor os/ the
     CLI's: includes point down only;
   - only service/os/ includes the NT-level headers (winternl.h, ntsecapi.h, ...);
+  - the event table (common/events.h) and the message table
+    (service/os/messages.mc) agree: the same events, IDs, severities, and
+    insertion strings %1..%n;
   - no source file over 900 lines, no function over 100 lines, except the
     entries of the allow-list, each with its reason (an entry that is no
     longer needed is an error too, so the list only shrinks).
@@ -149,6 +152,67 @@ def sccs(graph):
     return out
 
 
+EVENT_ROW_RE = re.compile(r"X\((\w+),\s*(\d+),\s*(\w+),\s*(\w+),\s*(\d+),\s*([01])\)")
+
+
+def check_events(root):
+    """events.h's rows against messages.mc's messages; problems as text."""
+    table = os.path.join(root, "common", "events.h")
+    mc = os.path.join(root, "service", "os", "messages.mc")
+    if not os.path.exists(table) and not os.path.exists(mc):
+        return []
+    problems = []
+    with open(table, encoding="utf-8") as f:
+        rows = {m.group(1): m for m in EVENT_ROW_RE.finditer(f.read())}
+    if not rows:
+        return ["common/events.h: no LW_EVENTS rows found"]
+    with open(mc, encoding="utf-8") as f:
+        mc_lines = f.read().split("\n")
+    messages, categories, cur, text = {}, set(), {}, None
+    for line in mc_lines:
+        if text is not None:
+            if line.rstrip() == ".":
+                cur["text"] = "\n".join(text)
+                text = None
+            else:
+                text.append(line)
+            continue
+        m = re.match(r"(MessageId|Severity|SymbolicName)=(\S+)", line)
+        if m:
+            if m.group(1) == "MessageId":
+                cur = {}
+            cur[m.group(1)] = m.group(2)
+        elif line.startswith("Language="):
+            text = []
+            name = cur.get("SymbolicName", "")
+            if name.startswith("LW_MSG_"):
+                messages[name[len("LW_MSG_"):]] = cur
+            elif name.startswith("LW_CATEGORY_"):
+                categories.add(name[len("LW_CATEGORY_"):])
+    for name, m in sorted(rows.items()):
+        msg = messages.get(name)
+        if msg is None:
+            problems.append(f"common/events.h: {name} has no LW_MSG_{name} in messages.mc")
+            continue
+        if int(msg.get("MessageId", "-1"), 0) != int(m.group(2)):
+            problems.append(f"common/events.h: {name} is {m.group(2)}, messages.mc says "
+                            f"{msg.get('MessageId')}")
+        if msg.get("Severity", "").upper() != m.group(3):
+            problems.append(f"common/events.h: {name} is {m.group(3)}, messages.mc says "
+                            f"{msg.get('Severity')}")
+        if m.group(4) not in categories:
+            problems.append(f"common/events.h: {name}'s category {m.group(4)} is not an "
+                            f"LW_CATEGORY_ of messages.mc")
+        used = {int(k) for k in re.findall(r"%(\d+)", msg.get("text", "").replace("%%", ""))}
+        want = set(range(1, int(m.group(5)) + 1))
+        if used != want:
+            problems.append(f"common/events.h: {name} takes {m.group(5)} insertion strings, "
+                            f"messages.mc's text uses {sorted(used)}")
+    for name in sorted(set(messages) - set(rows)):
+        problems.append(f"service/os/messages.mc: LW_MSG_{name} has no row in common/events.h")
+    return problems
+
+
 def load_allow(path):
     allow, problems = {}, []
     if not path:
@@ -229,6 +293,7 @@ def main(argv):
         elif a == "--figures":
             figures = True
     files, texts, funcs, inc_graph, call_graph, problems = analyse(root)
+    problems += check_events(root)
     allow, allow_problems = load_allow(allow_path)
     problems += allow_problems
     used_allow = set()
