@@ -118,20 +118,69 @@ static uint64_t str_index(const char **tab, size_t n, const char *p) {
   return (uint64_t)lo + 1;
 }
 
+/* The logon session records: LUIDs as deltas, first_seen from the previous
+ * record's, the optional fields as the mask says. */
+static void write_logons(struct wbuf *w, const struct lw_detect_state *st, const char **tab,
+                         size_t n_tab) {
+  int64_t base = st->last_poll;
+  int64_t prev_seen = base;
+  uint64_t prev = 0;
+  size_t k;
+
+  w_var(w, st->n_logons);
+  for (k = 0; k < st->n_logons; k++) {
+    const struct lw_detect_logon *r = &st->logons[k];
+    const struct lw_detect_wts *live =
+        r->terminal_session != 0 ? lw__detect_find_wts(st->wts, st->n_wts, r->terminal_session)
+                                 : NULL;
+    unsigned mask = 0;
+    /* Most logon sessions belong to the live session with their ID: one bit. */
+    if (live != NULL && r->instance == live->first_seen)
+      mask |= MASK_INST_LIVE;
+    else if (r->instance != UNKNOWN)
+      mask |= MASK_INSTANCE;
+    if (r->orphaned_since != UNKNOWN)
+      mask |= MASK_ORPHANED;
+    if (r->leaked_at != UNKNOWN)
+      mask |= MASK_LEAKED;
+    if (r->orphaned_since != UNKNOWN)
+      mask |= MASK_DETAILS;
+    w_var(w, r->luid - prev);
+    prev = r->luid;
+    w_var(w, r->terminal_session);
+    w_var(w, r->flags);
+    w_var(w, mask);
+    /* LUIDs grow with time, so neighbours were mostly first seen at one poll. */
+    w_time(w, prev_seen, r->first_seen);
+    prev_seen = r->first_seen;
+    if (mask & MASK_INSTANCE)
+      w_time(w, base, r->instance);
+    if (mask & MASK_ORPHANED)
+      w_time(w, base, r->orphaned_since);
+    if (mask & MASK_LEAKED)
+      w_time(w, base, r->leaked_at);
+    if (mask & MASK_DETAILS) {
+      w_var(w, r->logon_type);
+      w_time(w, base, r->logon_time);
+      w_var(w, str_index(tab, n_tab, r->user));
+      w_var(w, str_index(tab, n_tab, r->domain));
+    }
+  }
+}
+
 int lw_detect_state_save(const struct lw_detect_state *st, char **blob, size_t *len) {
   struct wbuf w = {NULL, 0, 0, 0};
   const char **tab = NULL;
   char *pol = NULL;
   size_t n_tab = 0, pol_len = 0, k;
-  int64_t base, prev_seen;
-  uint64_t prev = 0;
+  int64_t base;
   unsigned char crc[4];
   uint32_t c;
   int rc;
 
   if (st == NULL || blob == NULL || len == NULL)
     return LW_EINVAL;
-  base = prev_seen = st->last_poll;
+  base = st->last_poll;
   tab = lw__detect_referenced_strings(st, &n_tab, &rc);
   if (rc != 0)
     goto cleanup;
@@ -167,45 +216,7 @@ int lw_detect_state_save(const struct lw_detect_state *st, char **blob, size_t *
     w_var(&w, str_index(tab, n_tab, r->domain));
   }
 
-  w_var(&w, st->n_logons);
-  for (k = 0; k < st->n_logons; k++) {
-    const struct lw_detect_logon *r = &st->logons[k];
-    const struct lw_detect_wts *live =
-        r->terminal_session != 0 ? lw__detect_find_wts(st->wts, st->n_wts, r->terminal_session)
-                                 : NULL;
-    unsigned mask = 0;
-    /* Most logon sessions belong to the live session with their ID: one bit. */
-    if (live != NULL && r->instance == live->first_seen)
-      mask |= MASK_INST_LIVE;
-    else if (r->instance != UNKNOWN)
-      mask |= MASK_INSTANCE;
-    if (r->orphaned_since != UNKNOWN)
-      mask |= MASK_ORPHANED;
-    if (r->leaked_at != UNKNOWN)
-      mask |= MASK_LEAKED;
-    if (r->orphaned_since != UNKNOWN)
-      mask |= MASK_DETAILS;
-    w_var(&w, r->luid - prev);
-    prev = r->luid;
-    w_var(&w, r->terminal_session);
-    w_var(&w, r->flags);
-    w_var(&w, mask);
-    /* LUIDs grow with time, so neighbours were mostly first seen at one poll. */
-    w_time(&w, prev_seen, r->first_seen);
-    prev_seen = r->first_seen;
-    if (mask & MASK_INSTANCE)
-      w_time(&w, base, r->instance);
-    if (mask & MASK_ORPHANED)
-      w_time(&w, base, r->orphaned_since);
-    if (mask & MASK_LEAKED)
-      w_time(&w, base, r->leaked_at);
-    if (mask & MASK_DETAILS) {
-      w_var(&w, r->logon_type);
-      w_time(&w, base, r->logon_time);
-      w_var(&w, str_index(tab, n_tab, r->user));
-      w_var(&w, str_index(tab, n_tab, r->domain));
-    }
-  }
+  write_logons(&w, st, tab, n_tab);
 
   w_var(&w, st->n_accum);
   for (k = 0; k < st->n_accum; k++) {
@@ -303,14 +314,148 @@ static size_t r_count(struct rbuf *r, size_t min_bytes) {
   return (size_t)n;
 }
 
+/* The string table: each string interned into t, (*tab)[k] its copy there. */
+static int read_strings(struct rbuf *r, struct lw_detect_state *t, const char ***tab,
+                        size_t *n_tab) {
+  char *tmp = NULL;
+  size_t k;
+
+  *n_tab = r_count(r, 1);
+  if (r->bad)
+    return LW_ECORRUPT;
+  if (*n_tab > 0 && (*tab = calloc(*n_tab, sizeof **tab)) == NULL)
+    return LW_ENOMEM;
+  for (k = 0; k < *n_tab; k++) {
+    size_t n = r_count(r, 1);
+    if (r->bad || memchr(r->p + r->off, '\0', n) != NULL) {
+      free(tmp);
+      return LW_ECORRUPT;
+    }
+    free(tmp);
+    if ((tmp = malloc(n + 1)) == NULL)
+      return LW_ENOMEM;
+    memcpy(tmp, r->p + r->off, n);
+    tmp[n] = '\0';
+    r->off += n;
+    if (lw__detect_intern(&t->strings, tmp, &(*tab)[k]) != 0) {
+      free(tmp);
+      return LW_ENOMEM;
+    }
+  }
+  free(tmp);
+  return 0;
+}
+
+/* The WTS session records, sorted by ID. */
+static int read_wts(struct rbuf *r, struct lw_detect_state *t, int64_t base, const char **tab,
+                    size_t n_tab) {
+  size_t k;
+
+  t->n_wts = r_count(r, 8);
+  if (r->bad)
+    return LW_ECORRUPT;
+  if (t->n_wts > 0 && (t->wts = calloc(t->n_wts, sizeof *t->wts)) == NULL)
+    return LW_ENOMEM;
+  for (k = 0; k < t->n_wts; k++) {
+    struct lw_detect_wts *w = &t->wts[k];
+    w->id = r_u32(r);
+    w->state = r_u32(r);
+    w->down_alerted = r_u32(r);
+    w->first_seen = r_time(r, base);
+    w->state_since = r_time(r, base);
+    w->logon_time = r_time(r, base);
+    w->user = r_str(r, tab, n_tab);
+    w->domain = r_str(r, tab, n_tab);
+    if (r->bad || w->down_alerted > 1 || (k > 0 && w->id <= t->wts[k - 1].id))
+      return LW_ECORRUPT;
+  }
+  return 0;
+}
+
+/* The logon session records (write_logons' format), LUIDs strictly increasing. */
+static int read_logons(struct rbuf *r, struct lw_detect_state *t, int64_t base, const char **tab,
+                       size_t n_tab) {
+  uint64_t luid = 0;
+  int64_t prev_seen = base;
+  size_t k;
+
+  t->n_logons = r_count(r, 5);
+  if (r->bad)
+    return LW_ECORRUPT;
+  if (t->n_logons > 0 && (t->logons = calloc(t->n_logons, sizeof *t->logons)) == NULL)
+    return LW_ENOMEM;
+  for (k = 0; k < t->n_logons; k++) {
+    struct lw_detect_logon *l = &t->logons[k];
+    uint64_t delta = r_var(r);
+    uint32_t mask;
+    if (k > 0 && (delta == 0 || delta > UINT64_MAX - luid))
+      return LW_ECORRUPT; /* LUIDs strictly increasing */
+    luid += delta;
+    l->luid = luid;
+    l->terminal_session = r_u32(r);
+    l->flags = r_u32(r);
+    mask = r_u32(r);
+    if (r->bad || (mask & ~MASK_ALL) != 0 || (l->flags & ~LW_DETECT_LOGON_SYSTEM) != 0 ||
+        (mask & (MASK_INSTANCE | MASK_INST_LIVE)) == (MASK_INSTANCE | MASK_INST_LIVE))
+      return LW_ECORRUPT;
+    l->first_seen = r_time(r, prev_seen);
+    prev_seen = l->first_seen;
+    l->instance = (mask & MASK_INSTANCE) ? r_time(r, base) : UNKNOWN;
+    if (mask & MASK_INST_LIVE) {
+      const struct lw_detect_wts *live =
+          l->terminal_session != 0 ? lw__detect_find_wts(t->wts, t->n_wts, l->terminal_session)
+                                   : NULL;
+      if (live == NULL)
+        return LW_ECORRUPT;
+      l->instance = live->first_seen;
+    }
+    l->orphaned_since = (mask & MASK_ORPHANED) ? r_time(r, base) : UNKNOWN;
+    l->leaked_at = (mask & MASK_LEAKED) ? r_time(r, base) : UNKNOWN;
+    l->logon_time = UNKNOWN;
+    if (mask & MASK_DETAILS) {
+      l->logon_type = r_u32(r);
+      l->logon_time = r_time(r, base);
+      l->user = r_str(r, tab, n_tab);
+      l->domain = r_str(r, tab, n_tab);
+    }
+    /* A leak episode is of an orphan. */
+    if (r->bad || (l->leaked_at != UNKNOWN && l->orphaned_since == UNKNOWN))
+      return LW_ECORRUPT;
+  }
+  return 0;
+}
+
+/* The accumulation episodes, sorted again by hash. */
+static int read_accum(struct rbuf *r, struct lw_detect_state *t, const char **tab, size_t n_tab) {
+  size_t k;
+
+  t->n_accum = r_count(r, 4);
+  if (r->bad)
+    return LW_ECORRUPT;
+  if (t->n_accum > 0 && (t->accum = calloc(t->n_accum, sizeof *t->accum)) == NULL)
+    return LW_ENOMEM;
+  for (k = 0; k < t->n_accum; k++) {
+    struct lw_detect_accum *a = &t->accum[k];
+    a->user = r_str(r, tab, n_tab);
+    a->domain = r_str(r, tab, n_tab);
+    a->logon_type = r_u32(r);
+    a->last_alerted = r_u32(r);
+    a->hash = lw__detect_accum_hash(a->logon_type, a->domain, a->user);
+    if (r->bad || a->last_alerted == 0)
+      return LW_ECORRUPT;
+  }
+  if (t->n_accum > 1)
+    qsort(t->accum, t->n_accum, sizeof *t->accum, lw__detect_cmp_accum);
+  return 0;
+}
+
 int lw_detect_state_load(const char *blob, size_t len, struct lw_detect_state *st) {
   struct lw_detect_state t;
   struct rbuf r;
   const char **tab = NULL;
-  char *tmp = NULL;
-  size_t n_tab = 0, k, pol_len;
-  uint64_t luid = 0, version;
-  int64_t base, prev_seen;
+  size_t n_tab = 0, pol_len;
+  uint64_t version;
+  int64_t base;
   uint32_t crc;
   int rc = LW_ECORRUPT;
 
@@ -341,122 +486,16 @@ int lw_detect_state_load(const char *blob, size_t len, struct lw_detect_state *s
   t.polls = r_var(&r);
   t.gap_active = r_u32(&r);
   t.gap_last_alerted = r_u32(&r);
-  base = prev_seen = t.last_poll;
+  base = t.last_poll;
   if (r.bad || t.gap_active > 1)
     goto cleanup;
 
-  n_tab = r_count(&r, 1);
-  if (r.bad)
+  if ((rc = read_strings(&r, &t, &tab, &n_tab)) != 0 ||
+      (rc = read_wts(&r, &t, base, tab, n_tab)) != 0 ||
+      (rc = read_logons(&r, &t, base, tab, n_tab)) != 0 ||
+      (rc = read_accum(&r, &t, tab, n_tab)) != 0)
     goto cleanup;
-  if (n_tab > 0 && (tab = calloc(n_tab, sizeof *tab)) == NULL) {
-    rc = LW_ENOMEM;
-    goto cleanup;
-  }
-  for (k = 0; k < n_tab; k++) {
-    size_t n = r_count(&r, 1);
-    if (r.bad || memchr(r.p + r.off, '\0', n) != NULL)
-      goto cleanup;
-    free(tmp);
-    if ((tmp = malloc(n + 1)) == NULL) {
-      rc = LW_ENOMEM;
-      goto cleanup;
-    }
-    memcpy(tmp, r.p + r.off, n);
-    tmp[n] = '\0';
-    r.off += n;
-    if (lw__detect_intern(&t.strings, tmp, &tab[k]) != 0) {
-      rc = LW_ENOMEM;
-      goto cleanup;
-    }
-  }
-
-  t.n_wts = r_count(&r, 8);
-  if (r.bad)
-    goto cleanup;
-  if (t.n_wts > 0 && (t.wts = calloc(t.n_wts, sizeof *t.wts)) == NULL) {
-    rc = LW_ENOMEM;
-    goto cleanup;
-  }
-  for (k = 0; k < t.n_wts; k++) {
-    struct lw_detect_wts *w = &t.wts[k];
-    w->id = r_u32(&r);
-    w->state = r_u32(&r);
-    w->down_alerted = r_u32(&r);
-    w->first_seen = r_time(&r, base);
-    w->state_since = r_time(&r, base);
-    w->logon_time = r_time(&r, base);
-    w->user = r_str(&r, tab, n_tab);
-    w->domain = r_str(&r, tab, n_tab);
-    if (r.bad || w->down_alerted > 1 || (k > 0 && w->id <= t.wts[k - 1].id))
-      goto cleanup;
-  }
-
-  t.n_logons = r_count(&r, 5);
-  if (r.bad)
-    goto cleanup;
-  if (t.n_logons > 0 && (t.logons = calloc(t.n_logons, sizeof *t.logons)) == NULL) {
-    rc = LW_ENOMEM;
-    goto cleanup;
-  }
-  for (k = 0; k < t.n_logons; k++) {
-    struct lw_detect_logon *l = &t.logons[k];
-    uint64_t delta = r_var(&r);
-    uint32_t mask;
-    if (k > 0 && (delta == 0 || delta > UINT64_MAX - luid))
-      goto cleanup; /* LUIDs strictly increasing */
-    luid += delta;
-    l->luid = luid;
-    l->terminal_session = r_u32(&r);
-    l->flags = r_u32(&r);
-    mask = r_u32(&r);
-    if (r.bad || (mask & ~MASK_ALL) != 0 || (l->flags & ~LW_DETECT_LOGON_SYSTEM) != 0 ||
-        (mask & (MASK_INSTANCE | MASK_INST_LIVE)) == (MASK_INSTANCE | MASK_INST_LIVE))
-      goto cleanup;
-    l->first_seen = r_time(&r, prev_seen);
-    prev_seen = l->first_seen;
-    l->instance = (mask & MASK_INSTANCE) ? r_time(&r, base) : UNKNOWN;
-    if (mask & MASK_INST_LIVE) {
-      const struct lw_detect_wts *live =
-          l->terminal_session != 0 ? lw__detect_find_wts(t.wts, t.n_wts, l->terminal_session)
-                                   : NULL;
-      if (live == NULL)
-        goto cleanup;
-      l->instance = live->first_seen;
-    }
-    l->orphaned_since = (mask & MASK_ORPHANED) ? r_time(&r, base) : UNKNOWN;
-    l->leaked_at = (mask & MASK_LEAKED) ? r_time(&r, base) : UNKNOWN;
-    l->logon_time = UNKNOWN;
-    if (mask & MASK_DETAILS) {
-      l->logon_type = r_u32(&r);
-      l->logon_time = r_time(&r, base);
-      l->user = r_str(&r, tab, n_tab);
-      l->domain = r_str(&r, tab, n_tab);
-    }
-    /* A leak episode is of an orphan. */
-    if (r.bad || (l->leaked_at != UNKNOWN && l->orphaned_since == UNKNOWN))
-      goto cleanup;
-  }
-
-  t.n_accum = r_count(&r, 4);
-  if (r.bad)
-    goto cleanup;
-  if (t.n_accum > 0 && (t.accum = calloc(t.n_accum, sizeof *t.accum)) == NULL) {
-    rc = LW_ENOMEM;
-    goto cleanup;
-  }
-  for (k = 0; k < t.n_accum; k++) {
-    struct lw_detect_accum *a = &t.accum[k];
-    a->user = r_str(&r, tab, n_tab);
-    a->domain = r_str(&r, tab, n_tab);
-    a->logon_type = r_u32(&r);
-    a->last_alerted = r_u32(&r);
-    a->hash = lw__detect_accum_hash(a->logon_type, a->domain, a->user);
-    if (r.bad || a->last_alerted == 0)
-      goto cleanup;
-  }
-  if (t.n_accum > 1)
-    qsort(t.accum, t.n_accum, sizeof *t.accum, lw__detect_cmp_accum);
-
+  rc = LW_ECORRUPT;
   pol_len = r_count(&r, 1);
   if (r.bad || r.off + pol_len != r.len)
     goto cleanup;
@@ -468,7 +507,6 @@ int lw_detect_state_load(const char *blob, size_t len, struct lw_detect_state *s
   lw_detect_state_init(&t);
   rc = 0;
 cleanup:
-  free(tmp);
   free((void *)tab);
   lw_detect_state_free(&t);
   return rc;
