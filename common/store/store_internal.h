@@ -5,11 +5,12 @@
  * before it (no circle; tests/lint/layering.sh): store_sql.c (the shared SQLite
  * helpers), store_stmts.c (the statement table), store_schema.c (DDL and
  * migrations), store_model.c (the in-memory state and the diff of a snapshot
- * against it), store_query.c (reads: snapshots at a time, row iterators),
- * store_prune.c (retention), store_open.c (opening, file checks, moving a bad
- * file aside, rebuilding the in-memory state), store_defer.c (the polls a
- * deferred store keeps until its database can be opened), store_write.c (the
- * per-poll transaction and its failure handling) and store.c (open and close).
+ * against it), store_load.c (that state rebuilt from the database),
+ * store_query.c (reads: snapshots at a time, row iterators), store_prune.c
+ * (retention), store_open.c (opening, file checks, moving a bad file aside),
+ * store_defer.c (the polls a deferred store keeps until its database can be
+ * opened), store_write.c (the per-poll transaction and its failure handling)
+ * and store.c (open and close).
  *
  * The model: `boots` lists every boot this process knows (the current one
  * first); `live` and `wlive` are the logon sessions and WTS instances alive at
@@ -230,8 +231,6 @@ int lw__store_migrate(sqlite3 *db, int from, char *err, size_t errlen);
 /* ---- store_model.c ---- */
 void lw__model_init(struct lw__model *m);
 void lw__model_free(struct lw__model *m);
-/* Loads the current boot, its live sessions and instances from the database. */
-int lw__model_load(struct lw_store *st);
 /* Applies a poll to the model: resolves its boot, diffs the snapshot (NULL for a
  * failed collection) and appends a poll record carrying the queued extras.
  * Either applies completely and returns 0, or returns LW_ENOMEM and changes
@@ -253,6 +252,12 @@ int lw__ptr_reserve(void ***arr, size_t n, size_t *cap, size_t extra);
 struct lw__wts_version *lw__wts_version_new(int64_t at, const struct lw_wts_session *w);
 /* A new logon entity with strings copied from `s`. */
 struct lw__logon *lw__logon_new(const struct lw_logon_session *s);
+/* A new WTS instance with its first version (strings copied). */
+struct lw__wts *lw__wts_new(uint32_t session_id, int64_t at, const struct lw_wts_session *s);
+
+/* ---- store_load.c ---- */
+/* Loads the current boot, its live sessions and instances from the database. */
+int lw__model_load(struct lw_store *st);
 
 /* ---- store_open.c (for store.c and store_defer.c) ---- */
 /* Checks and opens the database file for st (st->db NULL), waiting busy_ms for
