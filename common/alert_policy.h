@@ -39,6 +39,19 @@
 enum lw_event_id { LW_EVENTS(LW_EVENT_ENUM_ROW) };
 #undef LW_EVENT_ENUM_ROW
 
+/* Each event's number of insertion strings (events.h):
+ * LW_EVENT_INSERTS_SESSION_LEAKED = 8, ... */
+#define LW_EVENT_INSERTS_ROW(name, id, severity, category, inserts, rate_limited)                  \
+  LW_EVENT_INSERTS_##name = inserts,
+enum lw_event_inserts { LW_EVENTS(LW_EVENT_INSERTS_ROW) };
+#undef LW_EVENT_INSERTS_ROW
+
+/* 2001's %8, the token holders (index 7 of inserts[]): the detector leaves it
+ * pending, the service fills it in once the holder scan has named them. */
+#define LW_INSERT_2001_HOLDERS 7
+_Static_assert(LW_INSERT_2001_HOLDERS < LW_EVENT_INSERTS_SESSION_LEAKED,
+               "2001 has no such insertion string");
+
 /* The most insertion strings any alert has (2001 and 2007 have 8). */
 #define LW_ALERT_MAX_INSERTS 8
 
