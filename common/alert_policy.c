@@ -12,7 +12,6 @@
 #include "error.h"
 #include "json_writer.h"
 #include "luid.h"
-#include "snapshot.h" /* LW_TIME_UNKNOWN */
 #include "timefmt.h"
 
 #define MINUTE_MS INT64_C(60000)

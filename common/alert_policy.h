@@ -64,7 +64,7 @@ _Static_assert(LW_INSERT_2001_HOLDERS < LW_EVENT_INSERTS_SESSION_LEAKED,
 /*
  * One alert. Every string is UTF-8, NUL-terminated, heap-allocated and owned by the
  * alert (lw_alert_clear frees them). Fields that do not apply are NULL,
- * LW_ALERT_NONE or LW_TIME_UNKNOWN (snapshot.h); which apply per event:
+ * LW_ALERT_NONE or LW_TIME_UNKNOWN (timefmt.h); which apply per event:
  *   2001: luid user domain logon_type terminal_session logon_time session_ended_at
  *         since (= session_ended_at) minutes (pinned so far)
  *   2002: luid user domain logon_type terminal_session logon_time session_ended_at
