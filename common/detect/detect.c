@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "detect_internal.h"
 #include "error.h"
 #include "luid.h"
