@@ -12,7 +12,6 @@
 #include "error.h"
 #include "json_writer.h"
 #include "luid.h"
-#include "snapshot.h" /* LW_TIME_UNKNOWN */
 #include "timefmt.h"
 
 #define MINUTE_MS INT64_C(60000)
@@ -162,7 +161,15 @@ int lw_alert_fields_json(const struct lw_alert *a, char **json, size_t *len) {
 }
 
 int lw_alert_is_rate_limited(uint32_t event_id) {
-  return event_id >= LW_EVENT_SESSION_LEAKED && event_id <= LW_EVENT_LOGOFF_STUCK;
+  switch (event_id) {
+#define LW_EVENT_RATE_CASE(name, id, severity, category, inserts, rate_limited)                    \
+  case id:                                                                                         \
+    return rate_limited;
+    LW_EVENTS(LW_EVENT_RATE_CASE)
+#undef LW_EVENT_RATE_CASE
+  default:
+    return 0;
+  }
 }
 
 /* ---- Rate limit ------------------------------------------------------------- */

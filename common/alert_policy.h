@@ -3,7 +3,7 @@
  * readable during a flood.
  *
  * An alert (struct lw_alert) is one event LeakWatch raises: its event ID (the public
- * contract of service/messages.mc), the time it was raised, the insertion strings
+ * contract of service/os/messages.mc), the time it was raised, the insertion strings
  * %1, %2, ... exactly as the message table numbers them, and the same facts as
  * structured fields for the database. The detector (detect.h) produces them; the
  * service writes them to the Event Log and the store records every one.
@@ -31,17 +31,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Event IDs of the alerts (the low 16 bits of the message IDs in messages.mc). */
-enum lw_event_id {
-  LW_EVENT_SESSION_LEAKED = 2001,        /* warning */
-  LW_EVENT_SESSION_RELEASED = 2002,      /* information */
-  LW_EVENT_SESSION_IDS_PINNED = 2003,    /* warning */
-  LW_EVENT_SESSION_IDS_CLEARED = 2004,   /* information */
-  LW_EVENT_SESSIONS_ACCUMULATING = 2005, /* warning */
-  LW_EVENT_LOGOFF_STUCK = 2006,          /* warning */
-  LW_EVENT_HOLDER_IDENTIFIED = 2007,     /* warning */
-  LW_EVENT_ALERTS_SUPPRESSED = 2009      /* warning */
-};
+#include "events.h"
+
+/* Event IDs (the low 16 bits of the message IDs in messages.mc), one per row of
+ * events.h: LW_EVENT_SESSION_LEAKED = 2001, ... The alerts are the 2000s. */
+#define LW_EVENT_ENUM_ROW(name, id, severity, category, inserts, rate_limited) LW_EVENT_##name = id,
+enum lw_event_id { LW_EVENTS(LW_EVENT_ENUM_ROW) };
+#undef LW_EVENT_ENUM_ROW
+
+/* Each event's number of insertion strings (events.h):
+ * LW_EVENT_INSERTS_SESSION_LEAKED = 8, ... */
+#define LW_EVENT_INSERTS_ROW(name, id, severity, category, inserts, rate_limited)                  \
+  LW_EVENT_INSERTS_##name = inserts,
+enum lw_event_inserts { LW_EVENTS(LW_EVENT_INSERTS_ROW) };
+#undef LW_EVENT_INSERTS_ROW
+
+/* 2001's %8, the token holders (index 7 of inserts[]): the detector leaves it
+ * pending, the service fills it in once the holder scan has named them. */
+#define LW_INSERT_2001_HOLDERS 7
+_Static_assert(LW_INSERT_2001_HOLDERS < LW_EVENT_INSERTS_SESSION_LEAKED,
+               "2001 has no such insertion string");
 
 /* The most insertion strings any alert has (2001 and 2007 have 8). */
 #define LW_ALERT_MAX_INSERTS 8
@@ -55,7 +64,7 @@ enum lw_event_id {
 /*
  * One alert. Every string is UTF-8, NUL-terminated, heap-allocated and owned by the
  * alert (lw_alert_clear frees them). Fields that do not apply are NULL,
- * LW_ALERT_NONE or LW_TIME_UNKNOWN (snapshot.h); which apply per event:
+ * LW_ALERT_NONE or LW_TIME_UNKNOWN (timefmt.h); which apply per event:
  *   2001: luid user domain logon_type terminal_session logon_time session_ended_at
  *         since (= session_ended_at) minutes (pinned so far)
  *   2002: luid user domain logon_type terminal_session logon_time session_ended_at
@@ -118,7 +127,8 @@ void lw_alert_move(struct lw_alert *dst, struct lw_alert *src);
  */
 int lw_alert_fields_json(const struct lw_alert *a, char **json, size_t *len);
 
-/* Returns 1 for the events the rate limit counts (2001-2006), 0 otherwise. */
+/* Returns 1 for the events the rate limit counts (events.h's RATE_LIMITED:
+ * 2001-2006), 0 otherwise. */
 int lw_alert_is_rate_limited(uint32_t event_id);
 
 /* ---- Rate limit ------------------------------------------------------------ */

@@ -326,14 +326,54 @@ static const char *const csv_header[] = {"kind",
                                          "process_count_max",
                                          NULL};
 
+/* What comes before the logon sessions: for a TABLE the poll of --at and the
+ * first heading, for JSON the opening and the "poll" object, for CSV the header. */
+static void print_head(struct printer *p, const struct lw_history_query *q,
+                       const struct lw_store_poll_info *poll) {
+  size_t i;
+
+  switch (p->format) {
+  case LW_HISTORY_TABLE:
+    if (q->at != LW_TIME_UNKNOWN) {
+      char t[LW_ISO_TIME_SIZE], t2[LW_ISO_TIME_SIZE];
+      fprintf(p->out,
+              "At the poll of %s (boot %lld, booted %s): %u logon sessions, %u WTS sessions%s\n",
+              iso(poll->taken_at, t), (long long)poll->boot_id, dash(iso(poll->boot_time, t2)),
+              poll->logon_sessions, poll->wts_sessions, q->user != NULL ? " (all users)" : "");
+    }
+    fprintf(p->out, "\nLogon sessions\n");
+    break;
+  case LW_HISTORY_JSON:
+    lw_json_init_file(&p->json, p->out, LW_JSON_PRETTY);
+    lw_json_begin_object(&p->json);
+    if (q->at != LW_TIME_UNKNOWN) {
+      lw_json_key(&p->json, "poll");
+      lw_json_begin_object(&p->json);
+      json_time(&p->json, "polled_at", poll->taken_at);
+      lw_json_kv_int64(&p->json, "boot_id", poll->boot_id);
+      json_time(&p->json, "boot_time", poll->boot_time);
+      lw_json_kv_uint64(&p->json, "logon_sessions", poll->logon_sessions);
+      lw_json_kv_uint64(&p->json, "wts_sessions", poll->wts_sessions);
+      lw_json_end_object(&p->json);
+    }
+    lw_json_key(&p->json, "logon_sessions");
+    lw_json_begin_array(&p->json);
+    break;
+  case LW_HISTORY_CSV:
+    lw_csv_init_file(&p->csv, p->out, LW_CSV_LF);
+    for (i = 0; csv_header[i] != NULL; i++)
+      lw_csv_field(&p->csv, csv_header[i]);
+    lw_csv_end_row(&p->csv);
+    break;
+  }
+}
+
 int lw_history_print(struct lw_store *st, const struct lw_history_query *q, FILE *out, char *err,
                      size_t errlen) {
   struct printer p;
   struct lw_store_filter f;
   struct lw_store_poll_info poll;
-  char t[LW_ISO_TIME_SIZE];
   int rc = 0, wrc = 0;
-  size_t i;
 
   memset(&p, 0, sizeof p);
   p.out = out;
@@ -348,6 +388,7 @@ int lw_history_print(struct lw_store *st, const struct lw_history_query *q, FILE
      * v_polls must find that poll, not the one before it. */
     rc = lw_store_find_poll(st, q->at % 1000 == 0 ? q->at + 999 : q->at, &poll);
     if (rc == LW_ENOENT) {
+      char t[LW_ISO_TIME_SIZE];
       snprintf(err, errlen, "no poll at or before %s in the history", iso(q->at, t));
       return rc;
     }
@@ -362,40 +403,7 @@ int lw_history_print(struct lw_store *st, const struct lw_history_query *q, FILE
     f.until = q->until;
   }
 
-  switch (p.format) {
-  case LW_HISTORY_TABLE:
-    if (q->at != LW_TIME_UNKNOWN) {
-      char t2[LW_ISO_TIME_SIZE];
-      fprintf(out,
-              "At the poll of %s (boot %lld, booted %s): %u logon sessions, %u WTS sessions%s\n",
-              iso(poll.taken_at, t), (long long)poll.boot_id, dash(iso(poll.boot_time, t2)),
-              poll.logon_sessions, poll.wts_sessions, q->user != NULL ? " (all users)" : "");
-    }
-    fprintf(out, "\nLogon sessions\n");
-    break;
-  case LW_HISTORY_JSON:
-    lw_json_init_file(&p.json, out, LW_JSON_PRETTY);
-    lw_json_begin_object(&p.json);
-    if (q->at != LW_TIME_UNKNOWN) {
-      lw_json_key(&p.json, "poll");
-      lw_json_begin_object(&p.json);
-      json_time(&p.json, "polled_at", poll.taken_at);
-      lw_json_kv_int64(&p.json, "boot_id", poll.boot_id);
-      json_time(&p.json, "boot_time", poll.boot_time);
-      lw_json_kv_uint64(&p.json, "logon_sessions", poll.logon_sessions);
-      lw_json_kv_uint64(&p.json, "wts_sessions", poll.wts_sessions);
-      lw_json_end_object(&p.json);
-    }
-    lw_json_key(&p.json, "logon_sessions");
-    lw_json_begin_array(&p.json);
-    break;
-  case LW_HISTORY_CSV:
-    lw_csv_init_file(&p.csv, out, LW_CSV_LF);
-    for (i = 0; csv_header[i] != NULL; i++)
-      lw_csv_field(&p.csv, csv_header[i]);
-    lw_csv_end_row(&p.csv);
-    break;
-  }
+  print_head(&p, q, &poll);
 
   rc = lw_store_each_logon(st, &f, print_logon, &p);
   if (rc == 0) {

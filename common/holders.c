@@ -18,7 +18,6 @@
 
 #include "error.h"
 #include "luid.h"
-#include "snapshot.h" /* LW_TIME_UNKNOWN */
 #include "timefmt.h"
 
 #if defined(__GNUC__)

@@ -2,7 +2,7 @@
  * holders.h - who holds a logon session: the portable half of the holder scan.
  *
  * A logon session stays alive while any token of it exists. The holder scan
- * (service/holder_scan.c) walks the system handle table, duplicates every
+ * (service/os/holder_scan.c) walks the system handle table, duplicates every
  * Token handle of every other process and reads its AuthenticationId; it also
  * looks at Process handles to processes that have exited, whose primary token
  * lives as long as such a handle is open. This module is everything of that

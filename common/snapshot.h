@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LW_TIME_UNKNOWN INT64_MIN
+#include "timefmt.h" /* LW_TIME_UNKNOWN */
 
 /* SECURITY_LOGON_TYPE values (ntsecapi.h); stored as numbers, shown as names. */
 enum lw_logon_type {

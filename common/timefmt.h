@@ -2,7 +2,7 @@
  * timefmt.h - times as ISO 8601 UTC text and as Windows FILETIMEs.
  *
  * LeakWatch keeps times as int64 milliseconds since 1970-01-01T00:00:00Z
- * (LW_TIME_UNKNOWN, from snapshot.h, when absent) and shows them as
+ * (LW_TIME_UNKNOWN when absent) and shows them as
  * `2026-11-21T09:00:00Z`, text that sorts as it compares, which is what the SQLite
  * history stores. Everything here is integer arithmetic on the proleptic
  * Gregorian calendar (days-from-civil), never gmtime/timegm, so the results are
@@ -13,7 +13,8 @@
 
 #include <stdint.h>
 
-#include "snapshot.h" /* LW_TIME_UNKNOWN */
+/* A time that is not known (no value from the OS, not yet seen). */
+#define LW_TIME_UNKNOWN INT64_MIN
 
 /* Big enough for any int64 ms: years 0..9999 give the 20-character
  * "YYYY-MM-DDTHH:MM:SSZ"; others a sign and/or more year digits. */

@@ -223,7 +223,7 @@ static void add_2007(struct lw_holder_watch *w, const struct lw_detect_logon *l,
   }
   struct lw_alert *a = &w->extra[w->n_extra];
   char luid[LW_LUID_TEXT_SIZE], who[512], pid[16], tokens[16], exited[512];
-  lw_alert_init(a, 2007, now);
+  lw_alert_init(a, LW_EVENT_HOLDER_IDENTIFIED, now);
   lw_luid_format(l->luid, luid);
   snprintf(who, sizeof who, "%s\\%s", l->domain ? l->domain : "", l->user ? l->user : "");
   snprintf(pid, sizeof pid, "%u", h->pid);
@@ -234,15 +234,15 @@ static void add_2007(struct lw_holder_watch *w, const struct lw_detect_logon *l,
   else
     snprintf(exited, sizeof exited, "none");
   const char *image = h->exited_process && h->held_by_image ? h->held_by_image : h->image;
-  const char *ins[8] = {luid,
-                        who,
-                        image ? image : "(image not readable)",
-                        pid,
-                        h->services ? h->services : "none",
-                        tokens,
-                        lw_holder_token_types(h),
-                        exited};
-  for (size_t i = 0; i < 8; i++) {
+  const char *ins[LW_EVENT_INSERTS_HOLDER_IDENTIFIED] = {luid,
+                                                         who,
+                                                         image ? image : "(image not readable)",
+                                                         pid,
+                                                         h->services ? h->services : "none",
+                                                         tokens,
+                                                         lw_holder_token_types(h),
+                                                         exited};
+  for (size_t i = 0; i < LW_EVENT_INSERTS_HOLDER_IDENTIFIED; i++) {
     if (lw_alert_set_insert(a, i, ins[i]) != 0) {
       lw_alert_clear(a);
       return;
@@ -255,8 +255,8 @@ static void add_2007(struct lw_holder_watch *w, const struct lw_detect_logon *l,
 /* Sets %8 of every 2001 in `out` to `text`. */
 static void set_2001_holders(struct lw_detect_output *out, const char *text) {
   for (size_t i = 0; i < out->n_alerts; i++)
-    if (out->alerts[i].event_id == 2001)
-      lw_alert_set_insert(&out->alerts[i], 7, text);
+    if (out->alerts[i].event_id == LW_EVENT_SESSION_LEAKED)
+      lw_alert_set_insert(&out->alerts[i], LW_INSERT_2001_HOLDERS, text);
 }
 
 /* Fills %8 of this poll's 2001s from a scan that finished in time, naming
@@ -266,7 +266,7 @@ static void name_in_2001s(struct lw_holder_watch *w, struct lw_detect_output *ou
   char text[2048];
   for (size_t i = 0; i < out->n_alerts; i++) {
     struct lw_alert *a = &out->alerts[i];
-    if (a->event_id != 2001)
+    if (a->event_id != LW_EVENT_SESSION_LEAKED)
       continue;
     if (rc != 0)
       snprintf(text, sizeof text, "the holder scan failed: %s", error);
@@ -274,7 +274,7 @@ static void name_in_2001s(struct lw_holder_watch *w, struct lw_detect_output *ou
       snprintf(text, sizeof text, "%s", LW_HOLDERS_NONE_HINT);
     else if (lw_holders_format_summary(r, a->luid, text, sizeof text) < 0)
       snprintf(text, sizeof text, "%s", LW_HOLDERS_NONE_TEXT);
-    lw_alert_set_insert(a, 7, text);
+    lw_alert_set_insert(a, LW_INSERT_2001_HOLDERS, text);
     const struct lw_holders_session *hs = rc == 0 ? lw_holders_find(r, a->luid) : NULL;
     for (size_t j = 0; hs != NULL && j < hs->n_holders; j++)
       add_named(w, a->luid, hs->holders[j].pid);

@@ -355,6 +355,8 @@ int lw__install_properties_apply_from(HKEY root, const wchar_t *subkey, const ch
     snprintf(why, sizeof why, "cannot replace %s with %s: %s", config_path, tmp,
              text_err ? text_err : "?");
     free(text_err);
+    /* Like this function's other file steps (errno's EACCES, else EIO), not
+     * the translator's wider set (win_error.h). */
     rc = werr == ERROR_ACCESS_DENIED ? LW_EACCES : LW_EIO;
   }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test LeakWatch has, from a fresh clone on Debian 12:
 #   1. installs what is missing (apt-get, deb-src entry) - tests/setup/install-packages.sh
-#   2. native preset: common/ unit tests, static checks (clang-format, cppcheck)
+#   2. native preset: common/ unit tests, static checks (clang-format, cppcheck, layering)
 #   3. asan preset: the same unit tests under AddressSanitizer + UBSan
 #   4. mingw preset: SQLite/libyaml/cmocka cross-built from Debian sources, the
 #      whole product cross-built, unit tests under Wine, Wine tests (service

@@ -9,5 +9,5 @@ cd "$LW_SOURCE_DIR"
 mapfile -t files < <(git ls-files -co --exclude-standard -- '*.c' | grep -v '^build/')
 cppcheck --enable=warning,style,performance,portability --error-exitcode=1 -q \
   --inline-suppr --suppress=missingIncludeSystem --std=c11 --library=windows -D_WIN64 -D_WIN32 \
-  -I common -I tests/fakehost "${files[@]}"
+  -I common -I common/store -I common/detect -I common/config -I tests/fakehost "${files[@]}"
 echo "ok: cppcheck clean on ${#files[@]} files"

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "config.h"
 #include "detect.h"
 #include "error.h"
 #include "luid.h"

@@ -1,6 +1,6 @@
 /*
  * eventlog_probe.exe - a test tool: writes one LeakWatch event through
- * service/eventlog.c and prints the text Event Viewer would show for it.
+ * service/os/eventlog.c and prints the text Event Viewer would show for it.
  *   eventlog_probe EVENT_ID [INSERT...]
  * EVENT_ID is the public decimal ID (2001); the inserts are taken as UTF-8
  * (the command line is read as UTF-16 and converted). Exit 0 on success,

@@ -1,7 +1,7 @@
 /*
  * handle_table_stress.c - a manual tool (not a test): calls
  * NtQuerySystemInformation(SystemExtendedHandleInformation) in a loop on
- * worker threads, with the holder scan's buffer pattern (service/holder_scan.c,
+ * worker threads, with the holder scan's buffer pattern (service/os/holder_scan.c,
  * read_table: 1 MiB first, kept between calls, grown on
  * STATUS_INFO_LENGTH_MISMATCH), while other threads and a child process churn
  * handles. It watches the workers from outside: a worker that ends without

@@ -1,7 +1,7 @@
 /*
- * Wine test for the collectors (service/collector.c, collect_lsa.c,
+ * Wine test for the collectors (service/os/collector.c, collect_lsa.c,
  * collect_wts.c, collect_processes.c), driven through fake OS tables
- * (service/os_api.h), so every rule is exercised exactly:
+ * (service/os/os_api.h), so every rule is exercised exactly:
  *   - LSA counted strings: converted by Length only (no NUL, garbage after,
  *     a Length shorter than the text, an odd Length), NULL Buffer vs "",
  *     non-BMP and unpaired surrogates, 300+ characters, an old, short

@@ -1,6 +1,6 @@
 /*
- * Wine test for service/eventlog.c and the message table compiled from
- * service/messages.mc: every event renders from the exe's own message table
+ * Wine test for service/os/eventlog.c and the message table compiled from
+ * service/os/messages.mc: every event renders from the exe's own message table
  * with each insertion string where the text says, "%1" inside an insertion
  * string stays literal, UTF-8 survives the UTF-16 round trip, and the
  * argument checks hold. Linked with lw_eventlog, so this exe carries the same

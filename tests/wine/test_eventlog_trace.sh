@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Wine test: what service/eventlog.c hands to ReportEventW. Wine's ReportEventW
+# Wine test: what service/os/eventlog.c hands to ReportEventW. Wine's ReportEventW
 # is a stub that prints the event ID, type and category on its `fixme:advapi`
 # line and each insertion string on the `eventlog` channel (warn: for
 # warnings, err: for errors, trace: for information); nothing can be read

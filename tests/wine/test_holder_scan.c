@@ -1,5 +1,5 @@
 /*
- * Tests for service/holder_scan.c through its OS table (struct
+ * Tests for service/os/holder_scan.c through its OS table (struct
  * lw_holder_api) filled with fakes over a synthetic host: processes, their
  * handles, tokens and services. Covers: the object types resolved by name
  * (indices that differ between hosts, the pre-8.1 list, Wine's shifted

@@ -21,6 +21,7 @@
 #include "luid.h"
 #include "snapshot.h"
 #include "timefmt.h"
+#include "win_error.h"
 #include "winutf.h"
 
 /* The handle table is read in place as struct lw_handle_entry (x64 layout). */
@@ -28,13 +29,6 @@ _Static_assert(sizeof(ULONG_PTR) == 8, "the holder scan reads the x64 handle tab
 
 #define SYSTEM_EXTENDED_HANDLE_INFORMATION 64u
 #define OBJECT_TYPES_INFORMATION 3u
-
-#define ST_NOT_IMPLEMENTED ((NTSTATUS)0xC0000002L)
-#define ST_INFO_LENGTH_MISMATCH ((NTSTATUS)0xC0000004L)
-#define ST_BUFFER_OVERFLOW ((NTSTATUS)0x80000005L)
-#define ST_BUFFER_TOO_SMALL ((NTSTATUS)0xC0000023L)
-#define ST_ACCESS_DENIED ((NTSTATUS)0xC0000022L)
-#define ST_PRIVILEGE_NOT_HELD ((NTSTATUS)0xC0000061L)
 
 /* First handle-table buffer (grows on STATUS_INFO_LENGTH_MISMATCH, kept). */
 #define TABLE_INITIAL_BYTES (1u << 20)
@@ -72,12 +66,12 @@ typedef NTSTATUS(NTAPI *query_object_fn)(HANDLE, ULONG, PVOID, ULONG, PULONG);
 
 static NTSTATUS NTAPI missing_query_system_information(ULONG c, PVOID b, ULONG l, PULONG r) {
   (void)c, (void)b, (void)l, (void)r;
-  return ST_NOT_IMPLEMENTED;
+  return (NTSTATUS)LW_STATUS_NOT_IMPLEMENTED;
 }
 
 static NTSTATUS NTAPI missing_query_object(HANDLE h, ULONG c, PVOID b, ULONG l, PULONG r) {
   (void)h, (void)c, (void)b, (void)l, (void)r;
-  return ST_NOT_IMPLEMENTED;
+  return (NTSTATUS)LW_STATUS_NOT_IMPLEMENTED;
 }
 
 static struct lw_holder_api system_api = {
@@ -277,13 +271,14 @@ static int parse_types(struct lw_holder_scanner *s, const unsigned char *buf, si
 }
 
 static bool too_small(NTSTATUS st) {
-  return st == ST_INFO_LENGTH_MISMATCH || st == ST_BUFFER_OVERFLOW || st == ST_BUFFER_TOO_SMALL;
+  return st == (NTSTATUS)LW_STATUS_INFO_LENGTH_MISMATCH ||
+         st == (NTSTATUS)LW_STATUS_BUFFER_OVERFLOW || st == (NTSTATUS)LW_STATUS_BUFFER_TOO_SMALL;
 }
 
 static int resolve_types(struct lw_holder_scanner *s) {
   ULONG size = TYPES_INITIAL_BYTES, got = 0;
   unsigned char *buf = NULL;
-  NTSTATUS st = ST_INFO_LENGTH_MISMATCH;
+  NTSTATUS st = (NTSTATUS)LW_STATUS_INFO_LENGTH_MISMATCH;
   int rc;
   while (too_small(st) && size <= TYPES_MAX_BYTES) {
     free(buf);
@@ -341,7 +336,7 @@ static int read_table(struct lw_holder_scanner *s, const struct lw_handle_entry 
                       size_t *n) {
   const size_t header = 2 * sizeof(ULONG_PTR);
   ULONG_PTR count = 0;
-  NTSTATUS st = ST_INFO_LENGTH_MISMATCH;
+  NTSTATUS st = (NTSTATUS)LW_STATUS_INFO_LENGTH_MISMATCH;
   int attempt;
   for (attempt = 0; attempt < TABLE_ATTEMPTS; attempt++) {
     ULONG got = 0;
@@ -369,7 +364,9 @@ static int read_table(struct lw_holder_scanner *s, const struct lw_handle_entry 
       s->table_bytes = want;
     }
   }
-  if (st == ST_ACCESS_DENIED || st == ST_PRIVILEGE_NOT_HELD)
+  /* Denied here means this process lacks SeDebugPrivilege or administrative
+   * rights: LW_ENOPRIV, which `holders` explains with its own message. */
+  if (lw_error_from_ntstatus((uint32_t)st) == LW_EACCES)
     return fail(s, LW_ENOPRIV, "NtQuerySystemInformation(SystemExtendedHandleInformation)",
                 (unsigned long)st, true);
   if (!NT_SUCCESS(st))
@@ -538,19 +535,15 @@ static char *services_of(const struct lw_holder_scanner *s, uint32_t pid) {
 
 /* ---- The probe -------------------------------------------------------------------- */
 
+/* A probe's failure: the translator's code, except the two errors that mean,
+ * for these calls, that the process or handle is gone (LW_EGONE). */
 static int from_win32(DWORD err) {
   switch (err) {
-  case ERROR_ACCESS_DENIED:
-  case ERROR_PRIVILEGE_NOT_HELD:
-    return LW_EACCES;
   case ERROR_INVALID_PARAMETER: /* OpenProcess: no such process (any more) */
   case ERROR_INVALID_HANDLE:    /* DuplicateHandle: closed since the enumeration */
     return LW_EGONE;
-  case ERROR_NOT_ENOUGH_MEMORY:
-  case ERROR_OUTOFMEMORY:
-    return LW_ENOMEM;
   default:
-    return LW_EOS;
+    return lw_error_from_win32(err);
   }
 }
 

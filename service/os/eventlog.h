@@ -2,7 +2,7 @@
  * eventlog.h - LeakWatch's one door to the Windows Event Log.
  *
  * Events go to the Application log under the source "LeakWatch", whose
- * message table (service/messages.mc, compiled by windmc/mc.exe) is embedded
+ * message table (service/os/messages.mc, compiled by windmc/mc.exe) is embedded
  * in leakwatch.exe; the MSI registers the exe as EventMessageFile and
  * CategoryMessageFile. Callers pass a message ID from the generated
  * messages.h (LW_MSG_SESSION_LEAKED, ...) and the insertion strings in UTF-8;

@@ -7,6 +7,7 @@
 
 #include "data_acl.h"
 #include "error.h"
+#include "win_error.h"
 #include "winutf.h"
 
 int lw_data_acl_sddl(const char *readers_sid, char *out, size_t outlen) {
@@ -84,7 +85,7 @@ int lw_data_acl_apply(const char *dir, const char *readers, char *err, size_t er
     char *why = lw_win32_error_text(werr);
     snprintf(err, errlen, "cannot set the access list of %s to %s: %s", dir, sddl, why ? why : "?");
     free(why);
-    rc = werr == ERROR_ACCESS_DENIED ? LW_EACCES : LW_EOS;
+    rc = lw_error_from_win32(werr);
   }
 cleanup:
   if (sd != NULL)

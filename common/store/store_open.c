@@ -1,11 +1,9 @@
 /*
- * store_open.c - opening and closing the history database (see store.h): the
- * checks made before trusting an existing file, moving a bad one aside, the
- * connection settings, migrations, and the small SQLite helpers the other
- * store files share.
+ * store_open.c - opening the history database's file (lw__store_open_db, for
+ * store.c and store_defer.c): the checks made before trusting an existing
+ * file, moving a bad one aside, the connection settings and migrations.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,114 +17,6 @@
 #include <wchar.h>
 #include "utf16.h"
 #endif
-
-/* ---- Shared helpers -------------------------------------------------------- */
-
-void lw__store_seterr(char *err, size_t errlen, const char *fmt, ...) {
-  va_list ap;
-  if (err == NULL || errlen == 0)
-    return;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-}
-
-int lw__store_err(int sqlite_rc) {
-  switch (sqlite_rc & 0xff) {
-  case SQLITE_OK:
-  case SQLITE_ROW:
-  case SQLITE_DONE:
-    return 0;
-  case SQLITE_BUSY:
-  case SQLITE_LOCKED:
-    return LW_EBUSY;
-  case SQLITE_FULL:
-    return LW_ENOSPC;
-  case SQLITE_NOMEM:
-    return LW_ENOMEM;
-  case SQLITE_IOERR:
-    return sqlite_rc == SQLITE_IOERR_NOMEM ? LW_ENOMEM : LW_EIO;
-  case SQLITE_CORRUPT:
-  case SQLITE_NOTADB:
-    return LW_ECORRUPT;
-  case SQLITE_PERM:
-  case SQLITE_READONLY:
-  case SQLITE_AUTH:
-    return LW_EACCES;
-  case SQLITE_CANTOPEN:
-    return LW_EIO;
-  default:
-    return LW_EDB;
-  }
-}
-
-int lw__store_exec(sqlite3 *db, const char *sql, char *err, size_t errlen) {
-  char *msg = NULL;
-  int src = sqlite3_exec(db, sql, NULL, NULL, &msg);
-  if (src != SQLITE_OK)
-    lw__store_seterr(err, errlen, "%s", msg != NULL ? msg : sqlite3_errstr(src));
-  sqlite3_free(msg);
-  return lw__store_err(src);
-}
-
-sqlite3_stmt *lw__store_stmt(struct lw_store *st, enum lw__stmt_id id) {
-  sqlite3_stmt *s = st->stmts[id];
-  if (s == NULL) {
-    if (sqlite3_prepare_v3(st->db, lw__store_stmt_sql(id), -1, SQLITE_PREPARE_PERSISTENT, &s,
-                           NULL) != SQLITE_OK)
-      return NULL;
-    st->stmts[id] = s;
-    return s;
-  }
-  sqlite3_reset(s);
-  sqlite3_clear_bindings(s);
-  return s;
-}
-
-int lw__bind_time(sqlite3_stmt *s, int col, int64_t ms) {
-  return ms == LW_TIME_UNKNOWN ? sqlite3_bind_null(s, col) : sqlite3_bind_int64(s, col, ms);
-}
-
-int lw__bind_text(sqlite3_stmt *s, int col, const char *text) {
-  return text == NULL ? sqlite3_bind_null(s, col)
-                      : sqlite3_bind_text(s, col, text, -1, SQLITE_TRANSIENT);
-}
-
-int64_t lw__column_time(sqlite3_stmt *s, int col) {
-  return sqlite3_column_type(s, col) == SQLITE_NULL ? LW_TIME_UNKNOWN
-                                                    : sqlite3_column_int64(s, col);
-}
-
-const char *lw__column_text(sqlite3_stmt *s, int col) {
-  return (const char *)sqlite3_column_text(s, col);
-}
-
-void lw__column_logon(sqlite3_stmt *s, int col, struct lw_logon_session *out) {
-  out->luid = (uint64_t)sqlite3_column_int64(s, col);
-  out->data_status = (uint32_t)sqlite3_column_int64(s, col + 1);
-  out->logon_type = (uint32_t)sqlite3_column_int64(s, col + 2);
-  out->terminal_session = (uint32_t)sqlite3_column_int64(s, col + 3);
-  out->logon_time = lw__column_time(s, col + 4);
-  out->user = lw__column_text(s, col + 5);
-  out->domain = lw__column_text(s, col + 6);
-  out->sid = lw__column_text(s, col + 7);
-  out->auth_package = lw__column_text(s, col + 8);
-  out->logon_server = lw__column_text(s, col + 9);
-  out->dns_domain = lw__column_text(s, col + 10);
-  out->upn = lw__column_text(s, col + 11);
-}
-
-void lw__column_wts(sqlite3_stmt *s, int col, struct lw_wts_session *out) {
-  out->state = (uint32_t)sqlite3_column_int64(s, col);
-  out->station = lw__column_text(s, col + 1);
-  out->user = lw__column_text(s, col + 2);
-  out->domain = lw__column_text(s, col + 3);
-  out->client = lw__column_text(s, col + 4);
-  out->client_address = lw__column_text(s, col + 5);
-  out->logon_time = lw__column_time(s, col + 6);
-  out->connect_time = lw__column_time(s, col + 7);
-  out->disconnect_time = lw__column_time(s, col + 8);
-}
 
 /* ---- Files (UTF-8 paths; _wfopen/_wrename on Windows) ---------------------- */
 
@@ -211,8 +101,7 @@ static int file_exists(const char *path) {
   return 1;
 }
 
-/* Returns malloc'd a + b, or NULL. */
-static char *concat(const char *a, const char *b) {
+char *lw__store_concat(const char *a, const char *b) {
   size_t na = strlen(a), nb = strlen(b);
   char *s = malloc(na + nb + 1);
   if (s != NULL) {
@@ -228,7 +117,7 @@ static void remove_orphan_logs(const char *path) {
   static const char *const suffixes[] = {"-wal", "-shm"};
   size_t i;
   for (i = 0; i < 2; i++) {
-    char *p = concat(path, suffixes[i]);
+    char *p = lw__store_concat(path, suffixes[i]);
     if (p != NULL && file_exists(p))
       (void)file_remove(p);
     free(p);
@@ -275,8 +164,8 @@ static int move_aside(const char *path, struct lw_store_open_info *info, char *e
   if (info != NULL)
     snprintf(info->moved_aside_to, sizeof info->moved_aside_to, "%s", target);
   for (i = 0; i < 2; i++) {
-    char *from = concat(path, suffixes[i]);
-    char *to = concat(target, suffixes[i]);
+    char *from = lw__store_concat(path, suffixes[i]);
+    char *to = lw__store_concat(target, suffixes[i]);
     if (from != NULL && to != NULL && file_exists(from))
       (void)file_rename(from, to); /* best effort: the main file is what matters */
     free(from);
@@ -422,9 +311,9 @@ cleanup:
   return rc;
 }
 
-/* ---- Open and close -------------------------------------------------------- */
+/* ---- Open -------------------------------------------------------------------- */
 
-static void close_db(struct lw_store *st) {
+void lw__store_close_db(struct lw_store *st) {
   size_t i;
   for (i = 0; i < LW__ST_COUNT; i++) {
     sqlite3_finalize(st->stmts[i]);
@@ -432,16 +321,6 @@ static void close_db(struct lw_store *st) {
   }
   sqlite3_close(st->db);
   st->db = NULL;
-}
-
-static void free_store(struct lw_store *st) {
-  if (st == NULL)
-    return;
-  close_db(st);
-  lw__defer_free(st);
-  lw__model_free(&st->m);
-  free(st->path);
-  free(st);
 }
 
 /* Settings for every connection; then, for a writer, WAL and the schema. */
@@ -575,95 +454,6 @@ int lw__store_open_db(struct lw_store *st, int busy_ms, struct lw_store_open_inf
   return 0;
 
 fail:
-  close_db(st);
-  return rc;
-}
-
-int lw_store_open(const char *path, const struct lw_store_options *opts, struct lw_store **out,
-                  struct lw_store_open_info *info, char *err, size_t errlen) {
-  struct lw_store *st = NULL;
-  struct lw_store_open_info dummy;
-  int rc;
-
-  if (info == NULL)
-    info = &dummy;
-  memset(info, 0, sizeof *info);
-  lw__store_seterr(err, errlen, "%s", "");
-  if (out != NULL)
-    *out = NULL;
-  if (path == NULL || out == NULL)
-    return LW_EINVAL;
-
-  rc = LW_ENOMEM;
-  st = calloc(1, sizeof *st);
-  if (st == NULL)
-    goto fail;
-  lw__model_init(&st->m);
-  st->path = concat(path, "");
-  if (st->path == NULL)
-    goto fail;
-  if (opts != NULL)
-    st->opts = *opts;
-  if (st->opts.busy_timeout_ms <= 0)
-    st->opts.busy_timeout_ms = LW_STORE_DEFAULT_BUSY_TIMEOUT_MS;
-  if (st->opts.boot_tolerance_ms <= 0)
-    st->opts.boot_tolerance_ms = LW_STORE_DEFAULT_BOOT_TOLERANCE_MS;
-  if (st->opts.max_pending_polls == 0)
-    st->opts.max_pending_polls = LW_STORE_DEFAULT_MAX_PENDING_POLLS;
-  if (st->opts.detector_state_every == 0)
-    st->opts.detector_state_every = LW_STORE_DEFAULT_DETECTOR_STATE_EVERY;
-  if (st->opts.close_timeout_ms <= 0)
-    st->opts.close_timeout_ms = LW_STORE_DEFAULT_CLOSE_TIMEOUT_MS;
-
-  rc = lw__store_open_db(st, st->opts.busy_timeout_ms, info, err, errlen);
-  if (rc == LW_EBUSY && st->opts.defer_when_busy && !st->opts.read_only) {
-    /* A half-done load is dropped: the model is loaded again when it opens. */
-    lw__model_free(&st->m);
-    lw__model_init(&st->m);
-    st->deferred = true;
-    info->deferred = true;
-    lw__defer_note(st, err != NULL ? err : "database is locked");
-    rc = 0;
-  }
-  if (rc != 0)
-    goto fail;
-  *out = st;
-  return 0;
-
-fail:
-  if (rc == LW_ENOMEM && err != NULL && errlen != 0 && err[0] == '\0')
-    lw__store_seterr(err, errlen, "%s: out of memory", path);
-  free_store(st);
-  return rc;
-}
-
-bool lw_store_is_deferred(const struct lw_store *st) {
-  return st != NULL && st->deferred;
-}
-
-int lw_store_close(struct lw_store *st, uint32_t *lost_polls) {
-  int rc = 0;
-  if (lost_polls != NULL)
-    *lost_polls = 0;
-  if (st == NULL)
-    return 0;
-  if (!st->opts.read_only &&
-      (st->deferred || st->m.n_polls != 0 || st->m.n_ldirty != 0 || st->m.n_wdirty != 0 ||
-       st->m.next_extras != NULL || st->m.det_dirty)) {
-    struct lw_store_poll_result res;
-    memset(&res, 0, sizeof res);
-    /* One last try, waiting for a lock up to close_timeout_ms (SQLite's busy
-     * handler retries until then). A deferred store with nothing queued has
-     * nothing to write. */
-    if (st->deferred && (st->n_dq != 0 || st->m.next_extras != NULL || st->m.det_dirty))
-      rc = lw__defer_resume(st, st->opts.close_timeout_ms, &res);
-    if (rc == 0 && !st->deferred) {
-      sqlite3_busy_timeout(st->db, st->opts.close_timeout_ms);
-      rc = lw__store_flush(st, true, &res);
-    }
-    if (rc != 0 && lost_polls != NULL)
-      *lost_polls = st->deferred ? (uint32_t)st->n_dq : (uint32_t)st->m.n_polls;
-  }
-  free_store(st);
+  lw__store_close_db(st);
   return rc;
 }

@@ -121,7 +121,7 @@ int lw__collect_wts(const struct lw_wts_api *api, struct lw_snapshot *s,
 int lw__collect_processes(struct lw__proc_buffer *buf, const struct lw_process_api *api,
                           struct lw_snapshot *s, struct lw_collect_error *err);
 
-/* Fills err: code, what, the OS code and its text (message NULL: the
+/* Fills err (collect_error.c): code, what, the OS code and its text (message NULL: the
  * system's text for the code). Returns code. */
 int lw__collect_fail(struct lw_collect_error *err, int code, const char *what, uint32_t os_code,
                      bool is_ntstatus, const char *message);

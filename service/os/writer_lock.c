@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "win_error.h"
 #include "winutf.h"
 #include "writer_lock.h"
 
@@ -73,7 +74,7 @@ int lw_writer_lock_take(const char *db_path, const char *holder, struct lw_write
       char *why = lw_win32_error_text(e);
       snprintf(err, errlen, "cannot create the writer lock %s: %s", path, why ? why : "?");
       free(why);
-      rc = e == ERROR_ACCESS_DENIED ? LW_EACCES : LW_EOS;
+      rc = lw_error_from_win32(e);
     }
     goto done;
   }

@@ -11,6 +11,7 @@
 
 #include "error.h"
 #include "eventlog.h"
+#include "events.h"
 #include "messages.h"
 
 /* No LeakWatch message takes more; keeps the argument arrays fixed-size. */
@@ -22,31 +23,20 @@ struct event_def {
   unsigned nargs; /* insertion strings the text uses: %1..%nargs */
 };
 
-/* Must match service/messages.mc; tests/wine/test_eventlog.c renders every
- * entry and checks that each %1..%n lands in the text. */
-static const struct event_def k_events[] = {
-    {LW_MSG_SERVICE_STARTED, LW_CATEGORY_SERVICE, 4},
-    {LW_MSG_SERVICE_STOPPED, LW_CATEGORY_SERVICE, 2},
-    {LW_MSG_CONFIG_RELOADED, LW_CATEGORY_CONFIG, 2},
-    {LW_MSG_DATABASE_RESUMED, LW_CATEGORY_DATABASE, 3},
-    {LW_MSG_CONFIG_ERROR, LW_CATEGORY_CONFIG, 3},
-    {LW_MSG_DATABASE_ERROR, LW_CATEGORY_DATABASE, 3},
-    {LW_MSG_COLLECTION_ERROR, LW_CATEGORY_COLLECTION, 3},
-    {LW_MSG_HOLDER_SCAN_RETURNED, LW_CATEGORY_HOLDERS, 1},
-    {LW_MSG_POLLS_ON_TIME, LW_CATEGORY_SERVICE, 3},
-    {LW_MSG_HOLDER_SCAN_ABANDONED, LW_CATEGORY_HOLDERS, 5},
-    {LW_MSG_POLLING_STOPPED, LW_CATEGORY_SERVICE, 6},
-    {LW_MSG_POLLS_LATE, LW_CATEGORY_SERVICE, 3},
-    {LW_MSG_DATABASE_BUSY, LW_CATEGORY_DATABASE, 4},
-    {LW_MSG_SESSION_LEAKED, LW_CATEGORY_LEAK, 8},
-    {LW_MSG_SESSION_RELEASED, LW_CATEGORY_LEAK, 3},
-    {LW_MSG_SESSION_IDS_PINNED, LW_CATEGORY_LEAK, 4},
-    {LW_MSG_SESSION_IDS_CLEARED, LW_CATEGORY_LEAK, 2},
-    {LW_MSG_SESSIONS_ACCUMULATING, LW_CATEGORY_LEAK, 3},
-    {LW_MSG_LOGOFF_STUCK, LW_CATEGORY_LEAK, 3},
-    {LW_MSG_HOLDER_IDENTIFIED, LW_CATEGORY_HOLDERS, 8},
-    {LW_MSG_ALERTS_SUPPRESSED, LW_CATEGORY_ALERTS, 2},
-};
+/* One row per event of events.h (texts: service/os/messages.mc, which
+ * tests/lint/layering.sh checks against the table; tests/wine/test_eventlog.c
+ * renders every entry and checks that each %1..%n lands in the text). */
+#define LW_EVENT_DEF_ROW(name, id, severity, category, inserts, rate_limited)                      \
+  {LW_MSG_##name, LW_CATEGORY_##category, inserts},
+static const struct event_def k_events[] = {LW_EVENTS(LW_EVENT_DEF_ROW)};
+#undef LW_EVENT_DEF_ROW
+
+/* Each row's ID and severity are those windmc compiled into messages.h. */
+#define LW_EVENT_CHECK_ROW(name, id, severity, category, inserts, rate_limited)                    \
+  _Static_assert(LW_MSG_##name == (((DWORD)LW_SEVERITY_##severity << 30) | (DWORD)(id)),           \
+                 "events.h and messages.mc disagree on " #name);
+LW_EVENTS(LW_EVENT_CHECK_ROW)
+#undef LW_EVENT_CHECK_ROW
 
 static HANDLE g_source;
 

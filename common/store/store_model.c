@@ -178,7 +178,7 @@ void lw__wts_compact(struct lw__wts *w) {
 }
 
 /* A new instance with its first version. */
-static struct lw__wts *wts_new(uint32_t session_id, int64_t at, const struct lw_wts_session *s) {
+struct lw__wts *lw__wts_new(uint32_t session_id, int64_t at, const struct lw_wts_session *s) {
   struct lw__wts *w = calloc(1, sizeof *w);
   struct lw__wts_version *v = lw__wts_version_new(at, s);
   if (w == NULL || v == NULL || lw__ptr_push((void ***)&w->v, &w->n_v, &w->cap_v, v) != 0) {
@@ -310,10 +310,6 @@ int lw__model_add_extra(struct lw__model *m, const struct lw__extra *proto) {
 }
 
 /* ---- Applying a poll ------------------------------------------------------- */
-
-static int cmp_u64(uint64_t a, uint64_t b) {
-  return (a > b) - (a < b);
-}
 
 /* Drops the oldest queued polls beyond the limit, carrying their alerts and
  * episodes to the next record and counting them in its row. */
@@ -493,7 +489,7 @@ static int plan_wts(struct plan *p, struct lw__wts **wlive, size_t n_old,
       }
     }
     if (fresh) {
-      struct lw__wts *w = wts_new(s->id, taken_at, s);
+      struct lw__wts *w = lw__wts_new(s->id, taken_at, s);
       if (w == NULL ||
           lw__ptr_push((void ***)&p->wcreated, &p->n_wcreated, &p->cap_wcreated, w) != 0) {
         lw__wts_free(w);
@@ -641,13 +637,40 @@ static void apply_wts(struct lw__model *m, struct plan *p, const struct lw_snaps
   }
 }
 
+/* A new boot nb replaces cur (NULL: the first boot): everything still alive in
+ * the old boot is closed at its last poll, and nb becomes the current boot. */
+static void switch_boot(struct lw__model *m, const struct lw__boot *cur, struct lw__boot *nb,
+                        struct lw_store_poll_result *res) {
+  int64_t ended_at;
+  size_t i;
+
+  ended_at = cur == NULL                           ? LW_TIME_UNKNOWN
+             : cur->last_data_t != LW_TIME_UNKNOWN ? cur->last_data_t
+                                                   : cur->first_poll;
+  for (i = 0; i < m->n_live; i++) {
+    m->live[i].l->last_seen = ended_at;
+    mark_logon_dirty(m, m->live[i].l);
+    res->logons_ended++;
+  }
+  for (i = 0; i < m->n_wlive; i++) {
+    m->wlive[i]->last_seen = ended_at;
+    mark_wts_dirty(m, m->wlive[i]);
+    res->wts_ended++;
+  }
+  m->n_live = 0;
+  m->n_wlive = 0;
+  nb->next = m->boots;
+  m->boots = nb;
+  res->new_boot = true;
+}
+
 int lw__model_apply(struct lw__model *m, const struct lw_store_options *opts, int64_t taken_at,
                     int64_t boot_time, uint32_t duration_ms, const struct lw_snapshot *snap,
                     const char *error, struct lw_store_poll_result *res) {
   struct lw__boot *cur = m->boots, *nb = NULL, *boot;
   struct lw__poll *rec = NULL;
   struct plan p;
-  size_t i, n_dirty;
+  size_t n_dirty;
   int64_t ended_at;
   bool boot_change;
   int rc = LW_ENOMEM;
@@ -693,26 +716,8 @@ int lw__model_apply(struct lw__model *m, const struct lw_store_options *opts, in
 
   /* ---- Phase 2: link in; nothing below can fail. ---- */
   if (boot_change) {
-    /* Close everything still alive in the old boot at its last poll. */
-    ended_at = cur == NULL                           ? LW_TIME_UNKNOWN
-               : cur->last_data_t != LW_TIME_UNKNOWN ? cur->last_data_t
-                                                     : cur->first_poll;
-    for (i = 0; i < m->n_live; i++) {
-      m->live[i].l->last_seen = ended_at;
-      mark_logon_dirty(m, m->live[i].l);
-      res->logons_ended++;
-    }
-    for (i = 0; i < m->n_wlive; i++) {
-      m->wlive[i]->last_seen = ended_at;
-      mark_wts_dirty(m, m->wlive[i]);
-      res->wts_ended++;
-    }
-    m->n_live = 0;
-    m->n_wlive = 0;
-    nb->next = m->boots;
-    m->boots = nb;
+    switch_boot(m, cur, nb, res);
     nb = NULL;
-    res->new_boot = true;
   }
   if (snap != NULL) {
     ended_at = boot->last_data_t != LW_TIME_UNKNOWN ? boot->last_data_t : taken_at;
@@ -745,146 +750,5 @@ fail:
   plan_free(&p);
   free(nb);
   poll_free(rec);
-  return rc;
-}
-
-/* ---- Loading the state at open --------------------------------------------- */
-
-static int cmp_live(const void *a, const void *b) {
-  return cmp_u64(((const struct lw__live *)a)->luid, ((const struct lw__live *)b)->luid);
-}
-
-static int cmp_wts_ptr(const void *a, const void *b) {
-  return cmp_u64((*(struct lw__wts *const *)a)->session_id,
-                 (*(struct lw__wts *const *)b)->session_id);
-}
-
-/* Room for one more live key. Returns 0 or LW_ENOMEM. */
-static int grow_live(struct lw__model *m) {
-  size_t cap = m->cap_live != 0 ? m->cap_live * 2 : 64;
-  struct lw__live *p;
-  if (m->n_live < m->cap_live)
-    return 0;
-  if (cap > SIZE_MAX / sizeof *p)
-    return LW_ENOMEM;
-  p = realloc(m->live, cap * sizeof *p);
-  if (p == NULL)
-    return LW_ENOMEM;
-  m->live = p;
-  m->cap_live = cap;
-  return 0;
-}
-
-int lw__model_load(struct lw_store *st) {
-  struct lw__model *m = &st->m;
-  sqlite3_stmt *s = NULL;
-  struct lw__boot *b = NULL;
-  int src, rc = 0;
-
-  src = sqlite3_prepare_v2(st->db,
-                           "SELECT b.id, b.boot_time, b.first_poll, (SELECT p.t FROM polls p "
-                           "WHERE p.boot_id = b.id AND p.logon_sessions IS NOT NULL "
-                           "ORDER BY p.id DESC LIMIT 1) "
-                           "FROM boots b ORDER BY b.id DESC LIMIT 1",
-                           -1, &s, NULL);
-  if (src != SQLITE_OK)
-    goto done;
-  src = sqlite3_step(s);
-  if (src == SQLITE_DONE) {
-    src = SQLITE_OK; /* a new database */
-    goto done;
-  }
-  if (src != SQLITE_ROW)
-    goto done;
-  b = calloc(1, sizeof *b);
-  if (b == NULL) {
-    rc = LW_ENOMEM;
-    goto done;
-  }
-  b->row_id = sqlite3_column_int64(s, 0);
-  b->boot_time = lw__column_time(s, 1);
-  b->first_poll = sqlite3_column_int64(s, 2);
-  b->last_data_t = lw__column_time(s, 3);
-  b->prev_last_data_t = LW_TIME_UNKNOWN;
-  m->boots = b;
-  m->last_poll_t = b->last_data_t;
-  sqlite3_finalize(s);
-  s = NULL;
-
-  src = sqlite3_prepare_v2(st->db,
-                           "SELECT id, luid, data_status, logon_type, terminal_session, "
-                           "logon_time, user, domain, sid, auth_package, logon_server, "
-                           "dns_domain, upn, first_seen, process_count_max FROM logon_sessions "
-                           "WHERE boot_id = ?1 AND last_seen IS NULL",
-                           -1, &s, NULL);
-  if (src != SQLITE_OK)
-    goto done;
-  sqlite3_bind_int64(s, 1, b->row_id);
-  while ((src = sqlite3_step(s)) == SQLITE_ROW) {
-    struct lw_logon_session ls;
-    struct lw__logon *l;
-    memset(&ls, 0, sizeof ls);
-    lw__column_logon(s, 1, &ls);
-    ls.process_count = (uint32_t)sqlite3_column_int64(s, 14);
-    l = lw__logon_new(&ls);
-    if (l == NULL || grow_live(m) != 0) {
-      lw__logon_free(l);
-      rc = LW_ENOMEM;
-      goto done;
-    }
-    m->live[m->n_live].luid = l->luid;
-    m->live[m->n_live].pcmax = l->pcmax;
-    m->live[m->n_live].no_data = l->data_status != 0;
-    m->live[m->n_live++].l = l;
-    l->row_id = sqlite3_column_int64(s, 0);
-    l->boot = b;
-    l->first_seen = sqlite3_column_int64(s, 13);
-    l->pcmax_written = l->pcmax;
-  }
-  if (src != SQLITE_DONE)
-    goto done;
-  sqlite3_finalize(s);
-  s = NULL;
-  if (m->n_live > 1)
-    qsort(m->live, m->n_live, sizeof *m->live, cmp_live);
-
-  src = sqlite3_prepare_v2(
-      st->db,
-      "SELECT w.id, w.session_id, w.first_seen, t.at, t.state, t.station, t.user, t.domain, "
-      "t.client, t.client_address, t.logon_time, t.connect_time, t.disconnect_time "
-      "FROM wts_sessions w LEFT JOIN wts_transitions t ON t.id = (SELECT x.id FROM "
-      "wts_transitions x WHERE x.wts_id = w.id ORDER BY x.at DESC, x.id DESC LIMIT 1) "
-      "WHERE w.boot_id = ?1 AND w.last_seen IS NULL",
-      -1, &s, NULL);
-  if (src != SQLITE_OK)
-    goto done;
-  sqlite3_bind_int64(s, 1, b->row_id);
-  while ((src = sqlite3_step(s)) == SQLITE_ROW) {
-    struct lw_wts_session ws;
-    struct lw__wts *w;
-    memset(&ws, 0, sizeof ws);
-    ws.id = (uint32_t)sqlite3_column_int64(s, 1);
-    lw__column_wts(s, 4, &ws);
-    w = wts_new(ws.id, sqlite3_column_int64(s, 2), &ws);
-    if (w == NULL || lw__ptr_push((void ***)&m->wlive, &m->n_wlive, &m->cap_wlive, w) != 0) {
-      lw__wts_free(w);
-      rc = LW_ENOMEM;
-      goto done;
-    }
-    w->row_id = sqlite3_column_int64(s, 0);
-    w->boot = b;
-    w->v[0]->at = lw__column_time(s, 3);
-    w->n_v_written = 1;
-  }
-  if (src != SQLITE_DONE)
-    goto done;
-  src = SQLITE_OK;
-  if (m->n_wlive > 1)
-    qsort(m->wlive, m->n_wlive, sizeof *m->wlive, cmp_wts_ptr);
-
-done:
-  sqlite3_finalize(s);
-  if (rc == 0)
-    rc = lw__store_err(src);
   return rc;
 }

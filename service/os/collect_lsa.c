@@ -37,10 +37,7 @@
 #include "luid.h"
 #include "timefmt.h"
 #include "utf16.h"
-
-#define ST_ACCESS_DENIED 0xC0000022u
-#define ST_PRIVILEGE_NOT_HELD 0xC0000061u
-#define ST_UNSUCCESSFUL 0xC0000001u
+#include "win_error.h"
 
 /* ---- The system table ----------------------------------------------------- */
 
@@ -257,12 +254,12 @@ static uint32_t fetch(const struct lw_lsa_api *api, uint64_t luid, struct cached
   id.HighPart = (LONG)(DWORD)(luid >> 32);
   st = (uint32_t)api->get_logon_session_data(&id, &d);
   if (st == 0 && d == NULL)
-    st = ST_UNSUCCESSFUL; /* success without data: nothing to show */
+    st = LW_STATUS_UNSUCCESSFUL; /* success without data: nothing to show */
   if (st == 0) {
     entry->luid = luid;
     if (convert_data(d, entry) != 0) {
       *oom = 1;
-      st = ST_UNSUCCESSFUL;
+      st = LW_STATUS_UNSUCCESSFUL;
     }
   }
   if (d != NULL)
@@ -282,7 +279,7 @@ int lw__collect_lsa(struct lw__lsa_cache *c, const struct lw_lsa_api *api, struc
 
   st = (uint32_t)api->enumerate_logon_sessions(&count, &list);
   if (st == 0 && count > 0 && list == NULL)
-    st = ST_UNSUCCESSFUL;
+    st = LW_STATUS_UNSUCCESSFUL;
   if (st == 0) {
     uint64_t *v = reserve(c->luids, &c->luids_cap, count, sizeof *c->luids);
     if (v == NULL)
@@ -298,7 +295,9 @@ int lw__collect_lsa(struct lw__lsa_cache *c, const struct lw_lsa_api *api, struc
   if (list != NULL)
     api->free_return_buffer(list); /* the LUIDs are copied: nothing below needs it */
   list = NULL;
-  if (st == ST_ACCESS_DENIED || st == ST_PRIVILEGE_NOT_HELD)
+  /* Denied here means this process is not an administrator: LW_ENOPRIV, which
+   * the privilege message and `sessions`' exit status key on. */
+  if (lw_error_from_ntstatus(st) == LW_EACCES)
     return lw__collect_fail(err, LW_ENOPRIV, "LsaEnumerateLogonSessions", st, true,
                             LW_COLLECT_PRIVILEGE_MESSAGE);
   if (st != 0)
@@ -341,7 +340,7 @@ int lw__collect_lsa(struct lw__lsa_cache *c, const struct lw_lsa_api *api, struc
           oom = 1;
       } else {
         /* not cached: asked again at the next poll */
-        if (luid == LW_LUID_SYSTEM && st == ST_ACCESS_DENIED)
+        if (luid == LW_LUID_SYSTEM && st == LW_STATUS_ACCESS_DENIED)
           system_denied = 1;
         if (emit_failed(s, luid, st) != 0)
           oom = 1;
@@ -363,7 +362,7 @@ int lw__collect_lsa(struct lw__lsa_cache *c, const struct lw_lsa_api *api, struc
   }
   if (system_denied)
     rc = lw__collect_fail(err, LW_ENOPRIV, "LsaGetLogonSessionData(00000000:000003e7)",
-                          ST_ACCESS_DENIED, true, LW_COLLECT_PRIVILEGE_MESSAGE);
+                          LW_STATUS_ACCESS_DENIED, true, LW_COLLECT_PRIVILEGE_MESSAGE);
   else if (oom)
     rc = lw__collect_fail(err, LW_ENOMEM, "LsaGetLogonSessionData", 0, false, "out of memory");
   return rc;

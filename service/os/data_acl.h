@@ -12,8 +12,9 @@
 #include <stddef.h>
 
 /* Applies that DACL to `dir` (UTF-8). `readers` may be NULL or "" (no group).
- * Returns 0, LW_EUNKNOWN when the group does not exist, LW_EACCES, or LW_EOS;
- * on failure writes a sentence into err (errlen bytes). */
+ * Returns 0, LW_EUNKNOWN when the group does not exist, or the translated
+ * Win32 error (LW_EACCES, LW_EOS, ...: win_error.h); on failure writes a
+ * sentence into err (errlen bytes). */
 int lw_data_acl_apply(const char *dir, const char *readers, char *err, size_t errlen);
 
 /* Writes the SDDL of that DACL into out (outlen bytes): what lw_data_acl_apply

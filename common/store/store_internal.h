@@ -1,13 +1,16 @@
 /*
  * store_internal.h - what the store's files share (not a public header).
  *
- * The store is split by concern: store_open.c (opening, file checks, moving a
- * bad file aside, rebuilding the in-memory state, closing), store_schema.c (DDL
- * and migrations), store_model.c (the in-memory state and the diff of a snapshot
- * against it), store_write.c (the per-poll transaction and its failure
- * handling), store_query.c (reads: snapshots at a time, row iterators),
- * store_prune.c (retention) and store_defer.c (the polls a deferred store keeps
- * until its database can be opened).
+ * The store is split by concern, each file calling only the ones listed
+ * before it (no circle; tests/lint/layering.sh): store_sql.c (the shared SQLite
+ * helpers), store_stmts.c (the statement table), store_schema.c (DDL and
+ * migrations), store_model.c (the in-memory state and the diff of a snapshot
+ * against it), store_load.c (that state rebuilt from the database),
+ * store_query.c (reads: snapshots at a time, row iterators), store_prune.c
+ * (retention), store_open.c (opening, file checks, moving a bad file aside),
+ * store_defer.c (the polls a deferred store keeps until its database can be
+ * opened), store_write.c (the per-poll transaction and its failure handling)
+ * and store.c (open and close).
  *
  * The model: `boots` lists every boot this process knows (the current one
  * first); `live` and `wlive` are the logon sessions and WTS instances alive at
@@ -183,15 +186,12 @@ struct lw_store {
   char defer_error[256]; /* why it is deferred (SQLite's message), for the poll rows */
 };
 
-/* ---- store_open.c ---- */
+/* ---- store_sql.c (calls no other store file) ---- */
 /* Maps a SQLite result code to an LW_E* code (0 for OK/ROW/DONE). */
 int lw__store_err(int sqlite_rc);
 /* Runs SQL without results (no user data: constants only). Returns an LW_E*
  * code, with SQLite's message in err when err is not NULL. */
 int lw__store_exec(sqlite3 *db, const char *sql, char *err, size_t errlen);
-/* Returns the cached prepared statement `id`, reset and unbound, or NULL (the
- * SQLite error is then in sqlite3_errmsg). */
-sqlite3_stmt *lw__store_stmt(struct lw_store *st, enum lw__stmt_id id);
 /* Binds a time: LW_TIME_UNKNOWN binds NULL. */
 int lw__bind_time(sqlite3_stmt *s, int col, int64_t ms);
 /* Binds a string: NULL binds NULL. */
@@ -216,18 +216,21 @@ void lw__store_seterr(char *err, size_t errlen, const char *fmt, ...)
 #endif
     ;
 
+/* ---- store_stmts.c ---- */
+/* The text of a statement (prepared on demand). */
+const char *lw__store_stmt_sql(enum lw__stmt_id id);
+/* Returns the cached prepared statement `id`, reset and unbound, or NULL (the
+ * SQLite error is then in sqlite3_errmsg). */
+sqlite3_stmt *lw__store_stmt(struct lw_store *st, enum lw__stmt_id id);
+
 /* ---- store_schema.c ---- */
 /* Brings a writable database from `from` (its user_version, 0 = empty) to
  * LW_STORE_SCHEMA_VERSION in one transaction. Returns an LW_E* code. */
 int lw__store_migrate(sqlite3 *db, int from, char *err, size_t errlen);
-/* The text of a statement (prepared on demand). */
-const char *lw__store_stmt_sql(enum lw__stmt_id id);
 
 /* ---- store_model.c ---- */
 void lw__model_init(struct lw__model *m);
 void lw__model_free(struct lw__model *m);
-/* Loads the current boot, its live sessions and instances from the database. */
-int lw__model_load(struct lw_store *st);
 /* Applies a poll to the model: resolves its boot, diffs the snapshot (NULL for a
  * failed collection) and appends a poll record carrying the queued extras.
  * Either applies completely and returns 0, or returns LW_ENOMEM and changes
@@ -249,19 +252,29 @@ int lw__ptr_reserve(void ***arr, size_t n, size_t *cap, size_t extra);
 struct lw__wts_version *lw__wts_version_new(int64_t at, const struct lw_wts_session *w);
 /* A new logon entity with strings copied from `s`. */
 struct lw__logon *lw__logon_new(const struct lw_logon_session *s);
+/* A new WTS instance with its first version (strings copied). */
+struct lw__wts *lw__wts_new(uint32_t session_id, int64_t at, const struct lw_wts_session *s);
+
+/* ---- store_load.c ---- */
+/* Loads the current boot, its live sessions and instances from the database. */
+int lw__model_load(struct lw_store *st);
+
+/* ---- store_open.c (for store.c and store_defer.c) ---- */
+/* Checks and opens the database file for st (st->db NULL), waiting busy_ms for
+ * locks, and loads the model. On failure st->db is closed again (NULL) and the
+ * model may hold part of a load (the caller resets it). */
+int lw__store_open_db(struct lw_store *st, int busy_ms, struct lw_store_open_info *info, char *err,
+                      size_t errlen);
+/* Finalizes st's statements and closes its connection (st->db NULL after). */
+void lw__store_close_db(struct lw_store *st);
+/* Returns malloc'd a + b, or NULL. */
+char *lw__store_concat(const char *a, const char *b);
 
 /* ---- store_write.c ---- */
 /* Writes everything queued in one transaction (fallback: the bare poll rows).
  * final: the last flush before closing (the detector state is written if
  * newer). Returns 0 or an LW_E* code; fills res. */
 int lw__store_flush(struct lw_store *st, bool final, struct lw_store_poll_result *res);
-
-/* ---- store_open.c (for store_defer.c) ---- */
-/* Checks and opens the database file for st (st->db NULL), waiting busy_ms for
- * locks, and loads the model. On failure st->db is closed again (NULL) and the
- * model may hold part of a load (the caller resets it). */
-int lw__store_open_db(struct lw_store *st, int busy_ms, struct lw_store_open_info *info, char *err,
-                      size_t errlen);
 
 /* ---- store_defer.c ---- */
 /* Queues a poll on a deferred store (a copy of snap, or a failed collection

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "error.h"
 #include "paths.h"
+#include "win_error.h"
 #include "winutf.h"
 
 /* %ProgramData% from the shell's known folder, not the environment: a service's
@@ -82,26 +83,6 @@ int lw_paths_exists(const char *path) {
   return attr != INVALID_FILE_ATTRIBUTES;
 }
 
-static int error_from_win32(DWORD err) {
-  switch (err) {
-  case ERROR_ACCESS_DENIED:
-    return LW_EACCES;
-  case ERROR_PATH_NOT_FOUND:
-  case ERROR_FILE_NOT_FOUND:
-  case ERROR_INVALID_DRIVE:
-  case ERROR_BAD_NETPATH:
-    return LW_ENOENT;
-  case ERROR_DISK_FULL:
-  case ERROR_HANDLE_DISK_FULL:
-    return LW_ENOSPC;
-  case ERROR_NOT_ENOUGH_MEMORY:
-  case ERROR_OUTOFMEMORY:
-    return LW_ENOMEM;
-  default:
-    return LW_EOS;
-  }
-}
-
 int lw_paths_make_dirs(const char *dir, unsigned long *win32_err) {
   *win32_err = 0;
   wchar_t *w = lw_wide_from_utf8(dir);
@@ -122,7 +103,7 @@ int lw_paths_make_dirs(const char *dir, unsigned long *win32_err) {
       int is_dir = attr != INVALID_FILE_ATTRIBUTES && (attr & FILE_ATTRIBUTE_DIRECTORY);
       if (err != ERROR_ALREADY_EXISTS && !is_dir) {
         *win32_err = err;
-        rc = error_from_win32(err);
+        rc = lw_error_from_win32(err);
       } else if (err == ERROR_ALREADY_EXISTS && !is_dir && i == len) {
         *win32_err = ERROR_DIRECTORY;
         rc = LW_EEXIST;

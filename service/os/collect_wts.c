@@ -164,6 +164,10 @@ int lw__collect_wts(const struct lw_wts_api *api, struct lw_snapshot *s,
     DWORD e = GetLastError();
     if (info != NULL)
       api->free_memory(info);
+    /* Kept here, not translated (win_error.h): access denied to the enumeration
+     * means this process is not an administrator (LW_ENOPRIV, which the
+     * privilege message and `sessions`' exit status key on); every other error,
+     * ERROR_PRIVILEGE_NOT_HELD included, has always been LW_EOS. */
     return lw__collect_fail(err, e == ERROR_ACCESS_DENIED ? LW_ENOPRIV : LW_EOS,
                             "WTSEnumerateSessionsW", e, false, NULL);
   }

@@ -83,8 +83,9 @@
 #include <stdint.h>
 
 #include "alert_policy.h"
-#include "config.h"
 #include "snapshot.h"
+
+struct lw_config; /* config.h: only lw_detect_config_from reads it */
 
 /* Boot times that differ by at most this much are the same boot (the boot time is
  * derived from the clock and the tick count, which drift apart by milliseconds). */

@@ -23,6 +23,7 @@
 #include "snapshot.h"
 #include "snapshot_json.h"
 #include "timefmt.h"
+#include "win_error.h"
 
 enum format { FORMAT_TABLE, FORMAT_JSON, FORMAT_CSV };
 
@@ -40,9 +41,9 @@ static void usage(FILE *f) {
 /* A short reason for the usual data_status values. */
 static const char *status_reason(uint32_t st) {
   switch (st) {
-  case 0xC000005Fu:
+  case LW_STATUS_NO_SUCH_LOGON_SESSION:
     return "ended while being read";
-  case 0xC0000022u:
+  case LW_STATUS_ACCESS_DENIED:
     return "access denied";
   default:
     return "unreadable";

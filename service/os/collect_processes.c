@@ -28,10 +28,7 @@
 #include "error.h"
 #include "luid.h"
 #include "utf16.h"
-
-#define ST_INFO_LENGTH_MISMATCH 0xC0000004u
-#define ST_BUFFER_TOO_SMALL 0xC0000023u
-#define ST_NOT_IMPLEMENTED 0xC0000002u
+#include "win_error.h"
 
 #define SYSTEM_PROCESS_INFORMATION_CLASS 5
 #define FIRST_BUFFER_SIZE (256ul * 1024)
@@ -58,7 +55,7 @@ static BOOL CALLBACK resolve_nt_query(PINIT_ONCE once, PVOID param, PVOID *ctx) 
 static NTSTATUS NTAPI system_query(ULONG cls, PVOID buf, ULONG len, PULONG ret) {
   InitOnceExecuteOnce(&nt_query_once, resolve_nt_query, NULL, NULL);
   if (nt_query == NULL)
-    return (NTSTATUS)ST_NOT_IMPLEMENTED;
+    return (NTSTATUS)LW_STATUS_NOT_IMPLEMENTED;
   return nt_query(cls, buf, len, ret);
 }
 
@@ -111,7 +108,7 @@ cleanup:
 /* Fills buf with the process list. Returns the NTSTATUS (0 with *got bytes). */
 static uint32_t query_list(struct lw__proc_buffer *buf, const struct lw_process_api *api,
                            ULONG *got, int *oom) {
-  uint32_t st = ST_INFO_LENGTH_MISMATCH;
+  uint32_t st = LW_STATUS_INFO_LENGTH_MISMATCH;
   int tries;
   for (tries = 0; tries < MAX_TRIES; tries++) {
     ULONG need = 0;
@@ -119,7 +116,7 @@ static uint32_t query_list(struct lw__proc_buffer *buf, const struct lw_process_
       buf->data = malloc(FIRST_BUFFER_SIZE);
       if (buf->data == NULL) {
         *oom = 1;
-        return ST_INFO_LENGTH_MISMATCH;
+        return LW_STATUS_INFO_LENGTH_MISMATCH;
       }
       buf->size = FIRST_BUFFER_SIZE;
     }
@@ -130,7 +127,7 @@ static uint32_t query_list(struct lw__proc_buffer *buf, const struct lw_process_
       *got = need <= buf->size ? need : (ULONG)buf->size;
       return 0;
     }
-    if (st != ST_INFO_LENGTH_MISMATCH && st != ST_BUFFER_TOO_SMALL)
+    if (st != LW_STATUS_INFO_LENGTH_MISMATCH && st != LW_STATUS_BUFFER_TOO_SMALL)
       return st;
     {
       /* Room for what Windows asked plus processes started meanwhile. */
