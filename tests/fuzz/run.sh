@@ -10,7 +10,8 @@
 # timeout or broken oracle is written to build/fuzz/findings/TARGET/ and makes
 # the exit status 1; replay one with build/fuzz/tests/fuzz/fuzz_TARGET FILE.
 # Runs at nice 19, one process: fuzz alongside other work.
-set -euo pipefail
+set -eEuo pipefail
+trap 'echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: \`$BASH_COMMAND\` exited $?; set -e ends the script here" >&2' ERR
 cd "$(dirname "$0")/../.."
 root=$(pwd)
 all_targets=(config scenario parsers args writers detect_state)
