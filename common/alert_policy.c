@@ -330,7 +330,7 @@ int lw_alert_policy_save(const struct lw_alert_policy_state *st, char **blob, si
 int lw_alert_policy_load(const char *blob, size_t len, struct lw_alert_policy_state *st) {
   const unsigned char *p = (const unsigned char *)blob;
   struct lw_alert_policy_state tmp;
-  size_t i, n, off;
+  size_t i, n, off, prev_slot = 0;
 
   if (blob == NULL || st == NULL)
     return LW_EINVAL;
@@ -351,16 +351,24 @@ int lw_alert_policy_load(const char *blob, size_t len, struct lw_alert_policy_st
   /* Nothing held means no period; a period with nothing held is not one. */
   if ((tmp.held_since == LW_TIME_UNKNOWN) != (tmp.held == 0))
     return LW_ECORRUPT;
+  if (tmp.held_since != LW_TIME_UNKNOWN &&
+      (tmp.held_since > LW_TIME_LIMIT_MS || tmp.held_since < -LW_TIME_LIMIT_MS))
+    return LW_ECORRUPT;
+  /* Canonical, as the saver writes it: slots in increasing order (so each once),
+   * none counting nothing; then load -> save gives the same bytes. */
   for (i = 0; i < n; i++, off += 12) {
     int64_t minute = (int64_t)get_le(p + off, 8);
+    uint32_t count = (uint32_t)get_le(p + off + 8, 4);
     size_t slot;
-    if (minute == SLOT_EMPTY)
+    if (minute == SLOT_EMPTY || count == 0 || minute > LW_TIME_LIMIT_MS / MINUTE_MS ||
+        minute < -LW_TIME_LIMIT_MS / MINUTE_MS)
       return LW_ECORRUPT;
     slot = slot_of(minute);
-    if (tmp.slot_minute[slot] != SLOT_EMPTY) /* two entries for one slot */
+    if (i > 0 && slot <= prev_slot)
       return LW_ECORRUPT;
+    prev_slot = slot;
     tmp.slot_minute[slot] = minute;
-    tmp.slot_count[slot] = (uint32_t)get_le(p + off + 8, 4);
+    tmp.slot_count[slot] = count;
   }
   *st = tmp;
   return 0;

@@ -1,6 +1,7 @@
 /* csv_writer.c - RFC 4180 CSV writer (see csv_writer.h). */
 #include "csv_writer.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,23 +34,31 @@ static void put(struct lw_csv *w, const char *s, size_t n) {
   lw_out_put(&w->out, s, n);
 }
 
-int lw_csv_field_n(struct lw_csv *w, const char *s, size_t n) {
+/* Whether a spreadsheet would take a cell beginning with s as a formula. */
+static bool formula_start(const char *s, size_t n) {
+  return n > 0 &&
+         (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r');
+}
+
+/* One field; `guard` asks for the apostrophe before a formula start. */
+static int field(struct lw_csv *w, const char *s, size_t n, bool guard) {
   size_t i, run;
-  int quote;
+  bool quote, tick;
   if (w->out.err != 0)
     return w->out.err;
   if (w->fields++ > 0)
     put(w, ",", 1);
   if (s == NULL)
     return w->out.err;
-  quote = n == 0;
+  tick = guard && !(w->flags & LW_CSV_EXACT) && formula_start(s, n);
+  quote = n == 0 || tick;
   for (i = 0; i < n && !quote; i++)
     quote = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
   if (!quote) {
     put(w, s, n);
     return w->out.err;
   }
-  put(w, "\"", 1);
+  put(w, tick ? "\"'" : "\"", tick ? 2 : 1);
   for (i = 0, run = 0; i < n; i++) {
     if (s[i] == '"') {
       put(w, s + run, i + 1 - run); /* up to and including the quote ... */
@@ -59,6 +68,10 @@ int lw_csv_field_n(struct lw_csv *w, const char *s, size_t n) {
   put(w, s + run, n - run);
   put(w, "\"", 1);
   return w->out.err;
+}
+
+int lw_csv_field_n(struct lw_csv *w, const char *s, size_t n) {
+  return field(w, s, n, true);
 }
 
 int lw_csv_field(struct lw_csv *w, const char *s) {
@@ -72,7 +85,7 @@ int lw_csv_uint64(struct lw_csv *w, uint64_t v) {
     digits[--i] = (char)('0' + v % 10);
     v /= 10;
   } while (v != 0);
-  return lw_csv_field_n(w, digits + i, sizeof digits - i);
+  return field(w, digits + i, sizeof digits - i, false);
 }
 
 int lw_csv_int64(struct lw_csv *w, int64_t v) {
@@ -85,7 +98,7 @@ int lw_csv_int64(struct lw_csv *w, int64_t v) {
   } while (m != 0);
   if (v < 0)
     digits[--i] = '-';
-  return lw_csv_field_n(w, digits + i, sizeof digits - i);
+  return field(w, digits + i, sizeof digits - i, false); /* a number, not a formula */
 }
 
 int lw_csv_end_row(struct lw_csv *w) {

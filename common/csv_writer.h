@@ -5,8 +5,13 @@
  * A field is written bare unless it contains a comma, a double quote, CR or LF,
  * or is the empty string; then it is enclosed in double quotes and its quotes
  * are doubled. A NULL field is written as nothing at all, so NULL (``) and ""
- * (`""`) stay distinguishable. Data is kept exact: no trimming, no re-encoding,
- * and no spreadsheet formula "neutralising" (a leading `=` is data).
+ * (`""`) stay distinguishable. No trimming, no re-encoding.
+ * Spreadsheets run a cell that begins with = + - @ TAB or CR as a formula, and
+ * user and client names are chosen by whoever logs on: by default such a text
+ * field is written quoted with a leading apostrophe ('=1+2 shows as =1+2 and
+ * is not run; OWASP's "CSV injection" advice). Numbers from lw_csv_int64 are
+ * never changed. LW_CSV_EXACT writes every field exactly as it is, for
+ * scripts that want the data byte for byte.
  * Rows end with LF, or CRLF with LW_CSV_CRLF (RFC 4180's choice). On Windows
  * a text-mode FILE already turns LF into CRLF: use the default there.
  *
@@ -24,6 +29,7 @@
 /* flags */
 #define LW_CSV_LF 0u
 #define LW_CSV_CRLF 1u
+#define LW_CSV_EXACT 2u /* no apostrophe before a formula start */
 
 /* Treat as opaque; on the stack is fine. */
 struct lw_csv {

@@ -10,11 +10,12 @@
 #include "error.h"
 #include "json_writer.h"
 #include "luid.h"
+#include "text_safe.h"
 #include "timefmt.h"
 
 const char *lw_history_usage(void) {
   return "usage: leakwatch history [--db PATH] [--at TIME] [--user NAME] [--since TIME]\n"
-         "                         [--until TIME] [--json | --csv]\n"
+         "                         [--until TIME] [--json | --csv | --csv-exact]\n"
          "\n"
          "Prints the logon sessions and WTS sessions the history database holds.\n"
          "  --at TIME     those alive at the last poll at or before TIME, with the WTS\n"
@@ -23,7 +24,9 @@ const char *lw_history_usage(void) {
          "  --since TIME  only those still alive at or after TIME\n"
          "  --until TIME  only those first seen at or before TIME\n"
          "  --json, --csv machine-readable output (columns as in the views\n"
-         "                v_logon_sessions and v_wts_sessions)\n"
+         "                v_logon_sessions and v_wts_sessions); --csv gives a text\n"
+         "                beginning with = + - @ TAB or CR a leading ' so that\n"
+         "                spreadsheets do not run it, --csv-exact keeps it as it is\n"
          "  --db PATH     the database (default: `database` in the configuration)\n"
          "TIME is UTC: 2026-11-21T09:00:00Z, 2026-11-21 09:00:00 or 2026-11-21.\n";
 }
@@ -54,8 +57,9 @@ int lw_history_parse_args(int argc, char **argv, struct lw_history_query *q, cha
       q->help = true;
       continue;
     }
-    if (strcmp(a, "--json") == 0 || strcmp(a, "--csv") == 0) {
+    if (strcmp(a, "--json") == 0 || strcmp(a, "--csv") == 0 || strcmp(a, "--csv-exact") == 0) {
       q->format = a[2] == 'j' ? LW_HISTORY_JSON : LW_HISTORY_CSV;
+      q->csv_exact = q->csv_exact || strcmp(a, "--csv-exact") == 0;
       formats++;
       continue;
     }
@@ -83,7 +87,7 @@ int lw_history_parse_args(int argc, char **argv, struct lw_history_query *q, cha
       return rc;
   }
   if (formats > 1) {
-    snprintf(err, errlen, "--json and --csv exclude each other");
+    snprintf(err, errlen, "--json, --csv and --csv-exact exclude each other");
     return LW_ESYNTAX;
   }
   if (q->at != LW_TIME_UNKNOWN && (q->since != LW_TIME_UNKNOWN || q->until != LW_TIME_UNKNOWN)) {
@@ -144,31 +148,11 @@ static const char *dash(const char *s) {
   return s != NULL ? s : "-";
 }
 
-/* A name for the table, with control characters shown as \t, \n, \r or
- * \xHH: a line break in a user or client name must not forge a row. Returns
+/* A name for the table, terminal-safe (text_safe.h): a line break in a user
+ * or client name must not forge a row, nor an ESC drive the terminal. Returns
  * buf (truncated to size) or "-" for NULL. */
 static const char *clean(const char *s, char *buf, size_t size) {
-  static const char hex[] = "0123456789abcdef";
-  size_t n = 0;
-  if (s == NULL)
-    return "-";
-  for (; *s != '\0' && n + 5 < size; s++) {
-    unsigned char ch = (unsigned char)*s;
-    if (ch >= 0x20 && ch != 0x7f) {
-      buf[n++] = (char)ch;
-      continue;
-    }
-    buf[n++] = '\\';
-    if (ch == '\t' || ch == '\n' || ch == '\r') {
-      buf[n++] = ch == '\t' ? 't' : ch == '\n' ? 'n' : 'r';
-    } else {
-      buf[n++] = 'x';
-      buf[n++] = hex[ch >> 4];
-      buf[n++] = hex[ch & 15];
-    }
-  }
-  buf[n] = '\0';
-  return buf;
+  return s != NULL ? lw_text_safe(s, buf, size, LW_TEXT_ONE_LINE) : "-";
 }
 
 static void json_time(struct lw_json *w, const char *key, int64_t ms) {
@@ -360,7 +344,7 @@ static void print_head(struct printer *p, const struct lw_history_query *q,
     lw_json_begin_array(&p->json);
     break;
   case LW_HISTORY_CSV:
-    lw_csv_init_file(&p->csv, p->out, LW_CSV_LF);
+    lw_csv_init_file(&p->csv, p->out, q->csv_exact ? LW_CSV_EXACT : LW_CSV_LF);
     for (i = 0; csv_header[i] != NULL; i++)
       lw_csv_field(&p->csv, csv_header[i]);
     lw_csv_end_row(&p->csv);

@@ -29,7 +29,8 @@ struct lw_history_query {
   int64_t until;    /* --until */
   const char *user; /* --user NAME or DOMAIN\NAME, or NULL */
   enum lw_history_format format;
-  bool help; /* --help was given */
+  bool csv_exact; /* --csv-exact: CSV without the apostrophe before a formula start */
+  bool help;      /* --help was given */
 };
 
 /* The usage text (static). */

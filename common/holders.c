@@ -18,6 +18,7 @@
 
 #include "error.h"
 #include "luid.h"
+#include "text_safe.h"
 #include "timefmt.h"
 
 #if defined(__GNUC__)
@@ -865,14 +866,18 @@ int lw_holders_write_table(FILE *f, const struct lw_holders_result *r) {
     lw_luid_format(s->luid, luid);
     for (j = 0; j < s->n_holders; j++) {
       const struct lw_holder *h = &s->holders[j];
-      fprintf(f, "%-17s  %7lu  %6lu  %-22s  %s", luid, (unsigned long)h->pid,
-              (unsigned long)h->tokens, h->exited_process ? "exited" : lw_holder_token_types(h),
-              h->image != NULL ? h->image : "(image unknown)");
+      /* Image paths and service names reach the terminal escaped (text_safe.h). */
+      fprintf(f, "%-17s  %7lu  %6lu  %-22s  ", luid, (unsigned long)h->pid,
+              (unsigned long)h->tokens, h->exited_process ? "exited" : lw_holder_token_types(h));
+      lw_text_safe_fputs(h->image != NULL ? h->image : "(image unknown)", f, LW_TEXT_ONE_LINE);
       if (h->exited_process) {
-        fprintf(f, ", held open by %s (PID %lu)", lw_holders_basename(h->held_by_image),
-                (unsigned long)h->held_by_pid);
+        fputs(", held open by ", f);
+        lw_text_safe_fputs(lw_holders_basename(h->held_by_image), f, LW_TEXT_ONE_LINE);
+        fprintf(f, " (PID %lu)", (unsigned long)h->held_by_pid);
       } else if (h->services != NULL) {
-        fprintf(f, " [services: %s]", h->services);
+        fputs(" [services: ", f);
+        lw_text_safe_fputs(h->services, f, LW_TEXT_ONE_LINE);
+        fputc(']', f);
       }
       fputc('\n', f);
     }

@@ -208,6 +208,10 @@ static int prescan(struct loader *ld) {
     uint32_t c;
     size_t n = utf8_decode(&ld->text[i], ld->len - i, &c);
     yaml_mark_t here = mark_at(line, column);
+    if (i == 0 && ld->len >= 4 &&
+        (memcmp(ld->text, "\xFF\xFE\0\0", 4) == 0 || memcmp(ld->text, "\0\0\xFE\xFF", 4) == 0)) {
+      return fail(ld, LW_ESYNTAX, here, "the file is UTF-32; save it as UTF-8");
+    }
     if (n == 0) {
       if (i == 0 && ld->len >= 2 &&
           ((ld->text[0] == 0xFF && ld->text[1] == 0xFE) ||
@@ -322,7 +326,9 @@ static bool is_null(const yaml_event_t *ev) {
          strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0;
 }
 
-/* Position of the first control character (C0, DEL, C1) in s, or n. */
+/* Position of the first control character (C0, DEL, C1) or line or paragraph
+ * separator (U+2028, U+2029: the effective configuration could not write them
+ * back, YAML reads them as line breaks) in s, or n. */
 static size_t find_control(const char *s, size_t n, unsigned long *cp) {
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
@@ -333,6 +339,11 @@ static size_t find_control(const char *s, size_t n, unsigned long *cp) {
     if (c == 0xC2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 &&
         (unsigned char)s[i + 1] <= 0x9F) {
       *cp = (unsigned char)s[i + 1];
+      return i;
+    }
+    if (c == 0xE2 && i + 2 < n && (unsigned char)s[i + 1] == 0x80 &&
+        ((unsigned char)s[i + 2] == 0xA8 || (unsigned char)s[i + 2] == 0xA9)) {
+      *cp = 0x2000ul + ((unsigned char)s[i + 2] - 0x80u);
       return i;
     }
   }
@@ -372,8 +383,8 @@ static int set_value(struct loader *ld, const struct lw_config_key *k, const yam
     n = 0;
   }
   if (find_control(s, n, &cp) < n) {
-    return fail(ld, LW_ESYNTAX, ev->start_mark, "%s: '%s' contains the control character U+%04lX%s",
-                k->name, shown, cp,
+    return fail(ld, LW_ESYNTAX, ev->start_mark, "%s: '%s' contains the %s U+%04lX%s", k->name,
+                shown, cp >= 0x2000 ? "line or paragraph separator" : "control character", cp,
                 ev->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE
                     ? "; in double quotes a backslash starts an escape (\\n, \\t): write "
                       "Windows paths in single quotes or without quotes"
@@ -700,15 +711,18 @@ int lw_config_load_string(const char *name, const char *yaml, size_t len, struct
   ld->len = len;
   lw_config_defaults(&ld->cfg);
 
+  /* The size is checked before the BOM goes: the file reader stops one byte
+   * past the limit, and a BOM stripped first would hide that the file was cut. */
+  if (ld->len > MAX_FILE_BYTES) {
+    rc = fail(ld, LW_ERANGE, mark_at(0, 0),
+              "the file is %lu bytes or more; a configuration is at most 1 MiB",
+              (unsigned long)ld->len);
+    goto cleanup;
+  }
   /* libyaml would count a BOM as a column of the first line: drop it here. */
   if (len >= 3 && memcmp(ld->text, "\xEF\xBB\xBF", 3) == 0) {
     ld->text += 3;
     ld->len -= 3;
-  }
-  if (ld->len > MAX_FILE_BYTES) {
-    rc = fail(ld, LW_ERANGE, mark_at(0, 0),
-              "the file is %lu bytes; a configuration is at most 1 MiB", (unsigned long)ld->len);
-    goto cleanup;
   }
   rc = prescan(ld);
   if (rc != 0) {

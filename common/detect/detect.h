@@ -253,7 +253,12 @@ int lw_detect_state_save(const struct lw_detect_state *st, char **blob, size_t *
  * Rebuilds a state from a blob written by lw_detect_state_save (of this or an older
  * format version). *st is overwritten without being freed: pass an initialised or
  * freed state. Returns 0; LW_ECORRUPT for a damaged or foreign blob (bad magic or
- * CRC, truncated, out-of-order records, bad indices); LW_ETOONEW for a blob from a
+ * CRC, truncated, out-of-order records, bad indices) or one the saver would not
+ * write (the format is canonical: over-long numbers, a record's flags that do not
+ * match its fields, unused strings; so load -> save gives the same bytes) or a
+ * time no clock gives (beyond LW_TIME_LIMIT_MS, which the detector's arithmetic
+ * could not take);
+ * LW_ETOONEW for a blob from a
  * newer LeakWatch; LW_EINVAL for NULL arguments; LW_ENOMEM. On failure *st is
  * untouched.
  */

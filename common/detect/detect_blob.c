@@ -27,6 +27,11 @@
  *   n_accum { user domain logon_type last_alerted }
  *   policy_len policy_blob (alert_policy.h's format)
  *   crc32
+ * The format is canonical: the loader refuses every blob the saver would not
+ * write (over-long varints, a mask the record does not call for, strings out of
+ * order or unused, accumulation keys out of order, times no clock gives), so
+ * load -> save gives the same bytes and one state has one blob (issue 14;
+ * tests/fuzz/ checks it).
  */
 
 #define BLOB_MAGIC "LWDS"
@@ -118,6 +123,24 @@ static uint64_t str_index(const char **tab, size_t n, const char *p) {
   return (uint64_t)lo + 1;
 }
 
+/* A logon session record's mask: what the saver writes and the loader requires. */
+static uint32_t logon_mask(const struct lw_detect_logon *l, const struct lw_detect_wts *wts,
+                           size_t n_wts) {
+  const struct lw_detect_wts *live =
+      l->terminal_session != 0 ? lw__detect_find_wts(wts, n_wts, l->terminal_session) : NULL;
+  uint32_t mask = 0;
+  /* Most logon sessions belong to the live session with their ID: one bit. */
+  if (live != NULL && l->instance == live->first_seen)
+    mask |= MASK_INST_LIVE;
+  else if (l->instance != UNKNOWN)
+    mask |= MASK_INSTANCE;
+  if (l->orphaned_since != UNKNOWN)
+    mask |= MASK_ORPHANED | MASK_DETAILS;
+  if (l->leaked_at != UNKNOWN)
+    mask |= MASK_LEAKED;
+  return mask;
+}
+
 /* The logon session records: LUIDs as deltas, first_seen from the previous
  * record's, the optional fields as the mask says. */
 static void write_logons(struct wbuf *w, const struct lw_detect_state *st, const char **tab,
@@ -130,21 +153,7 @@ static void write_logons(struct wbuf *w, const struct lw_detect_state *st, const
   w_var(w, st->n_logons);
   for (k = 0; k < st->n_logons; k++) {
     const struct lw_detect_logon *r = &st->logons[k];
-    const struct lw_detect_wts *live =
-        r->terminal_session != 0 ? lw__detect_find_wts(st->wts, st->n_wts, r->terminal_session)
-                                 : NULL;
-    unsigned mask = 0;
-    /* Most logon sessions belong to the live session with their ID: one bit. */
-    if (live != NULL && r->instance == live->first_seen)
-      mask |= MASK_INST_LIVE;
-    else if (r->instance != UNKNOWN)
-      mask |= MASK_INSTANCE;
-    if (r->orphaned_since != UNKNOWN)
-      mask |= MASK_ORPHANED;
-    if (r->leaked_at != UNKNOWN)
-      mask |= MASK_LEAKED;
-    if (r->orphaned_since != UNKNOWN)
-      mask |= MASK_DETAILS;
+    uint32_t mask = logon_mask(r, st->wts, st->n_wts);
     w_var(w, r->luid - prev);
     prev = r->luid;
     w_var(w, r->terminal_session);
@@ -272,6 +281,10 @@ static uint64_t r_var(struct rbuf *r) {
       r->bad = 1;
       return 0;
     }
+    if (b == 0 && shift != 0) { /* over-long: a last byte that adds nothing */
+      r->bad = 1;
+      return 0;
+    }
     v |= (uint64_t)(b & 0x7F) << shift;
     if ((b & 0x80) == 0)
       return v;
@@ -291,17 +304,31 @@ static uint32_t r_u32(struct rbuf *r) {
 static int64_t r_time(struct rbuf *r, int64_t base) {
   uint64_t z = r_var(r);
   uint64_t d = (z >> 1) ^ (0 - (z & 1));
-  return (int64_t)((uint64_t)base + d);
+  int64_t t = (int64_t)((uint64_t)base + d);
+  if (t != UNKNOWN && (t > LW_TIME_LIMIT_MS || t < -LW_TIME_LIMIT_MS))
+    r->bad = 1;
+  return t;
 }
 
+/* The blob's string table; `used` marks the entries a record refers to (the
+ * saver writes no others). */
+struct rstrings {
+  const char **v;
+  unsigned char *used;
+  size_t n;
+};
+
 /* Reads a string index and returns the interned string (NULL for 0). */
-static const char *r_str(struct rbuf *r, const char **tab, size_t n) {
+static const char *r_str(struct rbuf *r, struct rstrings *tab) {
   uint64_t i = r_var(r);
-  if (i > n) {
+  if (i > tab->n) {
     r->bad = 1;
     return NULL;
   }
-  return i == 0 ? NULL : tab[i - 1];
+  if (i == 0)
+    return NULL;
+  tab->used[i - 1] = 1;
+  return tab->v[i - 1];
 }
 
 /* A count of records each at least `min_bytes` long: no more than the rest. */
@@ -314,18 +341,19 @@ static size_t r_count(struct rbuf *r, size_t min_bytes) {
   return (size_t)n;
 }
 
-/* The string table: each string interned into t, (*tab)[k] its copy there. */
-static int read_strings(struct rbuf *r, struct lw_detect_state *t, const char ***tab,
-                        size_t *n_tab) {
+/* The string table: each string interned into t, tab->v[k] its copy there;
+ * sorted and unique, as the saver writes it. */
+static int read_strings(struct rbuf *r, struct lw_detect_state *t, struct rstrings *tab) {
   char *tmp = NULL;
   size_t k;
 
-  *n_tab = r_count(r, 1);
+  tab->n = r_count(r, 1);
   if (r->bad)
     return LW_ECORRUPT;
-  if (*n_tab > 0 && (*tab = calloc(*n_tab, sizeof **tab)) == NULL)
+  if (tab->n > 0 && ((tab->v = calloc(tab->n, sizeof *tab->v)) == NULL ||
+                     (tab->used = calloc(tab->n, 1)) == NULL))
     return LW_ENOMEM;
-  for (k = 0; k < *n_tab; k++) {
+  for (k = 0; k < tab->n; k++) {
     size_t n = r_count(r, 1);
     if (r->bad || memchr(r->p + r->off, '\0', n) != NULL) {
       free(tmp);
@@ -337,7 +365,11 @@ static int read_strings(struct rbuf *r, struct lw_detect_state *t, const char **
     memcpy(tmp, r->p + r->off, n);
     tmp[n] = '\0';
     r->off += n;
-    if (lw__detect_intern(&t->strings, tmp, &(*tab)[k]) != 0) {
+    if (k > 0 && strcmp(tab->v[k - 1], tmp) >= 0) {
+      free(tmp);
+      return LW_ECORRUPT;
+    }
+    if (lw__detect_intern(&t->strings, tmp, &tab->v[k]) != 0) {
       free(tmp);
       return LW_ENOMEM;
     }
@@ -347,8 +379,7 @@ static int read_strings(struct rbuf *r, struct lw_detect_state *t, const char **
 }
 
 /* The WTS session records, sorted by ID. */
-static int read_wts(struct rbuf *r, struct lw_detect_state *t, int64_t base, const char **tab,
-                    size_t n_tab) {
+static int read_wts(struct rbuf *r, struct lw_detect_state *t, int64_t base, struct rstrings *tab) {
   size_t k;
 
   t->n_wts = r_count(r, 8);
@@ -364,8 +395,8 @@ static int read_wts(struct rbuf *r, struct lw_detect_state *t, int64_t base, con
     w->first_seen = r_time(r, base);
     w->state_since = r_time(r, base);
     w->logon_time = r_time(r, base);
-    w->user = r_str(r, tab, n_tab);
-    w->domain = r_str(r, tab, n_tab);
+    w->user = r_str(r, tab);
+    w->domain = r_str(r, tab);
     if (r->bad || w->down_alerted > 1 || (k > 0 && w->id <= t->wts[k - 1].id))
       return LW_ECORRUPT;
   }
@@ -373,8 +404,8 @@ static int read_wts(struct rbuf *r, struct lw_detect_state *t, int64_t base, con
 }
 
 /* The logon session records (write_logons' format), LUIDs strictly increasing. */
-static int read_logons(struct rbuf *r, struct lw_detect_state *t, int64_t base, const char **tab,
-                       size_t n_tab) {
+static int read_logons(struct rbuf *r, struct lw_detect_state *t, int64_t base,
+                       struct rstrings *tab) {
   uint64_t luid = 0;
   int64_t prev_seen = base;
   size_t k;
@@ -415,18 +446,19 @@ static int read_logons(struct rbuf *r, struct lw_detect_state *t, int64_t base, 
     if (mask & MASK_DETAILS) {
       l->logon_type = r_u32(r);
       l->logon_time = r_time(r, base);
-      l->user = r_str(r, tab, n_tab);
-      l->domain = r_str(r, tab, n_tab);
+      l->user = r_str(r, tab);
+      l->domain = r_str(r, tab);
     }
-    /* A leak episode is of an orphan. */
-    if (r->bad || (l->leaked_at != UNKNOWN && l->orphaned_since == UNKNOWN))
+    /* A leak episode is of an orphan; the mask is the one the record calls for. */
+    if (r->bad || (l->leaked_at != UNKNOWN && l->orphaned_since == UNKNOWN) ||
+        mask != logon_mask(l, t->wts, t->n_wts))
       return LW_ECORRUPT;
   }
   return 0;
 }
 
-/* The accumulation episodes, sorted again by hash. */
-static int read_accum(struct rbuf *r, struct lw_detect_state *t, const char **tab, size_t n_tab) {
+/* The accumulation episodes, in the state's order, each key once. */
+static int read_accum(struct rbuf *r, struct lw_detect_state *t, struct rstrings *tab) {
   size_t k;
 
   t->n_accum = r_count(r, 4);
@@ -436,24 +468,26 @@ static int read_accum(struct rbuf *r, struct lw_detect_state *t, const char **ta
     return LW_ENOMEM;
   for (k = 0; k < t->n_accum; k++) {
     struct lw_detect_accum *a = &t->accum[k];
-    a->user = r_str(r, tab, n_tab);
-    a->domain = r_str(r, tab, n_tab);
+    a->user = r_str(r, tab);
+    a->domain = r_str(r, tab);
     a->logon_type = r_u32(r);
     a->last_alerted = r_u32(r);
     a->hash = lw__detect_accum_hash(a->logon_type, a->domain, a->user);
-    if (r->bad || a->last_alerted == 0)
+    if (r->bad || a->last_alerted == 0 || (k > 0 && lw__detect_cmp_accum(a - 1, a) >= 0))
       return LW_ECORRUPT;
   }
-  if (t->n_accum > 1)
-    qsort(t->accum, t->n_accum, sizeof *t->accum, lw__detect_cmp_accum);
+  /* Every string is referred to: the saver writes only those. */
+  for (k = 0; k < tab->n; k++)
+    if (!tab->used[k])
+      return LW_ECORRUPT;
   return 0;
 }
 
 int lw_detect_state_load(const char *blob, size_t len, struct lw_detect_state *st) {
   struct lw_detect_state t;
   struct rbuf r;
-  const char **tab = NULL;
-  size_t n_tab = 0, pol_len;
+  struct rstrings tab = {NULL, NULL, 0};
+  size_t pol_len;
   uint64_t version;
   int64_t base;
   uint32_t crc;
@@ -490,10 +524,8 @@ int lw_detect_state_load(const char *blob, size_t len, struct lw_detect_state *s
   if (r.bad || t.gap_active > 1)
     goto cleanup;
 
-  if ((rc = read_strings(&r, &t, &tab, &n_tab)) != 0 ||
-      (rc = read_wts(&r, &t, base, tab, n_tab)) != 0 ||
-      (rc = read_logons(&r, &t, base, tab, n_tab)) != 0 ||
-      (rc = read_accum(&r, &t, tab, n_tab)) != 0)
+  if ((rc = read_strings(&r, &t, &tab)) != 0 || (rc = read_wts(&r, &t, base, &tab)) != 0 ||
+      (rc = read_logons(&r, &t, base, &tab)) != 0 || (rc = read_accum(&r, &t, &tab)) != 0)
     goto cleanup;
   rc = LW_ECORRUPT;
   pol_len = r_count(&r, 1);
@@ -507,7 +539,8 @@ int lw_detect_state_load(const char *blob, size_t len, struct lw_detect_state *s
   lw_detect_state_init(&t);
   rc = 0;
 cleanup:
-  free((void *)tab);
+  free((void *)tab.v);
+  free(tab.used);
   lw_detect_state_free(&t);
   return rc;
 }

@@ -101,16 +101,19 @@ struct lw_store_open_info {
 };
 
 /*
- * Opens (creating if needed) the history database at `path` (UTF-8). An
- * existing empty file is used as a new database, so the service may create the
- * file with its ACL first. WAL mode, foreign keys on, synchronous=NORMAL (a
+ * Opens (creating if needed) the history database at `path` (UTF-8). Only a
+ * LeakWatch database or no file at all is used: an empty file, a file that is
+ * not SQLite or another application's database is refused (LW_EINVAL) and left
+ * as it is; a damaged LeakWatch database is moved aside. The -wal and -shm
+ * files stay after close, so that readers who cannot write the folder can
+ * open it read-only. WAL mode, foreign keys on, synchronous=NORMAL (a
  * process killed at any moment loses at most the transaction in flight).
  * On success returns 0 and *out (close with lw_store_close); the in-memory state
  * is rebuilt from the database, so a restart neither re-inserts nor closes
  * sessions that are still alive. On failure returns a negative LW_E* code, sets
  * *out to NULL and writes a sentence into err (NUL-terminated, errlen bytes):
  *   LW_ETOONEW  the schema is newer than this code (file untouched);
- *   LW_EINVAL   a SQLite file that is not a LeakWatch database (untouched);
+ *   LW_EINVAL   a file that is not a LeakWatch database (untouched);
  *   LW_ENOENT   read_only and the file does not exist or holds no history;
  *   LW_EACCES, LW_EIO, LW_EBUSY, LW_ECORRUPT, LW_ENOSPC, LW_ENOMEM, LW_EDB.
  * With opts->defer_when_busy, LW_EBUSY does not fail: 0 is returned with a

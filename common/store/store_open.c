@@ -180,16 +180,38 @@ static uint32_t be32(const unsigned char *p) {
   return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
+/* A schema version this code can open: LW_EINVAL for a negative one (no
+ * LeakWatch writes it), LW_ETOONEW for a newer one; err says which. */
+static int check_version(const char *path, int64_t uv, char *err, size_t errlen) {
+  if (uv < 0) {
+    lw__store_seterr(err, errlen,
+                     "%s has the schema version %lld, which no LeakWatch writes: not LeakWatch "
+                     "history; it was not changed",
+                     path, (long long)uv);
+    return LW_EINVAL;
+  }
+  if (uv > LW_STORE_SCHEMA_VERSION) {
+    lw__store_seterr(err, errlen,
+                     "%s was written by a newer LeakWatch (schema version %lld; this version "
+                     "reads up to %d). Upgrade LeakWatch or set `database` to another file; "
+                     "the file was not changed",
+                     path, (long long)uv, LW_STORE_SCHEMA_VERSION);
+    return LW_ETOONEW;
+  }
+  return 0;
+}
+
 /* Refuses from the header bytes alone, before SQLite opens the file (which
  * could create a -shm beside it): another application's database, or one a
  * newer LeakWatch wrote. A WAL not yet copied back can only hold a newer
  * header, which inspect() then sees. Returns 0 or LW_EINVAL / LW_ETOONEW. */
 static int check_header(const char *path, const unsigned char *head, size_t len, char *err,
                         size_t errlen) {
-  uint32_t uv, app;
+  uint32_t app;
+  int32_t uv;
   if (len < HEADER_SIZE)
-    return 0; /* too short to judge here: inspect() finds it damaged */
-  uv = be32(head + 60);
+    return 0;                    /* too short to judge here: inspect() finds it damaged */
+  uv = (int32_t)be32(head + 60); /* PRAGMA user_version is signed */
   app = be32(head + 68);
   if (app != 0 && app != LW_STORE_APPLICATION_ID) {
     lw__store_seterr(err, errlen,
@@ -198,15 +220,7 @@ static int check_header(const char *path, const unsigned char *head, size_t len,
                      path, (unsigned long)app);
     return LW_EINVAL;
   }
-  if (uv > LW_STORE_SCHEMA_VERSION) {
-    lw__store_seterr(err, errlen,
-                     "%s was written by a newer LeakWatch (schema version %lu; this version "
-                     "reads up to %d). Upgrade LeakWatch or set `database` to another file; "
-                     "the file was not changed",
-                     path, (unsigned long)uv, LW_STORE_SCHEMA_VERSION);
-    return LW_ETOONEW;
-  }
-  return 0;
+  return check_version(path, uv, err, errlen);
 }
 
 /* Runs a one-value query; the value (text) goes to out. Returns an SQLite code. */
@@ -274,15 +288,9 @@ static int inspect(const char *path, int busy_ms, int *version, char *reason, si
     rc = LW_EINVAL;
     goto cleanup;
   }
-  if (uv > LW_STORE_SCHEMA_VERSION) {
-    lw__store_seterr(err, errlen,
-                     "%s was written by a newer LeakWatch (schema version %lld; this version "
-                     "reads up to %d). Upgrade LeakWatch or set `database` to another file; "
-                     "the file was not changed",
-                     path, (long long)uv, LW_STORE_SCHEMA_VERSION);
-    rc = LW_ETOONEW;
+  rc = check_version(path, uv, err, errlen);
+  if (rc != 0)
     goto cleanup;
-  }
   if (uv == 0 && tables != 0) {
     lw__store_seterr(err, errlen,
                      "%s is a SQLite database without LeakWatch history (user_version 0, %lld "
@@ -367,6 +375,13 @@ static int configure(struct lw_store *st, int busy_ms, bool is_new, int version,
              LW_STORE_WAL_AUTOCHECKPOINT * 4096 + 1048576);
     rc = lw__store_exec(db, sql, err, errlen);
   }
+  /* The -wal and -shm files stay after the last close: a reader who may read
+   * the folder but not write it (the `readers` group) cannot make them, and
+   * SQLite opens a WAL database read-only only when they exist. */
+  if (rc == 0) {
+    int persist = 1;
+    rc = lw__store_err(sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist));
+  }
   if (rc == 0) {
     char merr[256] = "";
     rc = lw__store_migrate(db, version, merr, sizeof merr);
@@ -392,10 +407,24 @@ int lw__store_open_db(struct lw_store *st, int busy_ms, struct lw_store_open_inf
     lw__store_seterr(err, errlen, "%s: cannot read it: %s", path, strerror(errno));
     return rc;
   }
+  /* Only a file that is a LeakWatch database, or none, is used: `database`
+   * naming any other file (a typo pointing at the configuration, a system
+   * file) must not make the service, running as LocalSystem, rename it and
+   * write in its place. A damaged LeakWatch database is still moved aside. */
+  if (fs == FILE_EMPTY && !st->opts.read_only) {
+    lw__store_seterr(err, errlen,
+                     "%s is an empty file, not a LeakWatch history database; it was not changed. "
+                     "Delete it, or set `database` to another file",
+                     path);
+    return LW_EINVAL;
+  }
   if (fs == FILE_PRESENT) {
     if (head_len < 16 || memcmp(head, "SQLite format 3", 16) != 0) {
-      snprintf(reason, sizeof reason, "not a SQLite database");
-      rc = LW_ECORRUPT;
+      lw__store_seterr(err, errlen,
+                       "%s is not a SQLite database, so not LeakWatch history; it was not "
+                       "changed. Set `database` to another file, or move this one away",
+                       path);
+      return LW_EINVAL;
     } else {
       rc = check_header(path, head, head_len, err, errlen);
       if (rc == 0)

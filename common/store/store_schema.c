@@ -25,6 +25,7 @@
  * lw_time_format_iso) so `sqlite3` users can compare them as strings.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "error.h"
 #include "store_internal.h"
@@ -251,6 +252,34 @@ static int user_version(sqlite3 *db, int *out, char *err, size_t errlen) {
   return lw__store_err(src);
 }
 
+/* Runs one migration statement so that running it again changes nothing:
+ * CREATE ... gets IF NOT EXISTS and INSERT becomes INSERT OR IGNORE. A
+ * database whose user_version was lowered under existing tables (by hand, or
+ * a tool) then migrates instead of failing with "table already exists". The
+ * statements above stay as released; SQLite stores a CREATE's text from the
+ * object's name on, so the schema text is the same either way. */
+static int exec_idempotent(sqlite3 *db, const char *sql, char *err, size_t errlen) {
+  static const struct {
+    const char *from, *to;
+  } forms[] = {{"CREATE TABLE ", "CREATE TABLE IF NOT EXISTS "},
+               {"CREATE INDEX ", "CREATE INDEX IF NOT EXISTS "},
+               {"CREATE VIEW ", "CREATE VIEW IF NOT EXISTS "},
+               {"INSERT INTO ", "INSERT OR IGNORE INTO "}};
+  for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+    size_t n = strlen(forms[i].from);
+    if (strncmp(sql, forms[i].from, n) == 0) {
+      char *text = sqlite3_mprintf("%s%s", forms[i].to, sql + n);
+      int rc;
+      if (text == NULL)
+        return LW_ENOMEM;
+      rc = lw__store_exec(db, text, err, errlen);
+      sqlite3_free(text);
+      return rc;
+    }
+  }
+  return lw__store_exec(db, sql, err, errlen);
+}
+
 int lw__store_migrate(sqlite3 *db, int from, char *err, size_t errlen) {
   char sql[64];
   int rc, v;
@@ -279,7 +308,7 @@ int lw__store_migrate(sqlite3 *db, int from, char *err, size_t errlen) {
   }
   for (v = from + 1; rc == 0 && v <= LW_STORE_SCHEMA_VERSION; v++) {
     for (i = 0; rc == 0 && migrations[v][i] != NULL; i++)
-      rc = lw__store_exec(db, migrations[v][i], err, errlen);
+      rc = exec_idempotent(db, migrations[v][i], err, errlen);
   }
   if (rc == 0) {
     snprintf(sql, sizeof sql, "PRAGMA user_version = %d", LW_STORE_SCHEMA_VERSION);

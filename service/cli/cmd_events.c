@@ -23,6 +23,7 @@
 #include "luid.h"
 #include "paths.h"
 #include "store.h"
+#include "text_safe.h"
 #include "timefmt.h"
 
 enum format { FORMAT_TEXT, FORMAT_JSON, FORMAT_CSV };
@@ -89,9 +90,12 @@ static int print_alert(void *ctx, const struct lw_store_alert_row *row) {
            "Date:         %s%s\n"
            "Event ID:      %u\n"
            "Level:         %c%s\n"
-           "Description:\n%s\n\n",
+           "Description:\n",
            when, a->suppressed ? " (held back by alerts.max_per_hour: not in the Event Log)" : "",
-           a->event_id, level_of(a->event_id)[0] - 32, level_of(a->event_id) + 1, a->message);
+           a->event_id, level_of(a->event_id)[0] - 32, level_of(a->event_id) + 1);
+    /* The message keeps its own lines; names in it are escaped (text_safe.h). */
+    lw_text_safe_fputs(a->message, stdout, LW_TEXT_KEEP_LF);
+    fputs("\n\n", stdout);
     break;
   case FORMAT_JSON:
     lw_json_begin_object(&p->json);
@@ -144,12 +148,16 @@ static void print_holder(struct printer *p) {
              "(latest scan of each process; `leakwatch holders` scans now)\n");
     if (p->holders == 0 || p->last_boot != p->holder_boot || p->last_luid != h->luid)
       printf("\nLogon session %s (boot %lld):\n", luid, (long long)p->holder_boot);
-    printf("  %s%s (PID %u)", h->exited_process ? "exited " : "",
-           p->image != NULL ? basename_of(p->image) : "(image unknown)", h->pid);
+    fputs(h->exited_process ? "  exited " : "  ", stdout);
+    lw_text_safe_fputs(p->image != NULL ? basename_of(p->image) : "(image unknown)", stdout,
+                       LW_TEXT_ONE_LINE);
+    printf(" (PID %u)", h->pid);
     if (h->exited_process)
       printf(", held open by PID %u", h->held_by_pid);
-    printf(", services: %s, tokens: %u, scanned %s\n",
-           p->services != NULL && p->services[0] != '\0' ? p->services : "-", h->tokens, when);
+    fputs(", services: ", stdout);
+    lw_text_safe_fputs(p->services != NULL && p->services[0] != '\0' ? p->services : "-", stdout,
+                       LW_TEXT_ONE_LINE);
+    printf(", tokens: %u, scanned %s\n", h->tokens, when);
     break;
   case FORMAT_JSON:
     lw_json_begin_object(&p->json);
@@ -228,13 +236,15 @@ static int print_holders(struct lw_store *st, int64_t since, int64_t until, stru
 
 static void usage(FILE *f) {
   fputs("usage: leakwatch events [--db PATH] [--since TIME] [--until TIME] [--holders]\n"
-        "                        [--json|--csv]\n\n"
+        "                        [--json|--csv|--csv-exact]\n\n"
         "Prints the alerts LeakWatch raised, oldest first, as Event Viewer shows them\n"
         "(also those the rate limit held back from the Event Log), then the token\n"
         "holders its scans found: per leaked logon session, each process's latest scan\n"
         "(image, PID, services, token count, exited). --json prints the alerts only, an\n"
         "array (each with the \"luid\" it is about, or null); --csv the alerts only.\n"
         "--holders prints only the holders (as text, --json array or --csv).\n"
+        "--csv gives a text beginning with = + - @ TAB or CR a leading ' so that\n"
+        "spreadsheets do not run it; --csv-exact writes every text as it is.\n"
         "TIME is ISO 8601 UTC, e.g. 2026-11-21T09:00:00Z or 2026-11-21; --since and\n"
         "--until select holders by scan time. The database is read-only here.\n",
         f);
@@ -245,6 +255,7 @@ int lw_cmd_events(int argc, char **argv) {
   const char *db_arg = NULL;
   int64_t since = LW_TIME_UNKNOWN, until = LW_TIME_UNKNOWN;
   bool holders_only = false;
+  unsigned csv_flags = LW_CSV_LF;
   memset(&p, 0, sizeof p);
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -253,8 +264,9 @@ int lw_cmd_events(int argc, char **argv) {
       return LW_EXIT_OK;
     } else if (strcmp(a, "--json") == 0) {
       p.format = FORMAT_JSON;
-    } else if (strcmp(a, "--csv") == 0) {
+    } else if (strcmp(a, "--csv") == 0 || strcmp(a, "--csv-exact") == 0) {
       p.format = FORMAT_CSV;
+      csv_flags = a[5] != '\0' ? LW_CSV_EXACT : LW_CSV_LF;
     } else if (strcmp(a, "--holders") == 0) {
       holders_only = true;
     } else if ((strcmp(a, "--db") == 0 || strcmp(a, "--since") == 0 || strcmp(a, "--until") == 0) &&
@@ -293,7 +305,7 @@ int lw_cmd_events(int argc, char **argv) {
     lw_json_init_file(&p.json, stdout, LW_JSON_PRETTY);
     lw_json_begin_array(&p.json);
   } else if (p.format == FORMAT_CSV) {
-    lw_csv_init_file(&p.csv, stdout, LW_CSV_LF);
+    lw_csv_init_file(&p.csv, stdout, csv_flags);
     static const char *const alert_head[] = {"raised_at",  "event_id", "level",
                                              "suppressed", "message",  NULL};
     static const char *const holder_head[] = {

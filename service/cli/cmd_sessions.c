@@ -22,19 +22,22 @@
 #include "luid.h"
 #include "snapshot.h"
 #include "snapshot_json.h"
+#include "text_safe.h"
 #include "timefmt.h"
 #include "win_error.h"
 
 enum format { FORMAT_TABLE, FORMAT_JSON, FORMAT_CSV };
 
 static void usage(FILE *f) {
-  fputs("usage: leakwatch sessions [--processes | --json | --csv]\n\n"
+  fputs("usage: leakwatch sessions [--processes | --json | --csv | --csv-exact]\n\n"
         "Shows this host's LSA logon sessions now: LUID, logon type, terminal session,\n"
         "the state of that terminal session (`ended` when it no longer exists),\n"
         "logon time, process count and user. Needs administrative rights.\n"
         "  --processes  list the processes of each logon session (as logonsessions -p)\n"
         "  --json       the whole snapshot (logon sessions, WTS sessions, processes) as JSON\n"
-        "  --csv        one CSV row per logon session\n",
+        "  --csv        one CSV row per logon session (a text beginning with = + - @ TAB\n"
+        "               or CR gets a leading ' so that spreadsheets do not run it)\n"
+        "  --csv-exact  the same CSV with every text exactly as it is\n",
         f);
 }
 
@@ -50,22 +53,11 @@ static const char *status_reason(uint32_t st) {
   }
 }
 
-/* Prints a name for the table: control characters (a tab or line break in a
- * user name would break the table, or forge a row) as \t, \n, \r or \xHH. */
+/* Prints a name for the table, terminal-safe (text_safe.h): a tab or line
+ * break in a user name would break the table or forge a row, an ESC would
+ * drive the terminal. */
 static void print_name(const char *s) {
-  for (; *s != '\0'; s++) {
-    unsigned char ch = (unsigned char)*s;
-    if (ch == '\t')
-      fputs("\\t", stdout);
-    else if (ch == '\n')
-      fputs("\\n", stdout);
-    else if (ch == '\r')
-      fputs("\\r", stdout);
-    else if (ch < 0x20 || ch == 0x7f)
-      printf("\\x%02x", ch);
-    else
-      putchar(ch);
-  }
+  lw_text_safe_fputs(s, stdout, LW_TEXT_ONE_LINE);
 }
 
 static void print_row(const struct lw_snapshot *s, const struct lw_logon_session *l) {
@@ -150,6 +142,7 @@ static void print_error(const struct lw_collect_error *e, enum lw_collect_source
 int lw_cmd_sessions(int argc, char **argv) {
   enum format format = FORMAT_TABLE;
   int with_processes = 0, rc = LW_EXIT_OK, i;
+  unsigned csv_flags = 0;
   struct lw_collector *c = NULL;
   struct lw_snapshot *s = NULL;
   struct lw_collect_report report;
@@ -164,15 +157,16 @@ int lw_cmd_sessions(int argc, char **argv) {
       continue;
     } else if (strcmp(argv[i], "--json") == 0) {
       f = FORMAT_JSON;
-    } else if (strcmp(argv[i], "--csv") == 0) {
+    } else if (strcmp(argv[i], "--csv") == 0 || strcmp(argv[i], "--csv-exact") == 0) {
       f = FORMAT_CSV;
+      csv_flags = argv[i][5] != '\0' ? LW_CSV_EXACT : 0;
     } else {
       fprintf(stderr, "leakwatch sessions: unexpected argument '%s'\n\n", argv[i]);
       usage(stderr);
       return LW_EXIT_USAGE;
     }
     if (format != FORMAT_TABLE && format != f) {
-      fputs("leakwatch sessions: choose one of --json and --csv\n", stderr);
+      fputs("leakwatch sessions: choose one of --json, --csv and --csv-exact\n", stderr);
       return LW_EXIT_USAGE;
     }
     format = f;
@@ -208,7 +202,7 @@ int lw_cmd_sessions(int argc, char **argv) {
     if (format == FORMAT_JSON)
       wrc = lw_snapshot_write_json(s, stdout);
     else if (format == FORMAT_CSV)
-      wrc = lw_snapshot_write_csv(s, stdout, 0);
+      wrc = lw_snapshot_write_csv(s, stdout, csv_flags);
     else
       wrc = print_table(s, with_processes);
     if (wrc == 0 && fflush(stdout) != 0)

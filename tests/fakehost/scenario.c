@@ -1,8 +1,9 @@
 /*
  * scenario.c - parses and queries simulated-host scenario files (scenario.h).
  *
- * The file is loaded whole with libyaml's document API (so aliases resolve and
- * every node keeps its line and column), then walked against a fixed schema:
+ * A first pass over libyaml's events refuses anchors and aliases (as the
+ * configuration loader does), then the file is loaded whole with the document
+ * API (every node keeps its line and column) and walked against a fixed schema:
  * a top-level mapping of host/steps/logon_sessions/wts_sessions, whose two
  * lists hold mappings of scalars. Each problem is reported once, at the node
  * it concerns, and loading stops there.
@@ -559,9 +560,7 @@ static int get_state(struct ctx *c, const yaml_node_t *node, uint32_t *out) {
 
 /* Walks a mapping whose keys must come from `keys` (at most 32), each at
  * most once. Calls `each(c, index, value, arg)` per pair in file order and
- * reports which keys were seen in *seen. YAML merge keys (`<<: *anchor`, or a
- * list of anchors) are honoured: merged keys apply only where the mapping
- * does not give the key itself, earlier sources winning over later ones. */
+ * reports which keys were seen in *seen. */
 typedef int (*pair_fn)(struct ctx *c, int key, const yaml_node_t *value, void *arg);
 
 struct walk {
@@ -573,51 +572,16 @@ struct walk {
   void *arg;
 };
 
-#define MAX_MERGE_DEPTH 8
-
+/* A plain `<<`: YAML 1.1's merge key. Refused: merges of merges of aliases
+ * take time exponential in the file's size (issue 14), and the format has no
+ * need of them. A quoted '<<' is an ordinary (unknown) key. */
 static int is_merge_key(const yaml_node_t *k) {
   return k->type == YAML_SCALAR_NODE && k->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
          scalar_len(k) == 2 && !memcmp(scalar_text(k), "<<", 2);
 }
 
-static int walk_pairs(struct ctx *c, const yaml_node_t *map, const struct walk *w, uint32_t *seen,
-                      int depth);
-
-/* The sources of one `<<` value: a mapping, or a list of mappings. */
-static int walk_merge(struct ctx *c, const yaml_node_t *v, const struct walk *w, uint32_t *seen,
-                      int depth) {
-  if (depth >= MAX_MERGE_DEPTH) {
-    return fail(c, node_mark(v), LW_EINVAL, "merge keys ('<<') nested too deeply");
-  }
-  if (v->type == YAML_MAPPING_NODE) {
-    return walk_pairs(c, v, w, seen, depth + 1);
-  }
-  if (v->type == YAML_SEQUENCE_NODE) {
-    const yaml_node_item_t *it;
-    for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-      yaml_node_t *src = yaml_document_get_node(c->doc, *it);
-      int rc;
-      if (src == NULL || src->type != YAML_MAPPING_NODE) {
-        return fail(c, node_mark(src != NULL ? src : v), LW_ETYPE,
-                    "a merge key ('<<') takes a mapping or a list of mappings");
-      }
-      rc = walk_pairs(c, src, w, seen, depth + 1);
-      if (rc != 0) {
-        return rc;
-      }
-    }
-    return 0;
-  }
-  return fail(c, node_mark(v), LW_ETYPE,
-              "a merge key ('<<') takes a mapping or a list of mappings, not %s",
-              is_null(v) ? "null" : node_kind(v));
-}
-
-static int walk_pairs(struct ctx *c, const yaml_node_t *map, const struct walk *w, uint32_t *seen,
-                      int depth) {
+static int walk_pairs(struct ctx *c, const yaml_node_t *map, const struct walk *w, uint32_t *seen) {
   yaml_node_pair_t *p;
-  const yaml_node_t *merge = NULL;
-  uint32_t local = 0;
   for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
     yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
     yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
@@ -630,11 +594,8 @@ static int walk_pairs(struct ctx *c, const yaml_node_t *map, const struct walk *
                   node_kind(k));
     }
     if (is_merge_key(k)) {
-      if (merge != NULL) {
-        return fail(c, node_mark(k), LW_EINVAL, "key '<<' appears twice in %s", w->what);
-      }
-      merge = v;
-      continue;
+      return fail(c, node_mark(k), LW_EINVAL,
+                  "merge keys ('<<') are not supported in %s; write the keys out", w->what);
     }
     for (i = 0; i < w->nkeys; i++) {
       if (strlen(w->keys[i]) == scalar_len(k) &&
@@ -647,12 +608,8 @@ static int walk_pairs(struct ctx *c, const yaml_node_t *map, const struct walk *
       return fail(c, node_mark(k), LW_EUNKNOWN, "unknown key '%s' in %s (allowed: %s)",
                   excerpt(k, buf, sizeof buf), w->what, w->allowed);
     }
-    if (local & (UINT32_C(1) << i)) {
-      return fail(c, node_mark(k), LW_EINVAL, "key '%s' appears twice in %s", w->keys[i], w->what);
-    }
-    local |= UINT32_C(1) << i;
     if (*seen & (UINT32_C(1) << i)) {
-      continue; /* given by the mapping that merges this one */
+      return fail(c, node_mark(k), LW_EINVAL, "key '%s' appears twice in %s", w->keys[i], w->what);
     }
     *seen |= UINT32_C(1) << i;
     rc = w->each(c, i, v, w->arg);
@@ -660,7 +617,7 @@ static int walk_pairs(struct ctx *c, const yaml_node_t *map, const struct walk *
       return rc;
     }
   }
-  return merge != NULL ? walk_merge(c, merge, w, seen, depth) : 0;
+  return 0;
 }
 
 static int walk_mapping(struct ctx *c, const yaml_node_t *map, const char *what,
@@ -674,7 +631,7 @@ static int walk_mapping(struct ctx *c, const yaml_node_t *map, const char *what,
   w.each = each;
   w.arg = arg;
   *seen = 0;
-  return walk_pairs(c, map, &w, seen, 0);
+  return walk_pairs(c, map, &w, seen);
 }
 
 static int require_keys(struct ctx *c, const yaml_node_t *map, const char *what,
@@ -1103,6 +1060,47 @@ static int yaml_failure(struct ctx *c, const yaml_parser_t *p, const char *data,
   return fail(c, m, LW_ESYNTAX, "%s", p->problem ? p->problem : "syntax error");
 }
 
+/* Refuses the first anchor or alias, at its position. Aliases multiply a small
+ * file's nodes (and, with merge keys, the time to walk them: issue 14); a
+ * scenario writes its entries out. A syntax error ends the pass quietly: the
+ * document load that follows reports it. */
+static int refuse_aliases(struct ctx *c, const char *data, size_t len) {
+  yaml_parser_t p;
+  int rc = 0, done = 0;
+  if (!yaml_parser_initialize(&p)) {
+    snprintf(c->err, c->errlen, "%s: out of memory", c->name);
+    return LW_ENOMEM;
+  }
+  yaml_parser_set_input_string(&p, (const unsigned char *)data, len);
+  while (rc == 0 && !done) {
+    yaml_event_t ev;
+    const yaml_char_t *anchor = NULL;
+    struct mark m;
+    if (!yaml_parser_parse(&p, &ev)) {
+      break;
+    }
+    m.line = (uint32_t)ev.start_mark.line + 1;
+    m.column = (uint32_t)ev.start_mark.column + 1;
+    if (ev.type == YAML_SCALAR_EVENT) {
+      anchor = ev.data.scalar.anchor;
+    } else if (ev.type == YAML_MAPPING_START_EVENT) {
+      anchor = ev.data.mapping_start.anchor;
+    } else if (ev.type == YAML_SEQUENCE_START_EVENT) {
+      anchor = ev.data.sequence_start.anchor;
+    }
+    if (ev.type == YAML_ALIAS_EVENT) {
+      rc = fail(c, m, LW_EINVAL, "aliases (*%s) are not supported; write the value out",
+                (const char *)ev.data.alias.anchor);
+    } else if (anchor != NULL) {
+      rc = fail(c, m, LW_EINVAL, "anchors (&%s) are not supported", (const char *)anchor);
+    }
+    done = ev.type == YAML_STREAM_END_EVENT;
+    yaml_event_delete(&ev);
+  }
+  yaml_parser_delete(&p);
+  return rc;
+}
+
 int lw_scenario_load_buffer(const char *name, const char *data, size_t len,
                             struct lw_scenario **out, char *err, size_t errlen) {
   struct ctx c;
@@ -1130,6 +1128,10 @@ int lw_scenario_load_buffer(const char *name, const char *data, size_t len,
   }
   memcpy(c.sc->name, name, name_len + 1);
 
+  rc = refuse_aliases(&c, data, len);
+  if (rc != 0) {
+    goto cleanup;
+  }
   if (!yaml_parser_initialize(&parser)) {
     snprintf(err, errlen, "%s: out of memory", name);
     rc = LW_ENOMEM;

@@ -14,7 +14,9 @@
  * null (`~`, `null`, empty) is rejected for every field (an optional key is
  * left out instead). A `luid` is an integer, 0x-hex, or a "HIGH:LOW" hex
  * string (quoted or not). Names of logon types and states are matched
- * case-insensitively. Anchors, aliases and merge keys (`<<: *entry`) work.
+ * case-insensitively. Anchors, aliases and merge keys (`<<: *entry`) are
+ * refused at their line and column: merges of aliases take time exponential
+ * in the file's size, so every entry is written out (generators repeat it).
  * Required: `steps`; per logon session luid, user, domain, logon_type,
  * session; per WTS session id, station, state. `logon_sessions` and
  * `wts_sessions` may be left out (no sessions).

@@ -11,7 +11,7 @@ packages=(
   libsqlite3-dev libyaml-dev libcmocka-dev sqlite3 tcl
   gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 mingw-w64-tools
   wine wine64 msitools wixl
-  valgrind cppcheck clang-format dpkg-dev xz-utils python3
+  valgrind cppcheck clang-format clang libclang-rt-14-dev dpkg-dev xz-utils python3
 )
 
 missing=()

@@ -261,6 +261,62 @@ static void test_too_large(void **state) {
   free(yaml);
 }
 
+/* A file with a UTF-8 BOM past 1 MiB was cut short and accepted (the reader
+ * stops one byte past the limit; the BOM was stripped before the size check):
+ * gap_threshold 100 loaded as 10 (issue 14). It must be refused. */
+static void test_too_large_with_bom(void **state) {
+  static const char tail[] = "\ngap_threshold: 100\n";
+  const size_t limit = 1024 * 1024;
+  const char *path = "bom-too-large.yaml";
+  size_t comment = limit + 1 - 3 - (sizeof tail - 2); /* cut falls after "...: 10" */
+  char err[256];
+  struct lw_config cfg;
+  FILE *f = fopen(path, "wb");
+  (void)state;
+  assert_non_null(f);
+  fputs("\xEF\xBB\xBF", f);
+  for (size_t i = 0; i < comment; i++)
+    fputc(i == 0 ? '#' : 'x', f);
+  fputs(tail, f);
+  assert_int_equal(fclose(f), 0);
+  assert_int_equal(lw_config_load(path, &cfg, err, sizeof err), LW_ERANGE);
+  assert_contains(err, "at most 1 MiB");
+  remove(path);
+}
+
+/* UTF-32 is named as such, not as UTF-16. */
+static void test_utf32(void **state) {
+  static const char le[] = "\xFF\xFE\0\0p\0\0\0";
+  static const char be[] = "\0\0\xFE\xFF\0\0\0p";
+  char err[256];
+  struct lw_config cfg;
+  (void)state;
+  assert_int_equal(lw_config_load_string("le.yaml", le, sizeof le - 1, &cfg, err, sizeof err),
+                   LW_ESYNTAX);
+  assert_contains(err, "le.yaml:1:1: the file is UTF-32; save it as UTF-8");
+  assert_int_equal(lw_config_load_string("be.yaml", be, sizeof be - 1, &cfg, err, sizeof err),
+                   LW_ESYNTAX);
+  assert_contains(err, "the file is UTF-32");
+}
+
+/* U+2028/U+2029 in a string ("\L", "\P" in double quotes) could not be
+ * written back by the effective configuration (YAML reads them as line
+ * breaks in single quotes): refused with the key and position (issue 14). */
+static void test_line_separators_refused(void **state) {
+  static const char ls[] = "database: \"C:/a\\Lb.db\"\n";
+  static const char ps[] = "metrics_file: \"x\xE2\x80\xA9y\"\n";
+  char err[256];
+  struct lw_config cfg;
+  (void)state;
+  assert_int_equal(lw_config_load_string("ls.yaml", ls, sizeof ls - 1, &cfg, err, sizeof err),
+                   LW_ESYNTAX);
+  assert_contains(err, "ls.yaml:1:11: database: ");
+  assert_contains(err, "contains the line or paragraph separator U+2028");
+  assert_int_equal(lw_config_load_string("ps.yaml", ps, sizeof ps - 1, &cfg, err, sizeof err),
+                   LW_ESYNTAX);
+  assert_contains(err, "U+2029");
+}
+
 static void test_error_buffer(void **state) {
   static const char yaml[] = "poll_interval: 30\n";
   struct lw_config cfg;
@@ -897,6 +953,9 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_message_example),
       cmocka_unit_test(test_missing_file),
       cmocka_unit_test(test_too_large),
+      cmocka_unit_test(test_too_large_with_bom),
+      cmocka_unit_test(test_utf32),
+      cmocka_unit_test(test_line_separators_refused),
       cmocka_unit_test(test_error_buffer),
       cmocka_unit_test(test_table_is_sound),
       cmocka_unit_test(test_defaults),

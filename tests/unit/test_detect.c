@@ -1607,6 +1607,251 @@ static void test_blob(void **state) {
   sim_free(s);
 }
 
+/* ---- A canonical blob (issue 14): hand-made blobs, one departure each ---- */
+
+struct bb {
+  unsigned char b[512];
+  size_t n;
+};
+
+static void bb_raw(struct bb *x, const void *p, size_t n) {
+  assert_true(x->n + n <= sizeof x->b);
+  memcpy(x->b + x->n, p, n);
+  x->n += n;
+}
+
+static void bb_var(struct bb *x, uint64_t v) {
+  do {
+    unsigned char c = (unsigned char)(v & 0x7F);
+    v >>= 7;
+    if (v != 0)
+      c |= 0x80;
+    bb_raw(x, &c, 1);
+  } while (v != 0);
+}
+
+/* A time as the saver writes it: zigzag of its (wrapping) difference from base. */
+static void bb_time(struct bb *x, int64_t base, int64_t t) {
+  uint64_t d = (uint64_t)t - (uint64_t)base;
+  bb_var(x, (d << 1) ^ (0 - (d >> 63)));
+}
+
+static void bb_le(struct bb *x, uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; i++) {
+    unsigned char c = (unsigned char)(v >> (8 * i));
+    bb_raw(x, &c, 1);
+  }
+}
+
+enum blob_variant {
+  BV_CANONICAL,
+  BV_OVERLONG_VERSION,     /* 1 as 0x81 0x00 */
+  BV_OVERLONG_POLLS,       /* 3 as 0x83 0x00 */
+  BV_OVERLONG_TIME,        /* a 10-byte varint whose last byte is 0 */
+  BV_ORPHAN_NO_DETAILS,    /* mask ORPHANED without DETAILS (and no details) */
+  BV_DETAILS_NOT_ORPHAN,   /* mask DETAILS without ORPHANED */
+  BV_INSTANCE_IS_LIVE,     /* MASK_INSTANCE giving the live session's first_seen */
+  BV_STRINGS_UNSORTED,     /* the table not in strcmp order */
+  BV_STRING_UNUSED,        /* a string no record refers to */
+  BV_ACCUM_SWAPPED,        /* two accumulation keys in the other order */
+  BV_POLICY_SLOTS_SWAPPED, /* rate-limit slots out of order */
+  BV_POLICY_SLOT_ZERO,     /* a rate-limit slot counting nothing */
+  BV_TIME_BEYOND_LIMIT,    /* a time no clock gives (LW_TIME_LIMIT_MS) */
+  BV_POLICY_HELD_FAR,      /* the rate limit holding since long before any clock */
+  BV_COUNT
+};
+
+#define MASK_INSTANCE 1u
+#define MASK_ORPHANED 2u
+#define MASK_LEAKED 4u
+#define MASK_DETAILS 8u
+#define MASK_INST_LIVE 16u
+
+/* A state of one live RDP session (alice, 0x1000), one leaked orphan (bob,
+ * 0x2000) and two accumulation episodes, as the saver writes it; `v` changes
+ * one thing. `accum_first` picks which episode comes first (the canonical order
+ * depends on hashes: the test tries both). */
+static void make_blob(struct bb *x, enum blob_variant v, int accum_first) {
+  const int64_t L = T0 + 10 * MIN, B = BOOT;
+  /* strcmp order: upper case first. Indices are 1-based, 0 is NULL. */
+  const char *sorted[] = {"CONTOSO", "alice", "bob", "svc", "zz-unused"};
+  const char *tab[5];
+  size_t n_tab = v == BV_STRING_UNUSED ? 5 : 4, i;
+  uint64_t ix_contoso, ix_alice, ix_bob, ix_svc;
+  memcpy(tab, sorted, sizeof tab);
+  if (v == BV_STRINGS_UNSORTED) {
+    tab[0] = "alice";
+    tab[1] = "CONTOSO";
+  }
+  for (i = 0; i < n_tab && strcmp(tab[i], "CONTOSO") != 0; i++)
+    ;
+  ix_contoso = i + 1;
+  for (i = 0; i < n_tab && strcmp(tab[i], "alice") != 0; i++)
+    ;
+  ix_alice = i + 1;
+  ix_bob = 3;
+  ix_svc = 4;
+
+  x->n = 0;
+  bb_raw(x, "LWDS", 4);
+  if (v == BV_OVERLONG_VERSION)
+    bb_raw(x, "\x81\x00", 2);
+  else
+    bb_var(x, 1);
+  bb_var(x, 0); /* reserved */
+  bb_time(x, 0, B);
+  bb_time(x, 0, L);
+  if (v == BV_OVERLONG_POLLS)
+    bb_raw(x, "\x83\x00", 2);
+  else
+    bb_var(x, 3);
+  bb_var(x, 0); /* gap_active */
+  bb_var(x, 0); /* gap_last_alerted */
+
+  bb_var(x, n_tab);
+  for (i = 0; i < n_tab; i++) {
+    bb_var(x, strlen(tab[i]));
+    bb_raw(x, tab[i], strlen(tab[i]));
+  }
+
+  bb_var(x, 1); /* WTS session 2, alice, Active since it was first seen */
+  bb_var(x, 2);
+  bb_var(x, LW_WTS_ACTIVE);
+  bb_var(x, 0);
+  bb_time(x, L, L - 5 * MIN);
+  bb_time(x, L, v == BV_TIME_BEYOND_LIMIT ? -LW_TIME_LIMIT_MS - 1 : L - 5 * MIN);
+  if (v == BV_OVERLONG_TIME) /* 0 (the time L) in 10 bytes */
+    bb_raw(x, "\x80\x80\x80\x80\x80\x80\x80\x80\x80\x00", 10);
+  else
+    bb_time(x, L, LW_TIME_UNKNOWN);
+  bb_var(x, ix_alice);
+  bb_var(x, ix_contoso);
+
+  bb_var(x, 2);
+  /* 0x1000: alice's, in the live session 2 */
+  bb_var(x, 0x1000);
+  bb_var(x, 2);
+  bb_var(x, 0);
+  if (v == BV_INSTANCE_IS_LIVE) {
+    bb_var(x, MASK_INSTANCE);
+    bb_time(x, L, L - 5 * MIN);
+    bb_time(x, L, L - 5 * MIN);
+  } else {
+    bb_var(x, MASK_INST_LIVE);
+    bb_time(x, L, L - 5 * MIN);
+  }
+  /* 0x2000: bob's, orphaned and leaked */
+  bb_var(x, 0x1000);
+  bb_var(x, 3);
+  bb_var(x, 0);
+  bb_var(x, v == BV_ORPHAN_NO_DETAILS ? MASK_INSTANCE | MASK_ORPHANED | MASK_LEAKED
+            : v == BV_DETAILS_NOT_ORPHAN
+                ? MASK_INSTANCE | MASK_DETAILS
+                : MASK_INSTANCE | MASK_ORPHANED | MASK_LEAKED | MASK_DETAILS);
+  bb_time(x, L - 5 * MIN, L - 9 * MIN);
+  bb_time(x, L, L - 9 * MIN);
+  if (v != BV_DETAILS_NOT_ORPHAN) {
+    bb_time(x, L, L - 3 * MIN);
+    bb_time(x, L, L - 2 * MIN);
+  }
+  if (v != BV_ORPHAN_NO_DETAILS) {
+    bb_var(x, LW_LOGON_REMOTE_INTERACTIVE);
+    bb_time(x, L, L - 9 * MIN);
+    bb_var(x, ix_bob);
+    bb_var(x, ix_contoso);
+  }
+
+  bb_var(x, 2);
+  for (i = 0; i < 2; i++) {
+    int svc = (i == 0) == (accum_first == 0);
+    if (v == BV_ACCUM_SWAPPED)
+      svc = !svc;
+    bb_var(x, svc ? ix_svc : ix_alice);
+    bb_var(x, ix_contoso);
+    bb_var(x, LW_LOGON_BATCH);
+    bb_var(x, 2);
+  }
+
+  /* The rate limit: "LWAP" 1, nothing held, two slots (minutes 7 and 9). */
+  bb_var(x, 5 + 13 + 2 * 12);
+  bb_raw(x, "LWAP\x01", 5);
+  /* (the fuzzer's find: `now - held_since` overflowed at the next poll) */
+  bb_le(x,
+        v == BV_POLICY_HELD_FAR ? (uint64_t)INT64_C(-9223370937343148032)
+                                : (uint64_t)LW_TIME_UNKNOWN,
+        8);
+  bb_le(x, v == BV_POLICY_HELD_FAR ? 1 : 0, 4);
+  bb_le(x, 2, 1);
+  bb_le(x, v == BV_POLICY_SLOTS_SWAPPED ? 9 : 7, 8);
+  bb_le(x, v == BV_POLICY_SLOT_ZERO ? 0 : 1, 4);
+  bb_le(x, v == BV_POLICY_SLOTS_SWAPPED ? 7 : 9, 8);
+  bb_le(x, 1, 4);
+  bb_le(x, 0, 4); /* the CRC */
+  fix_crc(x->b, x->n);
+}
+
+/* The saver's format is the only one the loader takes: every blob that loads
+ * saves to the same bytes (issue 14: over-long numbers and a flag combination
+ * the saver never writes were taken and saved differently), and its times are
+ * ones the detector can subtract. */
+static void test_blob_canonical(void **state) {
+  struct bb x;
+  struct lw_detect_state st;
+  char *again = NULL;
+  size_t len = 0;
+  int accum_first = -1, v;
+  (void)state;
+  lw_detect_state_init(&st);
+  /* The builder is right: one of the two accumulation orders is the saver's. */
+  for (int a = 0; a < 2; a++) {
+    make_blob(&x, BV_CANONICAL, a);
+    if (lw_detect_state_load((const char *)x.b, x.n, &st) == 0) {
+      assert_int_equal(accum_first, -1);
+      accum_first = a;
+      assert_int_equal(st.n_logons, 2);
+      assert_string_equal(st.logons[1].user, "bob");
+      assert_true(st.logons[1].leaked_at == T0 + 8 * MIN);
+      assert_int_equal(st.n_accum, 2);
+      assert_int_equal(lw_detect_state_save(&st, &again, &len), 0);
+      assert_int_equal(len, x.n);
+      assert_memory_equal(again, x.b, len);
+      free(again);
+      lw_detect_state_free(&st);
+    }
+  }
+  assert_int_not_equal(accum_first, -1);
+  for (v = BV_CANONICAL + 1; v < BV_COUNT; v++) {
+    make_blob(&x, (enum blob_variant)v, accum_first);
+    if (lw_detect_state_load((const char *)x.b, x.n, &st) == 0) {
+      assert_int_equal(lw_detect_state_save(&st, &again, &len), 0);
+      print_error("variant %d loaded and saved as %s bytes\n", v,
+                  len == x.n && memcmp(again, x.b, len) == 0 ? "the same" : "different");
+      free(again);
+      lw_detect_state_free(&st);
+      fail_msg("variant %d: a blob the saver never writes was loaded", v);
+    }
+    assert_true(st.last_poll == LW_TIME_UNKNOWN && st.n_logons == 0);
+  }
+  /* The rate limit's own loader, directly: slots in order, none empty. */
+  {
+    struct lw_alert_policy_state pol;
+    char *pb = NULL;
+    size_t pl = 0;
+    make_blob(&x, BV_CANONICAL, accum_first);
+    const unsigned char *p = x.b + x.n - 4 - 42; /* the policy blob */
+    assert_memory_equal(p, "LWAP", 4);
+    assert_int_equal(lw_alert_policy_load((const char *)p, 42, &pol), 0);
+    assert_int_equal(lw_alert_policy_save(&pol, &pb, &pl), 0);
+    assert_int_equal(pl, 42);
+    assert_memory_equal(pb, p, 42);
+    free(pb);
+    make_blob(&x, BV_POLICY_SLOTS_SWAPPED, accum_first);
+    assert_int_equal(lw_alert_policy_load((const char *)x.b + x.n - 46, 42, &pol), LW_ECORRUPT);
+    make_blob(&x, BV_POLICY_SLOT_ZERO, accum_first);
+    assert_int_equal(lw_alert_policy_load((const char *)x.b + x.n - 46, 42, &pol), LW_ECORRUPT);
+  }
+}
+
 static void test_invalid_arguments(void **state) {
   struct lw_detect_state st;
   struct lw_detect_output out;
@@ -1706,6 +1951,7 @@ int main(void) {
       cmocka_unit_test(test_reboot),
       cmocka_unit_test(test_rate_limit_and_summary),
       cmocka_unit_test(test_blob),
+      cmocka_unit_test(test_blob_canonical),
       cmocka_unit_test(test_invalid_arguments),
       cmocka_unit_test(test_config_from),
       cmocka_unit_test(test_strings_do_not_pile_up),

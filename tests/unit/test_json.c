@@ -542,6 +542,48 @@ static void test_file_output(void **state) {
 
 /* ---- CSV ------------------------------------------------------------------- */
 
+/* Formula starts (issue 14): a text field beginning with = + - @ TAB or CR is
+ * written quoted with a leading apostrophe, so a spreadsheet shows it and
+ * does not run it; numbers are never changed; LW_CSV_EXACT keeps every byte. */
+static void test_csv_formula_guard(void **state) {
+  static const char *const starts[] = {"=cmd|' /C calc'!A0", "+1+2",  "-2+3+cmd|x",
+                                       "@SUM(A1)",           "\tTAB", "\rCR"};
+  static const char *const guarded[] = {"\"'=cmd|' /C calc'!A0\"", "\"'+1+2\"",  "\"'-2+3+cmd|x\"",
+                                        "\"'@SUM(A1)\"",           "\"'\tTAB\"", "\"'\rCR\""};
+  struct lw_csv w;
+  (void)state;
+  for (size_t i = 0; i < sizeof starts / sizeof starts[0]; i++) {
+    lw_csv_init_buffer(&w, LW_CSV_LF);
+    lw_csv_field(&w, starts[i]);
+    lw_csv_end_row(&w);
+    assert_int_equal(lw_csv_finish(&w), 0);
+    {
+      char want[64];
+      snprintf(want, sizeof want, "%s\n", guarded[i]);
+      assert_string_equal(lw_csv_buffer(&w, NULL), want);
+    }
+    lw_csv_free(&w);
+    /* Exact: as it is (quoted only for CR, as RFC 4180 wants). */
+    lw_csv_init_buffer(&w, LW_CSV_LF | LW_CSV_EXACT);
+    lw_csv_field(&w, starts[i]);
+    lw_csv_end_row(&w);
+    assert_int_equal(lw_csv_finish(&w), 0);
+    assert_non_null(strstr(lw_csv_buffer(&w, NULL), starts[i]));
+    assert_true(lw_csv_buffer(&w, NULL)[0] != '\'' && lw_csv_buffer(&w, NULL)[1] != '\'');
+    lw_csv_free(&w);
+  }
+  /* Numbers and texts that merely contain a formula character stay bare. */
+  lw_csv_init_buffer(&w, LW_CSV_LF);
+  lw_csv_int64(&w, -42);
+  lw_csv_field(&w, "a=b");
+  lw_csv_field(&w, "x-1");
+  lw_csv_field(&w, NULL);
+  lw_csv_end_row(&w);
+  assert_int_equal(lw_csv_finish(&w), 0);
+  assert_string_equal(lw_csv_buffer(&w, NULL), "-42,a=b,x-1,\n");
+  lw_csv_free(&w);
+}
+
 static void test_csv(void **state) {
   struct lw_csv w;
   (void)state;
@@ -569,12 +611,12 @@ static void test_csv(void **state) {
   assert_int_equal(lw_csv_finish(&w), 0);
   assert_memory_equal(lw_csv_buffer(&w, NULL),
                       "plain,,\"\",\"a,b\",\"say \"\"hi\"\"\",\"\"\"\",\"line1\nline2\","
-                      "\"cr\r\", spaced ,=1+2,%1 %% \t \xF0\x9F\x98\x80 \xFF,"
+                      "\"cr\r\", spaced ,\"'=1+2\",%1 %% \t \xF0\x9F\x98\x80 \xFF,"
                       "-9223372036854775808,18446744073709551615\n"
                       "\n"
                       "ab\0c,\"x\"\"\"\n",
                       sizeof("plain,,\"\",\"a,b\",\"say \"\"hi\"\"\",\"\"\"\",\"line1\nline2\","
-                             "\"cr\r\", spaced ,=1+2,%1 %% \t \xF0\x9F\x98\x80 \xFF,"
+                             "\"cr\r\", spaced ,\"'=1+2\",%1 %% \t \xF0\x9F\x98\x80 \xFF,"
                              "-9223372036854775808,18446744073709551615\n"
                              "\n"
                              "ab\0c,\"x\"\"\"\n"));
@@ -880,6 +922,7 @@ int main(void) {
       cmocka_unit_test(test_misuse_is_sticky),
       cmocka_unit_test(test_file_output),
       cmocka_unit_test(test_csv),
+      cmocka_unit_test(test_csv_formula_guard),
       cmocka_unit_test(test_snapshot_json_compact),
       cmocka_unit_test(test_snapshot_json_file),
       cmocka_unit_test(test_snapshot_csv),

@@ -216,18 +216,32 @@ static void test_create(void **state) {
   close_store(st);
 }
 
-/* An empty file the service made first (with its ACL) is a new database. */
-static void test_precreated_empty_file(void **state) {
-  const char *path = tl_path("precreated.db");
+/* A database whose user_version was lowered under its existing tables (by
+ * hand or a tool) migrates again without "table already exists", keeping its
+ * rows (issue 14: migrations are idempotent). */
+static void test_migration_idempotent(void **state) {
+  const char *path = tl_path("lowered.db");
   struct lw_store *st = NULL;
   struct lw_store_open_info info;
   char err[256];
   (void)state;
-  assert_int_equal(tl_write_file(path, "", 0), 0);
   assert_int_equal(lw_store_open(path, NULL, &st, &info, err, sizeof err), 0);
-  assert_true(info.created);
-  assert_string_equal(info.moved_aside_to, "");
-  assert_int_equal(q_int(st->db, "PRAGMA user_version"), LW_STORE_SCHEMA_VERSION);
+  assert_int_equal(sqlite3_exec(st->db, "INSERT INTO boots(boot_time, first_poll) VALUES (1, 2)",
+                                NULL, NULL, NULL),
+                   SQLITE_OK);
+  for (int v = 1; v < LW_STORE_SCHEMA_VERSION; v++) {
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v);
+    assert_int_equal(sqlite3_exec(st->db, sql, NULL, NULL, NULL), SQLITE_OK);
+    close_store(st);
+    st = NULL;
+    if (lw_store_open(path, NULL, &st, &info, err, sizeof err) != 0)
+      fail_msg("reopen from user_version %d: %s", v, err);
+    assert_int_equal(info.schema_found, v);
+    assert_int_equal(q_int(st->db, "PRAGMA user_version"), LW_STORE_SCHEMA_VERSION);
+    assert_int_equal(q_int(st->db, "SELECT count(*) FROM boots"), 1);
+    assert_int_equal(q_int(st->db, "SELECT count(*) FROM logon_type_names WHERE type = 10"), 1);
+  }
   close_store(st);
 }
 
@@ -1058,7 +1072,7 @@ static void test_each_logon_filters(void **state) {
 int main(int argc, char **argv) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_create),
-      cmocka_unit_test(test_precreated_empty_file),
+      cmocka_unit_test(test_migration_idempotent),
       cmocka_unit_test(test_change_based_rows),
       cmocka_unit_test(test_data_arrives_late),
       cmocka_unit_test(test_rebuild_random),

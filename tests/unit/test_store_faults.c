@@ -376,30 +376,6 @@ static void expect_moved_aside(const char *path, const void *orig, size_t len,
   tl_remove_db(base);
 }
 
-static void test_corrupt_garbage(void **state) {
-  const char *path = tl_path("garbage.db");
-  unsigned char junk[5000];
-  char wal[1100];
-  size_t i;
-  (void)state;
-  for (i = 0; i < sizeof junk; i++)
-    junk[i] = (unsigned char)(i * 131 + 7);
-  assert_int_equal(tl_write_file(path, junk, sizeof junk), 0);
-  /* Its -wal goes with it: left behind, it would be replayed into the new
-   * database. */
-  snprintf(wal, sizeof wal, "%s-wal", path);
-  assert_int_equal(tl_write_file(wal, "not a log", 9), 0);
-  expect_moved_aside(path, junk, sizeof junk, "not a SQLite database", "not a log");
-}
-
-static void test_corrupt_text_file(void **state) {
-  const char *path = tl_path("text.db");
-  const char *text = "database: C:\\ProgramData\\LeakWatch\\history.db\nretention: 30d\n";
-  (void)state;
-  assert_int_equal(tl_write_file(path, text, strlen(text)), 0);
-  expect_moved_aside(path, text, strlen(text), "not a SQLite database", NULL);
-}
-
 /* A real history database, closed cleanly: its bytes. */
 static unsigned char *make_real_db(const char *path, size_t *len) {
   struct lw_store *st = open_store(path, 100);
@@ -512,6 +488,55 @@ static void test_newer_schema_refused(void **state) {
   expect_refused(path, LW_ETOONEW, "not changed");
 }
 
+/* `database` naming a file that is not SQLite (a typo pointing at the
+ * configuration, any system file) or an empty one: refused, and the file, its
+ * -wal beside it and the folder are left as they were (issue 14). */
+static void test_not_sqlite_refused(void **state) {
+  const char *path = tl_path("garbage.db");
+  unsigned char junk[5000];
+  char wal[1100];
+  unsigned char *w;
+  size_t i, wl = 0;
+  (void)state;
+  for (i = 0; i < sizeof junk; i++)
+    junk[i] = (unsigned char)(i * 131 + 7);
+  assert_int_equal(tl_write_file(path, junk, sizeof junk), 0);
+  expect_refused(path, LW_EINVAL, "is not a SQLite database, so not LeakWatch history");
+  path = tl_path("text.db");
+  {
+    const char *text = "database: C:\\ProgramData\\LeakWatch\\history.db\nretention: 30d\n";
+    assert_int_equal(tl_write_file(path, text, strlen(text)), 0);
+    expect_refused(path, LW_EINVAL, "it was not changed");
+  }
+  path = tl_path("empty.db");
+  assert_int_equal(tl_write_file(path, "", 0), 0);
+  expect_refused(path, LW_EINVAL, "is an empty file, not a LeakWatch history database");
+  /* A -wal beside a refused file is not touched either. */
+  path = tl_path("garbage2.db");
+  assert_int_equal(tl_write_file(path, junk, sizeof junk), 0);
+  snprintf(wal, sizeof wal, "%s-wal", path);
+  assert_int_equal(tl_write_file(wal, "not a log", 9), 0);
+  {
+    struct lw_store *st = NULL;
+    char err[512];
+    assert_int_equal(lw_store_open(path, NULL, &st, NULL, err, sizeof err), LW_EINVAL);
+  }
+  w = tl_read_file(wal, &wl);
+  assert_non_null(w);
+  assert_int_equal(wl, 9);
+  assert_memory_equal(w, "not a log", 9);
+  free(w);
+}
+
+/* A negative user_version (no LeakWatch writes one) is refused and shown as
+ * the negative number it is, not as 4294967295 (issue 14). */
+static void test_negative_version_refused(void **state) {
+  const char *path = tl_path("negative.db");
+  (void)state;
+  make_db(path, "CREATE TABLE t(x); PRAGMA user_version = -1;");
+  expect_refused(path, LW_EINVAL, "schema version -1, which no LeakWatch writes");
+}
+
 static void test_foreign_database_refused(void **state) {
   const char *path = tl_path("foreign.db");
   (void)state;
@@ -563,12 +588,12 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_close_while_locked),
       cmocka_unit_test(test_disk_full),
       cmocka_unit_test(test_disk_full_no_room_at_all),
-      cmocka_unit_test(test_corrupt_garbage),
-      cmocka_unit_test(test_corrupt_text_file),
       cmocka_unit_test(test_corrupt_truncated),
       cmocka_unit_test(test_corrupt_page),
       cmocka_unit_test(test_corrupt_header_only),
       cmocka_unit_test(test_newer_schema_refused),
+      cmocka_unit_test(test_not_sqlite_refused),
+      cmocka_unit_test(test_negative_version_refused),
       cmocka_unit_test(test_foreign_database_refused),
       cmocka_unit_test(test_read_only),
   };
