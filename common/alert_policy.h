@@ -175,7 +175,7 @@ int lw_alert_policy_save(const struct lw_alert_policy_state *st, char **blob, si
  * Loads a blob written by lw_alert_policy_save into *st. Returns 0; LW_ECORRUPT for
  * a blob that is not one (wrong magic, truncated, trailing bytes, bad values) or
  * that the saver would not write (slots out of order, a slot counting nothing) or
- * with a time beyond LW_TIME_LIMIT_MS (snapshot.h);
+ * with a time beyond LW_TIME_LIMIT_MS (timefmt.h);
  * LW_ETOONEW for a version newer than this code knows; LW_EINVAL for NULL arguments.
  * On failure *st is untouched.
  */

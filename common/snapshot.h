@@ -19,12 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "timefmt.h" /* LW_TIME_UNKNOWN */
-
-/* No clock gives a time this far from 1970 (2^50 ms, about 35,700 years; FILETIMEs
- * end in 30828). Saved states refuse times beyond it, so that the difference of
- * two times never overflows int64 (issue 14). */
-#define LW_TIME_LIMIT_MS (INT64_C(1) << 50)
+#include "timefmt.h" /* LW_TIME_UNKNOWN, LW_TIME_LIMIT_MS */
 
 /* SECURITY_LOGON_TYPE values (ntsecapi.h); stored as numbers, shown as names. */
 enum lw_logon_type {

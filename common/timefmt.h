@@ -16,6 +16,11 @@
 /* A time that is not known (no value from the OS, not yet seen). */
 #define LW_TIME_UNKNOWN INT64_MIN
 
+/* No clock gives a time this far from 1970 (2^50 ms, about 35,700 years; FILETIMEs
+ * end in 30828). Saved states refuse times beyond it, so that the difference of
+ * two times never overflows int64 (issue 14). */
+#define LW_TIME_LIMIT_MS (INT64_C(1) << 50)
+
 /* Big enough for any int64 ms: years 0..9999 give the 20-character
  * "YYYY-MM-DDTHH:MM:SSZ"; others a sign and/or more year digits. */
 #define LW_ISO_TIME_SIZE 32
