@@ -9,7 +9,8 @@
  * scan that needs no Windows: the handle-table entry, the selection of Token
  * and Process handles, their grouping by owner process (each process is opened
  * once), the matching of the LUIDs read to the LUIDs of interest, the grouping
- * of what matched by LUID, and the text and JSON shown to people.
+ * of what matched by LUID, and its one-line texts (the JSON and the table of
+ * `leakwatch holders` are common/report/report_holders.c's).
  *
  * The OS work (open a process, read a handle) is done by callbacks
  * (struct lw_holders_probe), so the whole walk is unit-tested natively with
@@ -23,9 +24,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
-
-#include "json_writer.h"
 
 /* TOKEN_TYPE (winnt.h). */
 #define LW_TOKEN_PRIMARY 1u
@@ -185,7 +183,7 @@ int lw_holders_match(struct lw_holders_matcher *m, const struct lw_handle_entry 
                      size_t n_luids, const struct lw_holders_probe *probe,
                      struct lw_holders_result *res);
 
-/* ---- Text and JSON -------------------------------------------------------- */
+/* ---- Text ----------------------------------------------------------------- */
 
 /* Said when a scan found no holder of a leaked session. */
 #define LW_HOLDERS_NONE_TEXT "no token handle found"
@@ -213,16 +211,5 @@ int lw_holder_format(const struct lw_holder *h, char *buf, size_t size);
  * Same return values as lw_holder_format. */
 int lw_holders_format_summary(const struct lw_holders_result *r, uint64_t luid, char *buf,
                               size_t size);
-
-/* Writes r as one JSON object (`leakwatch holders --json`; a public contract,
- * see README): scanned_at, complete, cost{...}, logon_sessions[{luid, tokens,
- * holders[{pid, image, services, tokens, primary_tokens, impersonation_tokens,
- * token_types, exited_process, held_open_by}]}]. Returns the writer's sticky
- * error (0 on success). */
-int lw_holders_write_json(struct lw_json *w, const struct lw_holders_result *r);
-
-/* Writes r as a table, one line per holder, then one line of cost. Returns 0
- * or LW_EIO. */
-int lw_holders_write_table(FILE *f, const struct lw_holders_result *r);
 
 #endif /* LW_HOLDERS_H */

@@ -1,6 +1,6 @@
 /*
  * cmd_history.c - `leakwatch history`: the history database as an operator
- * asks it (see common/history.h, which does the parsing and printing).
+ * asks it (see common/report/history.h, which does the parsing and printing).
  *
  * Finds the database (--db, else `database` from the default configuration
  * %ProgramData%\LeakWatch\leakwatch.yaml, else the built-in default), opens it

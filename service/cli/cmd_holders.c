@@ -11,6 +11,7 @@
 #include "error.h"
 #include "holder_scan.h"
 #include "holders.h"
+#include "report_holders.h"
 #include "json_writer.h"
 #include "luid.h"
 

@@ -5,7 +5,7 @@
  *
  * One collection (collector.h), printed as a table (default), with each logon
  * session's processes (--processes), as the whole snapshot in JSON (--json,
- * fields in common/snapshot_json.h) or as CSV (--csv). If the logon sessions
+ * fields in common/report/snapshot_json.h) or as CSV (--csv). If the logon sessions
  * cannot be read (most often: not run elevated) nothing is printed but the
  * reason, exit status 1. If only the WTS sessions or the processes failed, the
  * output is printed with a warning on stderr and the exit status is 1 too,

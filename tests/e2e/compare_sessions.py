@@ -12,7 +12,7 @@ json:  every logon session and WTS session, every field, in order (logon
        each logon session agree with the product's own process list (the
        processes are Wine's, not the scenario's); the top-level fields and
        counts are there and well formed.
-csv:   one row per logon session with the columns of common/snapshot_json.h,
+csv:   one row per logon session with the columns of common/report/snapshot_json.h,
        including the WTS state of its terminal session or `ended`.
 table: one row per logon session, its LUID, type, terminal session, WTS state
        (or `ended`) and DOMAIN\\user (control characters escaped: \\t ...).

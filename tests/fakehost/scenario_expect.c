@@ -8,7 +8,7 @@
  * (tests/e2e/compare_sessions.py). It reads the scenario with the fake host's
  * own parser (scenario.c) and applies the format's rules
  * (tests/scenarios/README.md, the time rules in scenario.h) and the JSON
- * contract (common/snapshot_json.h); it uses none of the product's code (its
+ * contract (common/report/snapshot_json.h); it uses none of the product's code (its
  * own JSON escaping, time formatting and names), so a bug there cannot hide
  * itself.
  *

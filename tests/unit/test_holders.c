@@ -15,6 +15,7 @@
 
 #include "error.h"
 #include "holders.h"
+#include "report_holders.h"
 #include "json_writer.h"
 
 #define T_TOKEN 5

@@ -7,7 +7,7 @@
  * (every logon session and WTS instance, narrowed by --user, --since, --until).
  * Both print the logon sessions, then the WTS sessions, with the columns of the
  * views v_logon_sessions and v_wts_sessions. The argument parsing and the
- * printing are here, portable, so they are tested natively; service/
+ * printing are here, portable, so they are tested natively; service/cli/
  * cmd_history.c only finds the database and opens it read-only.
  */
 #ifndef LW_HISTORY_H

@@ -1,0 +1,134 @@
+/*
+ * report_holders.c - a holder scan's result as `leakwatch holders` prints it:
+ * JSON (a public contract) and the table (see report_holders.h).
+ */
+#include "report_holders.h"
+
+#include "error.h"
+#include "luid.h"
+#include "text_safe.h"
+#include "timefmt.h"
+
+static void write_cost(struct lw_json *w, const struct lw_holders_cost *c) {
+  lw_json_key(w, "cost");
+  lw_json_begin_object(w);
+  lw_json_kv_uint64(w, "handles_seen", c->handles_seen);
+  lw_json_kv_uint64(w, "token_handles", c->token_handles);
+  lw_json_kv_uint64(w, "token_handles_inspected", c->token_handles_inspected);
+  lw_json_kv_uint64(w, "token_handles_denied", c->token_handles_denied);
+  lw_json_kv_uint64(w, "process_handles", c->process_handles);
+  lw_json_kv_uint64(w, "process_handles_inspected", c->process_handles_inspected);
+  lw_json_kv_uint64(w, "process_handles_denied", c->process_handles_denied);
+  lw_json_kv_uint64(w, "processes", c->processes);
+  lw_json_kv_uint64(w, "processes_inspected", c->processes_inspected);
+  lw_json_kv_uint64(w, "processes_not_inspectable", c->processes_not_inspectable);
+  lw_json_kv_uint64(w, "processes_gone", c->processes_gone);
+  lw_json_kv_uint64(w, "processes_skipped", c->processes_skipped);
+  lw_json_kv_uint64(w, "handles_gone", c->handles_gone);
+  lw_json_kv_uint64(w, "errors", c->errors);
+  lw_json_kv_uint64(w, "elapsed_ms", c->elapsed_ms);
+  lw_json_kv_uint64(w, "buffer_bytes", c->buffer_bytes);
+  lw_json_kv_bool(w, "debug_privilege", c->debug_privilege);
+  lw_json_end_object(w);
+}
+
+static void write_holder(struct lw_json *w, const struct lw_holder *h) {
+  lw_json_begin_object(w);
+  lw_json_kv_uint64(w, "pid", h->pid);
+  lw_json_kv_string(w, "image", h->image);
+  lw_json_kv_string(w, "services", h->services);
+  lw_json_kv_uint64(w, "tokens", h->tokens);
+  lw_json_kv_uint64(w, "primary_tokens", h->primary_tokens);
+  lw_json_kv_uint64(w, "impersonation_tokens", h->impersonation_tokens);
+  lw_json_kv_string(w, "token_types", lw_holder_token_types(h));
+  lw_json_kv_bool(w, "exited_process", h->exited_process);
+  lw_json_key(w, "held_open_by");
+  if (h->exited_process) {
+    lw_json_begin_object(w);
+    lw_json_kv_uint64(w, "pid", h->held_by_pid);
+    lw_json_kv_string(w, "image", h->held_by_image);
+    lw_json_kv_string(w, "services", h->held_by_services);
+    lw_json_kv_uint64(w, "process_handles", h->process_handles);
+    lw_json_end_object(w);
+  } else {
+    lw_json_null(w);
+  }
+  lw_json_end_object(w);
+}
+
+int lw_holders_write_json(struct lw_json *w, const struct lw_holders_result *r) {
+  char luid[LW_LUID_TEXT_SIZE];
+  size_t i, j;
+  if (w == NULL || r == NULL)
+    return LW_EINVAL;
+  lw_json_begin_object(w);
+  if (r->scanned_at == LW_TIME_UNKNOWN) {
+    lw_json_kv_null(w, "scanned_at");
+  } else {
+    char when[LW_ISO_TIME_SIZE];
+    lw_json_kv_string(w, "scanned_at", lw_time_format_iso(r->scanned_at, when));
+  }
+  lw_json_kv_bool(w, "complete", !r->cost.partial);
+  write_cost(w, &r->cost);
+  lw_json_key(w, "logon_sessions");
+  lw_json_begin_array(w);
+  for (i = 0; i < r->n_sessions; i++) {
+    const struct lw_holders_session *s = &r->sessions[i];
+    lw_json_begin_object(w);
+    lw_json_kv_string(w, "luid", lw_luid_format(s->luid, luid));
+    lw_json_kv_uint64(w, "tokens", s->tokens);
+    lw_json_key(w, "holders");
+    lw_json_begin_array(w);
+    for (j = 0; j < s->n_holders; j++)
+      write_holder(w, &s->holders[j]);
+    lw_json_end_array(w);
+    lw_json_end_object(w);
+  }
+  lw_json_end_array(w);
+  return lw_json_end_object(w);
+}
+
+int lw_holders_write_table(FILE *f, const struct lw_holders_result *r) {
+  char luid[LW_LUID_TEXT_SIZE];
+  const struct lw_holders_cost *c;
+  size_t i, j;
+  if (f == NULL || r == NULL)
+    return LW_EINVAL;
+  c = &r->cost;
+  if (r->n_sessions == 0) {
+    fputs("No process holds a token handle of the logon sessions asked about.\n", f);
+  } else {
+    fprintf(f, "%-17s  %7s  %6s  %-22s  %s\n", "LOGON SESSION", "PID", "TOKENS", "TYPE", "PROCESS");
+  }
+  for (i = 0; i < r->n_sessions; i++) {
+    const struct lw_holders_session *s = &r->sessions[i];
+    lw_luid_format(s->luid, luid);
+    for (j = 0; j < s->n_holders; j++) {
+      const struct lw_holder *h = &s->holders[j];
+      /* Image paths and service names reach the terminal escaped (text_safe.h). */
+      fprintf(f, "%-17s  %7lu  %6lu  %-22s  ", luid, (unsigned long)h->pid,
+              (unsigned long)h->tokens, h->exited_process ? "exited" : lw_holder_token_types(h));
+      lw_text_safe_fputs(h->image != NULL ? h->image : "(image unknown)", f, LW_TEXT_ONE_LINE);
+      if (h->exited_process) {
+        fputs(", held open by ", f);
+        lw_text_safe_fputs(lw_holders_basename(h->held_by_image), f, LW_TEXT_ONE_LINE);
+        fprintf(f, " (PID %lu)", (unsigned long)h->held_by_pid);
+      } else if (h->services != NULL) {
+        fputs(" [services: ", f);
+        lw_text_safe_fputs(h->services, f, LW_TEXT_ONE_LINE);
+        fputc(']', f);
+      }
+      fputc('\n', f);
+    }
+  }
+  fprintf(f,
+          "\nScanned %llu handles in %lu ms: %lu token handles read, %lu process handles read, "
+          "%lu of %lu processes inspected, %lu not inspectable (protected or denied)%s%s.\n",
+          (unsigned long long)c->handles_seen, (unsigned long)c->elapsed_ms,
+          (unsigned long)c->token_handles_inspected, (unsigned long)c->process_handles_inspected,
+          (unsigned long)c->processes_inspected, (unsigned long)c->processes,
+          (unsigned long)c->processes_not_inspectable,
+          c->debug_privilege ? "" : "; SeDebugPrivilege not held",
+          c->partial ? "; STOPPED AT THE DEADLINE, results are partial" : "");
+  return ferror(f) ? LW_EIO : 0;
+}

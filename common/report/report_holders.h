@@ -1,0 +1,26 @@
+/*
+ * report_holders.h - `leakwatch holders`: one holder scan's result (holders.h)
+ * as JSON and as a table. The scan and its one-line texts (lw_holder_format,
+ * the alerts' summary) are holders.c's; only what an operator reads at the
+ * command line is here, beside the other printers of common/report/.
+ */
+#ifndef LW_REPORT_HOLDERS_H
+#define LW_REPORT_HOLDERS_H
+
+#include <stdio.h>
+
+#include "holders.h"
+#include "json_writer.h"
+
+/* Writes r as one JSON object (`leakwatch holders --json`; a public contract,
+ * see README): scanned_at, complete, cost{...}, logon_sessions[{luid, tokens,
+ * holders[{pid, image, services, tokens, primary_tokens, impersonation_tokens,
+ * token_types, exited_process, held_open_by}]}]. Returns the writer's sticky
+ * error (0 on success). */
+int lw_holders_write_json(struct lw_json *w, const struct lw_holders_result *r);
+
+/* Writes r as a table, one line per holder, then one line of cost. Returns 0
+ * or LW_EIO. */
+int lw_holders_write_table(FILE *f, const struct lw_holders_result *r);
+
+#endif /* LW_REPORT_HOLDERS_H */
