@@ -33,20 +33,23 @@ const char *lw_history_usage(void) {
 
 /* ---- Arguments ------------------------------------------------------------ */
 
-static int parse_time(const char *opt, const char *text, int64_t *out, char *err, size_t errlen) {
-  if (lw_time_parse_iso(text, out) != 0) {
-    snprintf(err, errlen, "%s: '%s' is not a UTC time like 2026-11-21T09:00:00Z", opt, text);
-    return LW_ESYNTAX;
-  }
-  return 0;
+/* The shared options `history` takes; an empty value is a missing one. */
+#define HISTORY_OPTS                                                                               \
+  (LW_REPORT_OPT_FORMAT | LW_REPORT_OPT_DB | LW_REPORT_OPT_RANGE | LW_REPORT_OPT_NONEMPTY)
+
+/* Says that text, the value of opt, is not a time. */
+static int bad_time(const char *opt, const char *text, char *err, size_t errlen) {
+  snprintf(err, errlen, "%s: '%s' is not a UTC time like 2026-11-21T09:00:00Z", opt, text);
+  return LW_ESYNTAX;
 }
 
 int lw_history_parse_args(int argc, char **argv, struct lw_history_query *q, char *err,
                           size_t errlen) {
-  int i, formats = 0;
+  struct lw_report_args ra;
+  int i;
   memset(q, 0, sizeof *q);
-  q->at = q->since = q->until = LW_TIME_UNKNOWN;
-  q->format = LW_HISTORY_TABLE;
+  q->at = LW_TIME_UNKNOWN;
+  lw_report_args_init(&ra);
   if (errlen > 0)
     err[0] = '\0';
   for (i = 1; i < argc; i++) {
@@ -57,14 +60,18 @@ int lw_history_parse_args(int argc, char **argv, struct lw_history_query *q, cha
       q->help = true;
       continue;
     }
-    if (strcmp(a, "--json") == 0 || strcmp(a, "--csv") == 0 || strcmp(a, "--csv-exact") == 0) {
-      q->format = a[2] == 'j' ? LW_HISTORY_JSON : LW_HISTORY_CSV;
-      q->csv_exact = q->csv_exact || strcmp(a, "--csv-exact") == 0;
-      formats++;
+    switch (lw_report_arg(&ra, HISTORY_OPTS, argc, argv, &i)) {
+    case LW_REPORT_ARG_TAKEN:
       continue;
+    case LW_REPORT_ARG_NO_VALUE:
+      snprintf(err, errlen, "%s needs a value", a);
+      return LW_ESYNTAX;
+    case LW_REPORT_ARG_BAD_TIME:
+      return bad_time(a, argv[i], err, errlen);
+    case LW_REPORT_ARG_OTHER:
+      break;
     }
-    if (strcmp(a, "--db") != 0 && strcmp(a, "--at") != 0 && strcmp(a, "--user") != 0 &&
-        strcmp(a, "--since") != 0 && strcmp(a, "--until") != 0) {
+    if (strcmp(a, "--at") != 0 && strcmp(a, "--user") != 0) {
       snprintf(err, errlen, "unknown option '%s'", a);
       return LW_ESYNTAX;
     }
@@ -73,20 +80,19 @@ int lw_history_parse_args(int argc, char **argv, struct lw_history_query *q, cha
       return LW_ESYNTAX;
     }
     i++;
-    if (strcmp(a, "--db") == 0)
-      q->db = v;
-    else if (strcmp(a, "--user") == 0)
+    if (strcmp(a, "--user") == 0)
       q->user = v;
-    else if (strcmp(a, "--at") == 0)
-      rc = parse_time(a, v, &q->at, err, errlen);
-    else if (strcmp(a, "--since") == 0)
-      rc = parse_time(a, v, &q->since, err, errlen);
     else
-      rc = parse_time(a, v, &q->until, err, errlen);
+      rc = lw_time_parse_iso(v, &q->at) != 0 ? bad_time(a, v, err, errlen) : 0;
     if (rc != 0)
       return rc;
   }
-  if (formats > 1) {
+  q->db = ra.db;
+  q->since = ra.since;
+  q->until = ra.until;
+  q->format = ra.format;
+  q->csv_exact = ra.format == LW_REPORT_CSV && ra.csv_exact;
+  if (ra.formats > 1) {
     snprintf(err, errlen, "--json, --csv and --csv-exact exclude each other");
     return LW_ESYNTAX;
   }
@@ -105,7 +111,7 @@ int lw_history_parse_args(int argc, char **argv, struct lw_history_query *q, cha
 
 struct printer {
   FILE *out;
-  enum lw_history_format format;
+  enum lw_report_format format;
   struct lw_json json;
   struct lw_csv csv;
   size_t n_logons, n_wts;
@@ -175,7 +181,7 @@ static int print_logon(void *ctx, const struct lw_store_logon_row *r) {
   lw_luid_format(s->luid, luid);
   p->n_logons++;
   switch (p->format) {
-  case LW_HISTORY_TABLE:
+  case LW_REPORT_TABLE:
     if (p->n_logons == 1)
       fprintf(p->out, "%-4s  %-17s  %-28s  %-17s  %7s  %-20s  %-20s  %-20s  %s\n", "BOOT", "LUID",
               "USER", "LOGON TYPE", "SESSION", "LOGON TIME", "FIRST SEEN", "LAST SEEN",
@@ -191,7 +197,7 @@ static int print_logon(void *ctx, const struct lw_store_logon_row *r) {
             dash(iso(r->first_seen, t2)),
             r->last_seen == LW_TIME_UNKNOWN ? "(alive)" : iso(r->last_seen, t3), s->process_count);
     break;
-  case LW_HISTORY_JSON:
+  case LW_REPORT_JSON:
     lw_json_begin_object(&p->json);
     lw_json_kv_int64(&p->json, "boot_id", r->boot_id);
     lw_json_kv_string(&p->json, "luid", luid);
@@ -210,7 +216,7 @@ static int print_logon(void *ctx, const struct lw_store_logon_row *r) {
     lw_json_kv_uint64(&p->json, "process_count_max", s->process_count);
     lw_json_end_object(&p->json);
     break;
-  case LW_HISTORY_CSV:
+  case LW_REPORT_CSV:
     lw_csv_field(&p->csv, "logon");
     lw_csv_int64(&p->csv, r->boot_id);
     lw_csv_field(&p->csv, luid);
@@ -244,7 +250,7 @@ static int print_wts(void *ctx, const struct lw_store_wts_row *r) {
 
   p->n_wts++;
   switch (p->format) {
-  case LW_HISTORY_TABLE:
+  case LW_REPORT_TABLE:
     if (p->n_wts == 1)
       fprintf(p->out, "%-4s  %7s  %-12s  %-16s  %-28s  %-16s  %-20s  %s\n", "BOOT", "SESSION",
               "STATE", "STATION", "USER", "CLIENT", "FIRST SEEN", "LAST SEEN");
@@ -254,7 +260,7 @@ static int print_wts(void *ctx, const struct lw_store_wts_row *r) {
             clean(s->client, shown[2], sizeof shown[2]), dash(iso(r->first_seen, t1)),
             r->last_seen == LW_TIME_UNKNOWN ? "(alive)" : iso(r->last_seen, t2));
     break;
-  case LW_HISTORY_JSON:
+  case LW_REPORT_JSON:
     lw_json_begin_object(&p->json);
     lw_json_kv_int64(&p->json, "boot_id", r->boot_id);
     lw_json_kv_uint64(&p->json, "session_id", s->id);
@@ -267,7 +273,7 @@ static int print_wts(void *ctx, const struct lw_store_wts_row *r) {
     lw_json_kv_string(&p->json, "state", state_name(s->state, state));
     lw_json_end_object(&p->json);
     break;
-  case LW_HISTORY_CSV:
+  case LW_REPORT_CSV:
     lw_csv_field(&p->csv, "wts");
     lw_csv_int64(&p->csv, r->boot_id);
     lw_csv_field(&p->csv, NULL); /* luid */
@@ -317,7 +323,7 @@ static void print_head(struct printer *p, const struct lw_history_query *q,
   size_t i;
 
   switch (p->format) {
-  case LW_HISTORY_TABLE:
+  case LW_REPORT_TABLE:
     if (q->at != LW_TIME_UNKNOWN) {
       char t[LW_ISO_TIME_SIZE], t2[LW_ISO_TIME_SIZE];
       fprintf(p->out,
@@ -327,7 +333,7 @@ static void print_head(struct printer *p, const struct lw_history_query *q,
     }
     fprintf(p->out, "\nLogon sessions\n");
     break;
-  case LW_HISTORY_JSON:
+  case LW_REPORT_JSON:
     lw_json_init_file(&p->json, p->out, LW_JSON_PRETTY);
     lw_json_begin_object(&p->json);
     if (q->at != LW_TIME_UNKNOWN) {
@@ -343,7 +349,7 @@ static void print_head(struct printer *p, const struct lw_history_query *q,
     lw_json_key(&p->json, "logon_sessions");
     lw_json_begin_array(&p->json);
     break;
-  case LW_HISTORY_CSV:
+  case LW_REPORT_CSV:
     lw_csv_init_file(&p->csv, p->out, q->csv_exact ? LW_CSV_EXACT : LW_CSV_LF);
     for (i = 0; csv_header[i] != NULL; i++)
       lw_csv_field(&p->csv, csv_header[i]);
@@ -392,43 +398,43 @@ int lw_history_print(struct lw_store *st, const struct lw_history_query *q, FILE
   rc = lw_store_each_logon(st, &f, print_logon, &p);
   if (rc == 0) {
     switch (p.format) {
-    case LW_HISTORY_TABLE:
+    case LW_REPORT_TABLE:
       if (p.n_logons == 0)
         fprintf(out, "(none)\n");
       fprintf(out, "\nWTS sessions\n");
       break;
-    case LW_HISTORY_JSON:
+    case LW_REPORT_JSON:
       lw_json_end_array(&p.json);
       lw_json_key(&p.json, "wts_sessions");
       lw_json_begin_array(&p.json);
       break;
-    case LW_HISTORY_CSV:
+    case LW_REPORT_CSV:
       break;
     }
     rc = lw_store_each_wts(st, &f, print_wts, &p);
   }
   if (rc == 0) {
     switch (p.format) {
-    case LW_HISTORY_TABLE:
+    case LW_REPORT_TABLE:
       if (p.n_wts == 0)
         fprintf(out, "(none)\n");
       break;
-    case LW_HISTORY_JSON:
+    case LW_REPORT_JSON:
       lw_json_end_array(&p.json);
       lw_json_end_object(&p.json);
       break;
-    case LW_HISTORY_CSV:
+    case LW_REPORT_CSV:
       break;
     }
   }
-  if (p.format == LW_HISTORY_JSON) {
+  if (p.format == LW_REPORT_JSON) {
     if (rc == 0) {
       wrc = lw_json_finish(&p.json);
       if (wrc == 0 && fputc('\n', out) == EOF)
         wrc = LW_EIO;
     }
     lw_json_free(&p.json);
-  } else if (p.format == LW_HISTORY_CSV) {
+  } else if (p.format == LW_REPORT_CSV) {
     if (rc == 0)
       wrc = lw_csv_finish(&p.csv);
     lw_csv_free(&p.csv);

@@ -18,9 +18,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "report_args.h"
 #include "store.h"
-
-enum lw_history_format { LW_HISTORY_TABLE, LW_HISTORY_JSON, LW_HISTORY_CSV };
 
 struct lw_history_query {
   const char *db;   /* --db PATH, or NULL for the configured database */
@@ -28,7 +27,7 @@ struct lw_history_query {
   int64_t since;    /* --since; LW_TIME_UNKNOWN: no bound */
   int64_t until;    /* --until */
   const char *user; /* --user NAME or DOMAIN\NAME, or NULL */
-  enum lw_history_format format;
+  enum lw_report_format format;
   bool csv_exact; /* --csv-exact: CSV without the apostrophe before a formula start */
   bool help;      /* --help was given */
 };

@@ -22,9 +22,9 @@
 #include "csv_writer.h"
 #include "eventlog.h"
 #include "paths.h"
+#include "report_args.h"
 #include "report_events.h"
 #include "store.h"
-#include "timefmt.h"
 
 /* An event's level as the Event Log names it, from this exe's message table. */
 static const char *level_of(uint32_t event_id) {
@@ -50,42 +50,43 @@ static void usage(FILE *f) {
 
 int lw_cmd_events(int argc, char **argv) {
   struct lw_events_query q;
-  const char *db_arg = NULL;
+  struct lw_report_args ra;
   memset(&q, 0, sizeof q);
-  q.since = q.until = LW_TIME_UNKNOWN;
-  q.csv_flags = LW_CSV_LF;
+  lw_report_args_init(&ra);
   q.level_of = level_of;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
       usage(stdout);
       return LW_EXIT_OK;
-    } else if (strcmp(a, "--json") == 0) {
-      q.format = LW_REPORT_JSON;
-    } else if (strcmp(a, "--csv") == 0 || strcmp(a, "--csv-exact") == 0) {
-      q.format = LW_REPORT_CSV;
-      q.csv_flags = a[5] != '\0' ? LW_CSV_EXACT : LW_CSV_LF;
     } else if (strcmp(a, "--holders") == 0) {
       q.holders_only = true;
-    } else if ((strcmp(a, "--db") == 0 || strcmp(a, "--since") == 0 || strcmp(a, "--until") == 0) &&
-               i + 1 < argc) {
-      const char *v = argv[++i];
-      if (strcmp(a, "--db") == 0) {
-        db_arg = v;
-      } else if (lw_time_parse_iso(v, strcmp(a, "--since") == 0 ? &q.since : &q.until) != 0) {
-        fprintf(stderr, "leakwatch events: %s: '%s' is not a time such as 2026-11-21T09:00:00Z\n",
-                a, v);
-        return LW_EXIT_USAGE;
-      }
-    } else {
-      fprintf(stderr, "leakwatch events: unexpected argument '%s'\n\n", a);
-      usage(stderr);
-      return LW_EXIT_USAGE;
+      continue;
     }
+    /* The last format given wins; a missing value is an unexpected argument. */
+    switch (lw_report_arg(&ra, LW_REPORT_OPT_FORMAT | LW_REPORT_OPT_DB | LW_REPORT_OPT_RANGE, argc,
+                          argv, &i)) {
+    case LW_REPORT_ARG_TAKEN:
+      continue;
+    case LW_REPORT_ARG_BAD_TIME:
+      fprintf(stderr, "leakwatch events: %s: '%s' is not a time such as 2026-11-21T09:00:00Z\n", a,
+              argv[i]);
+      return LW_EXIT_USAGE;
+    case LW_REPORT_ARG_NO_VALUE:
+    case LW_REPORT_ARG_OTHER:
+      break;
+    }
+    fprintf(stderr, "leakwatch events: unexpected argument '%s'\n\n", a);
+    usage(stderr);
+    return LW_EXIT_USAGE;
   }
+  q.since = ra.since;
+  q.until = ra.until;
+  q.format = ra.format;
+  q.csv_flags = ra.csv_exact ? LW_CSV_EXACT : LW_CSV_LF;
 
   char err[1024] = "";
-  char *db = lw_paths_history_db(db_arg, err, sizeof err);
+  char *db = lw_paths_history_db(ra.db, err, sizeof err);
   if (db == NULL) {
     fprintf(stderr, "leakwatch events: %s\n", err);
     return LW_EXIT_FAILURE;

@@ -23,6 +23,7 @@
 #include "commands.h"
 #include "csv_writer.h"
 #include "error.h"
+#include "report_args.h"
 #include "report_sessions.h"
 #include "snapshot.h"
 #include "win_error.h"
@@ -63,6 +64,7 @@ static void print_error(const struct lw_collect_error *e, enum lw_collect_source
 
 int lw_cmd_sessions(int argc, char **argv) {
   struct lw_sessions_query q;
+  struct lw_report_args ra;
   int rc = LW_EXIT_OK, i;
   struct lw_collector *c = NULL;
   struct lw_snapshot *s = NULL;
@@ -70,30 +72,27 @@ int lw_cmd_sessions(int argc, char **argv) {
 
   memset(&q, 0, sizeof q);
   q.status_reason = status_reason;
+  lw_report_args_init(&ra);
   for (i = 1; i < argc; i++) {
-    enum lw_report_format f = LW_REPORT_TABLE;
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
       usage(stdout);
       return LW_EXIT_OK;
     } else if (strcmp(argv[i], "--processes") == 0 || strcmp(argv[i], "-p") == 0) {
       q.with_processes = true;
       continue;
-    } else if (strcmp(argv[i], "--json") == 0) {
-      f = LW_REPORT_JSON;
-    } else if (strcmp(argv[i], "--csv") == 0 || strcmp(argv[i], "--csv-exact") == 0) {
-      f = LW_REPORT_CSV;
-      q.csv_flags = argv[i][5] != '\0' ? LW_CSV_EXACT : 0;
-    } else {
+    } else if (lw_report_arg(&ra, LW_REPORT_OPT_FORMAT, argc, argv, &i) != LW_REPORT_ARG_TAKEN) {
       fprintf(stderr, "leakwatch sessions: unexpected argument '%s'\n\n", argv[i]);
       usage(stderr);
       return LW_EXIT_USAGE;
     }
-    if (q.format != LW_REPORT_TABLE && q.format != f) {
+    /* Said at the second format, before any later argument is read. */
+    if (ra.mixed_formats) {
       fputs("leakwatch sessions: choose one of --json, --csv and --csv-exact\n", stderr);
       return LW_EXIT_USAGE;
     }
-    q.format = f;
   }
+  q.format = ra.format;
+  q.csv_flags = ra.csv_exact ? LW_CSV_EXACT : 0;
   if (q.with_processes && q.format == LW_REPORT_CSV) {
     fputs("leakwatch sessions: --processes is for the table (--json has the processes)\n", stderr);
     return LW_EXIT_USAGE;

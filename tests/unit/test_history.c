@@ -45,7 +45,7 @@ static void test_parse_args(void **state) {
   char err[256];
   (void)state;
   assert_int_equal(parse(&q, err, (char *)NULL), 0);
-  assert_int_equal(q.format, LW_HISTORY_TABLE);
+  assert_int_equal(q.format, LW_REPORT_TABLE);
   assert_null(q.db);
   assert_null(q.user);
   assert_int_equal(q.at, LW_TIME_UNKNOWN);
@@ -57,14 +57,14 @@ static void test_parse_args(void **state) {
   assert_string_equal(q.db, "C:\\x\\h.db");
   assert_int_equal(q.at, T0);
   assert_string_equal(q.user, "CONTOSO\\alice");
-  assert_int_equal(q.format, LW_HISTORY_JSON);
+  assert_int_equal(q.format, LW_REPORT_JSON);
 
   assert_int_equal(parse(&q, err, "--since", "2026-11-21", "--until", "2026-11-21 10:00:00",
                          "--csv", (char *)NULL),
                    0);
   assert_int_equal(q.since, T0 - 9 * 3600000);
   assert_int_equal(q.until, T0 + 3600000);
-  assert_int_equal(q.format, LW_HISTORY_CSV);
+  assert_int_equal(q.format, LW_REPORT_CSV);
   assert_int_equal(parse(&q, err, "--help", (char *)NULL), 0);
   assert_true(q.help);
 
@@ -74,7 +74,15 @@ static void test_parse_args(void **state) {
   assert_string_equal(err, "--at needs a value");
   assert_int_equal(parse(&q, err, "--at", "yesterday", (char *)NULL), LW_ESYNTAX);
   assert_string_equal(err, "--at: 'yesterday' is not a UTC time like 2026-11-21T09:00:00Z");
+  assert_int_equal(parse(&q, err, "--until", "soon", (char *)NULL), LW_ESYNTAX);
+  assert_string_equal(err, "--until: 'soon' is not a UTC time like 2026-11-21T09:00:00Z");
+  assert_int_equal(parse(&q, err, "--db", "", (char *)NULL), LW_ESYNTAX);
+  assert_string_equal(err, "--db needs a value");
+  assert_int_equal(parse(&q, err, "--csv-exact", (char *)NULL), 0);
+  assert_true(q.csv_exact);
   assert_int_equal(parse(&q, err, "--json", "--csv", (char *)NULL), LW_ESYNTAX);
+  assert_string_equal(err, "--json, --csv and --csv-exact exclude each other");
+  assert_int_equal(parse(&q, err, "--csv", "--csv", (char *)NULL), LW_ESYNTAX);
   assert_int_equal(parse(&q, err, "--at", "2026-11-21", "--since", "2026-11-20", (char *)NULL),
                    LW_ESYNTAX);
   assert_int_equal(parse(&q, err, "--since", "2026-11-22", "--until", "2026-11-21", (char *)NULL),
