@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "error.h"
 #include "json_writer.h"
 #include "luid.h"
@@ -45,14 +46,6 @@ void lw_alert_clear(struct lw_alert *a) {
   lw_alert_init(a, 0, LW_TIME_UNKNOWN);
 }
 
-static char *dup_str(const char *s) {
-  size_t n = strlen(s) + 1;
-  char *p = malloc(n);
-  if (p != NULL)
-    memcpy(p, s, n);
-  return p;
-}
-
 int lw_alert_set_insert(struct lw_alert *a, size_t index, const char *text) {
   char *copy;
   char *blanks[LW_ALERT_MAX_INSERTS] = {NULL};
@@ -61,13 +54,13 @@ int lw_alert_set_insert(struct lw_alert *a, size_t index, const char *text) {
 
   if (a == NULL || text == NULL || index >= LW_ALERT_MAX_INSERTS)
     return LW_EINVAL;
-  copy = dup_str(text);
+  copy = lw_strdup(text);
   if (copy == NULL)
     return LW_ENOMEM;
   /* Every insert below n_inserts must be a string: allocate the blanks first so a
    * failure leaves *a as it was. */
   for (i = a->n_inserts; i < index; i++) {
-    blanks[i] = dup_str("");
+    blanks[i] = lw_strdup("");
     if (blanks[i] == NULL) {
       rc = LW_ENOMEM;
       goto cleanup;

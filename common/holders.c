@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "error.h"
 #include "timefmt.h"
 
@@ -85,18 +86,6 @@ static int grow(void **v, size_t *cap, size_t need, size_t size) {
   *v = p;
   *cap = c;
   return 0;
-}
-
-static char *dup_str(const char *s) {
-  size_t n;
-  char *d;
-  if (s == NULL)
-    return NULL;
-  n = strlen(s) + 1;
-  d = malloc(n);
-  if (d != NULL)
-    memcpy(d, s, n);
-  return d;
 }
 
 /* Forgets the previous scan's matches and strings; keeps the arrays. */
@@ -185,8 +174,8 @@ static int add_pinfo(struct lw__holders_store *st, uint32_t pid, const char *ima
     return LW_ENOMEM;
   p = &st->pinfo[st->n_pinfo];
   p->pid = pid;
-  p->image = dup_str(image);
-  p->services = dup_str(services);
+  p->image = lw_strdup(image);
+  p->services = lw_strdup(services);
   if ((image != NULL && p->image == NULL) || (services != NULL && p->services == NULL)) {
     free(p->image);
     free(p->services);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "detect_internal.h"
+#include "alloc.h"
 #include "error.h"
 #include "luid.h"
 #include "timefmt.h"
@@ -102,24 +103,12 @@ struct lw_alert *lw__detect_alert_new(struct lw__alert_vec *a, uint32_t event_id
   return &a->v[a->n++];
 }
 
-static char *dup_or_null(const char *s) {
-  size_t n;
-  char *p;
-  if (s == NULL)
-    return NULL;
-  n = strlen(s) + 1;
-  p = malloc(n);
-  if (p != NULL)
-    memcpy(p, s, n);
-  return p;
-}
-
 /* Copies optional strings; returns 0 or LW_ENOMEM (copies made so far stay with
  * their owner, which frees them). */
 int lw__detect_copy_who(char **user_out, char **domain_out, const char *user, const char *domain) {
-  if (user != NULL && (*user_out = dup_or_null(user)) == NULL)
+  if (user != NULL && (*user_out = lw_strdup(user)) == NULL)
     return LW_ENOMEM;
-  if (domain != NULL && (*domain_out = dup_or_null(domain)) == NULL)
+  if (domain != NULL && (*domain_out = lw_strdup(domain)) == NULL)
     return LW_ENOMEM;
   return 0;
 }

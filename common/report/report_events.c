@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "csv_writer.h"
+#include "alloc.h"
 #include "error.h"
 #include "json_writer.h"
 #include "luid.h"
@@ -32,17 +33,6 @@ struct printer {
   int64_t last_boot;
   uint64_t last_luid;
 };
-
-static char *dup_or_null(const char *s) {
-  char *copy = NULL;
-  if (s != NULL) {
-    size_t n = strlen(s) + 1;
-    copy = malloc(n);
-    if (copy != NULL)
-      memcpy(copy, s, n);
-  }
-  return copy;
-}
 
 /* The LUID in an alert's fields JSON (alert_policy.c writes it compact, as
  * "luid":"HHHHHHHH:LLLLLLLL"; a quote inside a string value is always escaped,
@@ -200,8 +190,8 @@ static int add_holder(void *ctx, const struct lw_store_holder_row *row) {
     print_holder(p);
   free(p->image);
   free(p->services);
-  p->image = dup_or_null(row->holder.image);
-  p->services = dup_or_null(row->holder.services);
+  p->image = lw_strdup(row->holder.image);
+  p->services = lw_strdup(row->holder.services);
   if ((row->holder.image != NULL && p->image == NULL) ||
       (row->holder.services != NULL && p->services == NULL))
     return LW_ENOMEM;
