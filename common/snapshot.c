@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "utf16.h"
 
 /* ---- Arena ----------------------------------------------------------------
  * Strings are never freed one by one, so they are bump-allocated from blocks of
@@ -85,6 +86,21 @@ const char *lw_snapshot_strndup(struct lw_snapshot *s, const char *str, size_t n
     return NULL;
   memcpy(p, str, n);
   p[n] = '\0';
+  return p;
+}
+
+const char *lw_snapshot_strdup_utf16(struct lw_snapshot *s, const uint16_t *str, size_t n_units) {
+  size_t len;
+  char *p;
+  if (str == NULL)
+    return NULL;
+  lw_utf16_to_utf8(str, n_units, NULL, 0, &len);
+  if (len == SIZE_MAX)
+    return NULL;
+  p = lw_snapshot_alloc(s, len + 1);
+  if (p == NULL)
+    return NULL;
+  lw_utf16_to_utf8(str, n_units, p, len + 1, NULL);
   return p;
 }
 

@@ -132,8 +132,14 @@ struct lw_process *lw_snapshot_add_process(struct lw_snapshot *s);
 const char *lw_snapshot_strdup(struct lw_snapshot *s, const char *str);
 const char *lw_snapshot_strndup(struct lw_snapshot *s, const char *str, size_t n);
 
+/* Converts n_units UTF-16 units (as utf16.h's lw_utf16_to_utf8) into a
+ * NUL-terminated UTF-8 string owned by the snapshot's arena. Returns it; NULL
+ * when str is NULL (the OS gave no value; an empty counted string gives "") or
+ * when out of memory. */
+const char *lw_snapshot_strdup_utf16(struct lw_snapshot *s, const uint16_t *str, size_t n_units);
+
 /* Returns `size` bytes of uninitialised, unaligned storage in the snapshot's
- * arena (for collectors that build a string in place, e.g. utf16.h's
+ * arena (for collectors that build a string in place, e.g.
  * lw_snapshot_strdup_utf16), or NULL when out of memory. Freed with the snapshot. */
 char *lw_snapshot_alloc(struct lw_snapshot *s, size_t size);
 

@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "error.h"
-#include "snapshot.h"
 
 #define REPLACEMENT 0xFFFDu
 
@@ -74,21 +73,6 @@ int lw_utf16_to_utf8(const uint16_t *s, size_t n_units, char *out, size_t out_si
   if (out_len != NULL)
     *out_len = len;
   return out_size > len ? 0 : LW_ERANGE;
-}
-
-const char *lw_snapshot_strdup_utf16(struct lw_snapshot *s, const uint16_t *str, size_t n_units) {
-  size_t len;
-  char *p;
-  if (str == NULL)
-    return NULL;
-  lw_utf16_to_utf8(str, n_units, NULL, 0, &len);
-  if (len == SIZE_MAX)
-    return NULL;
-  p = lw_snapshot_alloc(s, len + 1);
-  if (p == NULL)
-    return NULL;
-  lw_utf16_to_utf8(str, n_units, p, len + 1, NULL);
-  return p;
 }
 
 size_t lw_utf8_decode(const char *str, size_t n, uint32_t *cp) {

@@ -20,8 +20,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct lw_snapshot;
-
 /* Code point reported by lw_utf8_decode for an ill-formed sequence. */
 #define LW_UTF8_INVALID UINT32_MAX
 
@@ -48,11 +46,6 @@ static inline size_t lw_lsa_string_units(uint16_t length_bytes) {
  * Pass out = NULL, out_size = 0 to measure. */
 int lw_utf16_to_utf8(const uint16_t *s, size_t n_units, char *out, size_t out_size,
                      size_t *out_len);
-
-/* Converts n_units UTF-16 units (as lw_utf16_to_utf8) into a NUL-terminated UTF-8
- * string owned by the snapshot's arena. Returns it; NULL when str is NULL (the
- * OS gave no value; an empty counted string gives "") or when out of memory. */
-const char *lw_snapshot_strdup_utf16(struct lw_snapshot *s, const uint16_t *str, size_t n_units);
 
 /* Converts n_bytes of UTF-8 at s (s may be NULL when n_bytes is 0) to UTF-16.
  * Every byte is converted, a NUL byte included (U+0000): the input is counted.
