@@ -350,7 +350,8 @@ static void print_head(struct printer *p, const struct lw_history_query *q,
     lw_json_begin_array(&p->json);
     break;
   case LW_REPORT_CSV:
-    lw_csv_init_file(&p->csv, p->out, q->csv_exact ? LW_CSV_EXACT : LW_CSV_LF);
+    lw_csv_init_file(&p->csv, p->out,
+                     (q->csv_exact ? LW_CSV_EXACT : 0u) | (q->csv_crlf ? LW_CSV_CRLF : 0u));
     for (i = 0; csv_header[i] != NULL; i++)
       lw_csv_field(&p->csv, csv_header[i]);
     lw_csv_end_row(&p->csv);

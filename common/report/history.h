@@ -29,6 +29,7 @@ struct lw_history_query {
   const char *user; /* --user NAME or DOMAIN\NAME, or NULL */
   enum lw_report_format format;
   bool csv_exact; /* --csv-exact: CSV without the apostrophe before a formula start */
+  bool csv_crlf;  /* CSV rows end with CRLF (a binary-mode stdout on Windows) */
   bool help;      /* --help was given */
 };
 

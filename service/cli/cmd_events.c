@@ -84,6 +84,8 @@ int lw_cmd_events(int argc, char **argv) {
   q.until = ra.until;
   q.format = ra.format;
   q.csv_flags = ra.csv_exact ? LW_CSV_EXACT : LW_CSV_LF;
+  if (q.format == LW_REPORT_CSV && lw_cli_csv_stdout())
+    q.csv_flags |= LW_CSV_CRLF;
 
   char err[1024] = "";
   char *db = lw_paths_history_db(ra.db, err, sizeof err);

@@ -33,6 +33,8 @@ int lw_cmd_history(int argc, char **argv) {
     fputs(lw_history_usage(), stdout);
     return LW_EXIT_OK;
   }
+  if (q.format == LW_REPORT_CSV)
+    q.csv_crlf = lw_cli_csv_stdout();
   db = lw_paths_history_db(q.db, err, sizeof err);
   if (db == NULL) {
     fprintf(stderr, "leakwatch history: %s\n", err[0] ? err : "out of memory");

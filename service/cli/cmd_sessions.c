@@ -93,6 +93,8 @@ int lw_cmd_sessions(int argc, char **argv) {
   }
   q.format = ra.format;
   q.csv_flags = ra.csv_exact ? LW_CSV_EXACT : 0;
+  if (q.format == LW_REPORT_CSV && lw_cli_csv_stdout())
+    q.csv_flags |= LW_CSV_CRLF;
   if (q.with_processes && q.format == LW_REPORT_CSV) {
     fputs("leakwatch sessions: --processes is for the table (--json has the processes)\n", stderr);
     return LW_EXIT_USAGE;

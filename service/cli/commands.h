@@ -11,6 +11,8 @@
 #define LW_COMMANDS_H
 
 /* Process exit statuses shared by all subcommands. */
+#include <stdbool.h>
+
 enum lw_exit_status { LW_EXIT_OK = 0, LW_EXIT_FAILURE = 1, LW_EXIT_USAGE = 2 };
 
 int lw_cmd_run(int argc, char **argv);     /* poll loop in the foreground */
@@ -22,5 +24,12 @@ int lw_cmd_holders(int argc, char **argv);  /* who holds tokens of logon session
 int lw_cmd_history(int argc, char **argv);  /* the history database: --at, --user, ... */
 
 int lw_cmd_events(int argc, char **argv); /* the alert history, as Event Viewer shows it */
+
+/* Puts stdout in binary mode for CSV output: in text mode the C runtime turns
+ * every LF into CRLF, also an LF inside a quoted field (a name's line break),
+ * which changes the data. Rows then end with an explicit CRLF (LW_CSV_CRLF,
+ * RFC 4180). False when the mode could not be changed (rows then end in LF,
+ * which text mode turns into CRLF, as before). */
+bool lw_cli_csv_stdout(void);
 
 #endif /* LW_COMMANDS_H */

@@ -15,7 +15,8 @@ json:  every logon session and WTS session, every field, in order (logon
 csv:   one row per logon session with the columns of common/report/snapshot_json.h,
        including the WTS state of its terminal session or `ended`.
 table: one row per logon session, its LUID, type, terminal session, WTS state
-       (or `ended`) and DOMAIN\\user (control characters escaped: \\t ...).
+       (or `ended`) and DOMAIN\\user (escaped as common/text_safe.h does); CSV text
+       fields beginning with = + - @ TAB or CR carry the leading apostrophe.
 
 Exit status 0 when equal, 1 with one line per difference on stderr. Python
 standard library only.
@@ -126,10 +127,14 @@ def check_csv(exp, text):
 
         def s(v):
             return "" if v is None else str(v)
-        want = [e["luid"], s(e["user"]), s(e["domain"]), s(e["sid"]),
-                s(e["logon_type"] if e["logon_type"] is not None else
+
+        def t(v):  # a text field: a formula start gets the apostrophe (csv_writer.h)
+            v = s(v)
+            return "'" + v if v[:1] in ("=", "+", "-", "@", "\t", "\r") and v else v
+        want = [e["luid"], t(e["user"]), t(e["domain"]), t(e["sid"]),
+                t(e["logon_type"] if e["logon_type"] is not None else
                   (e["logon_type_id"] if ok else None)),
-                s(e["auth_package"]), s(e["terminal_session"]),
+                t(e["auth_package"]), s(e["terminal_session"]),
                 s(e["logon_time"]), None,
                 wts_state(exp, e["terminal_session"]) if ok else "",
                 s(e["data_status"])]
@@ -140,18 +145,26 @@ def check_csv(exp, text):
             fail(f"csv {e['luid']}: {len(row)} columns")
 
 
+BIDI = {0x061C, 0x200E, 0x200F, 0x2028, 0x2029} | set(range(0x202A, 0x202F)) | \
+    set(range(0x2066, 0x206A))
+
+
 def table_name(s):
-    """A name as the table prints it: control characters escaped."""
+    """A name as the table prints it (common/text_safe.h): control
+    characters, C1 and bidirectional controls escaped."""
     out = []
     for ch in s:
+        cp = ord(ch)
         if ch == "\t":
             out.append("\\t")
         elif ch == "\n":
             out.append("\\n")
         elif ch == "\r":
             out.append("\\r")
-        elif ord(ch) < 0x20 or ord(ch) == 0x7f:
-            out.append("\\x%02x" % ord(ch))
+        elif cp < 0x20 or cp == 0x7f:
+            out.append("\\x%02x" % cp)
+        elif 0x80 <= cp <= 0x9f or cp in BIDI:
+            out.append("\\u%04x" % cp)
         else:
             out.append(ch)
     return "".join(out)
