@@ -46,14 +46,34 @@ enum lw_event_id { LW_EVENTS(LW_EVENT_ENUM_ROW) };
 enum lw_event_inserts { LW_EVENTS(LW_EVENT_INSERTS_ROW) };
 #undef LW_EVENT_INSERTS_ROW
 
-/* 2001's %8, the token holders (index 7 of inserts[]): the detector leaves it
- * pending, the service fills it in once the holder scan has named them. */
-#define LW_INSERT_2001_HOLDERS 7
-_Static_assert(LW_INSERT_2001_HOLDERS < LW_EVENT_INSERTS_SESSION_LEAKED,
-               "2001 has no such insertion string");
-
 /* The most insertion strings any alert has (2001 and 2007 have 8). */
 #define LW_ALERT_MAX_INSERTS 8
+
+/* Each insertion string's position by name (events.h's LW_INSERTS_<ID>), one enum
+ * per event of the 2000s: enum lw_insert_2001 { LW_INSERT_2001_LUID (0, %1), ...,
+ * LW_INSERT_2001_HOLDERS (7, %8), LW_INSERT_2001_N }. 2001's HOLDERS: the detector
+ * leaves it pending, the service fills it in once the holder scan has named them.
+ * Checked here: each list names an event with that ID and has its number of
+ * insertion strings (at most LW_ALERT_MAX_INSERTS); every 2000s event has a list. */
+#define LW_INSERT_ENUM_ITEM(id, field) LW_INSERT_##id##_##field,
+#define LW_INSERT_ENUM_ROW(name, id)                                                               \
+  enum lw_insert_##id{LW_INSERTS_##id(LW_INSERT_ENUM_ITEM) LW_INSERT_##id##_N};                    \
+  _Static_assert(LW_EVENT_##name == (id), #name " is not event " #id);                             \
+  _Static_assert((int)LW_INSERT_##id##_N == (int)LW_EVENT_INSERTS_##name,                          \
+                 "LW_INSERTS_" #id " does not name every insertion string of " #name);             \
+  _Static_assert(LW_INSERT_##id##_N <= LW_ALERT_MAX_INSERTS, #name " has too many inserts");
+LW_INSERT_LISTS(LW_INSERT_ENUM_ROW)
+#undef LW_INSERT_ENUM_ROW
+#undef LW_INSERT_ENUM_ITEM
+
+#define LW_INSERT_COUNT_ALERT_ROW(name, id, severity, category, inserts, rate_limited)             \
+  +((id) >= 2000)
+#define LW_INSERT_COUNT_LIST_ROW(name, id) +1
+_Static_assert(0 LW_EVENTS(LW_INSERT_COUNT_ALERT_ROW) ==
+                   0 LW_INSERT_LISTS(LW_INSERT_COUNT_LIST_ROW),
+               "every event of the 2000s needs its LW_INSERTS_<ID> list in events.h");
+#undef LW_INSERT_COUNT_ALERT_ROW
+#undef LW_INSERT_COUNT_LIST_ROW
 
 /* A uint32_t field that does not apply to this alert. */
 #define LW_ALERT_NONE UINT32_MAX

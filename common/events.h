@@ -43,4 +43,47 @@
   X(ALERTS_SUPPRESSED,      2009, WARNING,       ALERTS,     2, 0)
 /* clang-format on */
 
+/*
+ * The names of the alerts' insertion strings, in their order (%1 first): for each
+ * row of the 2000s, LW_INSERTS_<ID>(F) calls F(ID, NAME) once per position.
+ * alert_policy.h turns them into the constants LW_INSERT_<ID>_<NAME> (the index
+ * into struct lw_alert's inserts[]: LW_INSERT_2001_LUID = 0 is %1) and checks at
+ * compile time that each list has its row's INSERTS and that every row of the
+ * 2000s has a list (LW_INSERT_LISTS). The positions are a public contract (README,
+ * "Event Log and what LeakWatch alerts on"): SIEM rules select by %n.
+ */
+/* clang-format off */
+#define LW_INSERT_LISTS(X)                                            \
+  X(SESSION_LEAKED,        2001)                                      \
+  X(SESSION_RELEASED,      2002)                                      \
+  X(SESSION_IDS_PINNED,    2003)                                      \
+  X(SESSION_IDS_CLEARED,   2004)                                      \
+  X(SESSIONS_ACCUMULATING, 2005)                                      \
+  X(LOGOFF_STUCK,          2006)                                      \
+  X(HOLDER_IDENTIFIED,     2007)                                      \
+  X(ALERTS_SUPPRESSED,     2009)
+
+#define LW_INSERTS_2001(F)                                            \
+  F(2001, LUID)           F(2001, DOMAIN_USER)    F(2001, LOGON_TYPE) \
+  F(2001, TERMINAL_SESSION) F(2001, LOGON_TIME)   F(2001, ENDED_AT)   \
+  F(2001, MINUTES_PINNED) F(2001, HOLDERS)
+#define LW_INSERTS_2002(F)                                            \
+  F(2002, LUID)           F(2002, DOMAIN_USER)    F(2002, MINUTES_PINNED)
+#define LW_INSERTS_2003(F)                                            \
+  F(2003, COUNT)          F(2003, IDS)            F(2003, HIGHEST_ID) \
+  F(2003, LIVE_SESSIONS)
+#define LW_INSERTS_2004(F)                                            \
+  F(2004, COUNT)          F(2004, GAP_THRESHOLD)
+#define LW_INSERTS_2005(F)                                            \
+  F(2005, DOMAIN_USER)    F(2005, LOGON_TYPE)     F(2005, COUNT)
+#define LW_INSERTS_2006(F)                                            \
+  F(2006, SESSION_ID)     F(2006, DOMAIN_USER)    F(2006, MINUTES_DOWN)
+#define LW_INSERTS_2007(F)                                            \
+  F(2007, LUID)           F(2007, DOMAIN_USER)    F(2007, IMAGE)      \
+  F(2007, PID)            F(2007, SERVICES)       F(2007, TOKENS)     \
+  F(2007, TOKEN_TYPES)    F(2007, EXITED_PROCESS)
+#define LW_INSERTS_2009(F)                                            \
+  F(2009, HELD_BACK)      F(2009, MAX_PER_HOUR)
+/* clang-format on */
+
 #endif /* LW_EVENTS_H */
