@@ -215,10 +215,10 @@ static int make_summary(struct lw_alert *a, uint32_t held, uint32_t max_per_hour
   a->threshold = max_per_hour;
   a->since = since;
   snprintf(num, sizeof num, "%u", (unsigned)held);
-  rc = lw_alert_set_insert(a, 0, num);
+  rc = lw_alert_set_insert(a, LW_INSERT_2009_HELD_BACK, num);
   if (rc == 0) {
     snprintf(num, sizeof num, "%u", (unsigned)max_per_hour);
-    rc = lw_alert_set_insert(a, 1, num);
+    rc = lw_alert_set_insert(a, LW_INSERT_2009_MAX_PER_HOUR, num);
   }
   if (rc != 0)
     lw_alert_clear(a);

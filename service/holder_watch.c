@@ -234,14 +234,15 @@ static void add_2007(struct lw_holder_watch *w, const struct lw_detect_logon *l,
   else
     snprintf(exited, sizeof exited, "none");
   const char *image = h->exited_process && h->held_by_image ? h->held_by_image : h->image;
-  const char *ins[LW_EVENT_INSERTS_HOLDER_IDENTIFIED] = {luid,
-                                                         who,
-                                                         image ? image : "(image not readable)",
-                                                         pid,
-                                                         h->services ? h->services : "none",
-                                                         tokens,
-                                                         lw_holder_token_types(h),
-                                                         exited};
+  const char *ins[LW_EVENT_INSERTS_HOLDER_IDENTIFIED] = {
+      [LW_INSERT_2007_LUID] = luid,
+      [LW_INSERT_2007_DOMAIN_USER] = who,
+      [LW_INSERT_2007_IMAGE] = image ? image : "(image not readable)",
+      [LW_INSERT_2007_PID] = pid,
+      [LW_INSERT_2007_SERVICES] = h->services ? h->services : "none",
+      [LW_INSERT_2007_TOKENS] = tokens,
+      [LW_INSERT_2007_TOKEN_TYPES] = lw_holder_token_types(h),
+      [LW_INSERT_2007_EXITED_PROCESS] = exited};
   for (size_t i = 0; i < LW_EVENT_INSERTS_HOLDER_IDENTIFIED; i++) {
     if (lw_alert_set_insert(a, i, ins[i]) != 0) {
       lw_alert_clear(a);

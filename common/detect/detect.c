@@ -316,8 +316,9 @@ static int raise_accum(struct step *s, const char *user, const char *domain, uin
   a->count = count;
   a->threshold = s->cfg->accumulation_threshold;
   if ((rc = lw__detect_copy_who(&a->user, &a->domain, user, domain)) != 0 ||
-      (rc = lw__detect_ins_who(a, user, domain)) != 0 || (rc = lw__detect_ins_type(a, type)) != 0 ||
-      (rc = lw__detect_ins_u(a, count)) != 0)
+      (rc = lw__detect_ins_who(a, LW_INSERT_2005_DOMAIN_USER, user, domain)) != 0 ||
+      (rc = lw__detect_ins_type(a, LW_INSERT_2005_LOGON_TYPE, type)) != 0 ||
+      (rc = lw__detect_ins_u(a, LW_INSERT_2005_COUNT, count)) != 0)
     return rc;
   return 0;
 }
@@ -485,9 +486,11 @@ static int rule_gap(struct step *s) {
     a->terminal_session = any_live ? highest : LW_ALERT_NONE;
     a->live_sessions = live;
     if ((rc = lw__detect_pinned_text(&b, s->pinned, s->n_pinned, n_ids)) != 0 ||
-        (rc = lw__detect_ins_u(a, n_ids)) != 0 || (rc = lw__detect_ins(a, b.p)) != 0 ||
-        (rc = any_live ? lw__detect_ins_u(a, highest) : lw__detect_ins(a, "none")) != 0 ||
-        (rc = lw__detect_ins_u(a, live)) != 0)
+        (rc = lw__detect_ins_u(a, LW_INSERT_2003_COUNT, n_ids)) != 0 ||
+        (rc = lw__detect_ins(a, LW_INSERT_2003_IDS, b.p)) != 0 ||
+        (rc = any_live ? lw__detect_ins_u(a, LW_INSERT_2003_HIGHEST_ID, highest)
+                       : lw__detect_ins(a, LW_INSERT_2003_HIGHEST_ID, "none")) != 0 ||
+        (rc = lw__detect_ins_u(a, LW_INSERT_2003_LIVE_SESSIONS, live)) != 0)
       goto cleanup;
   } else if (s->gap_active && 2 * (uint64_t)n_ids < thr) {
     s->gap_active = 0;
@@ -497,7 +500,8 @@ static int rule_gap(struct step *s) {
       return LW_ENOMEM;
     a->count = (uint32_t)n_ids;
     a->threshold = (uint32_t)thr;
-    if ((rc = lw__detect_ins_u(a, n_ids)) != 0 || (rc = lw__detect_ins_u(a, thr)) != 0)
+    if ((rc = lw__detect_ins_u(a, LW_INSERT_2004_COUNT, n_ids)) != 0 ||
+        (rc = lw__detect_ins_u(a, LW_INSERT_2004_GAP_THRESHOLD, thr)) != 0)
       goto cleanup;
   }
 cleanup:
@@ -524,9 +528,9 @@ static int rule_stuck(struct step *s) {
     a->since = w->state_since;
     a->minutes = minutes_between(w->state_since, s->now);
     if ((rc = lw__detect_copy_who(&a->user, &a->domain, w->user, w->domain)) != 0 ||
-        (rc = lw__detect_ins_u(a, w->id)) != 0 ||
-        (rc = lw__detect_ins_who(a, w->user, w->domain)) != 0 ||
-        (rc = lw__detect_ins_u(a, (uint64_t)a->minutes)) != 0)
+        (rc = lw__detect_ins_u(a, LW_INSERT_2006_SESSION_ID, w->id)) != 0 ||
+        (rc = lw__detect_ins_who(a, LW_INSERT_2006_DOMAIN_USER, w->user, w->domain)) != 0 ||
+        (rc = lw__detect_ins_u(a, LW_INSERT_2006_MINUTES_DOWN, (uint64_t)a->minutes)) != 0)
       return rc;
   }
   return 0;

@@ -95,10 +95,13 @@ struct lw_alert *lw__detect_alert_new(struct lw__alert_vec *a, uint32_t event_id
 /* Copies optional strings; returns 0 or LW_ENOMEM (copies made so far stay with
  * their owner, which frees them). */
 int lw__detect_copy_who(char **user_out, char **domain_out, const char *user, const char *domain);
-int lw__detect_ins(struct lw_alert *a, const char *text);
-int lw__detect_ins_u(struct lw_alert *a, uint64_t v);
-int lw__detect_ins_who(struct lw_alert *a, const char *user, const char *domain);
-int lw__detect_ins_type(struct lw_alert *a, uint32_t type);
+/* Set insertion string `at` (an LW_INSERT_<ID>_<NAME> of alert_policy.h) to text,
+ * a number, "DOMAIN\user" (or "user", "(unknown)"), a logon type ("Interactive
+ * (2)"). Return 0 or LW_ENOMEM. */
+int lw__detect_ins(struct lw_alert *a, size_t at, const char *text);
+int lw__detect_ins_u(struct lw_alert *a, size_t at, uint64_t v);
+int lw__detect_ins_who(struct lw_alert *a, size_t at, const char *user, const char *domain);
+int lw__detect_ins_type(struct lw_alert *a, size_t at, uint32_t type);
 /* Adds a leak episode change; NULL when out of memory. */
 struct lw_leak_change *lw__detect_change_new(struct lw_detect_output *out, int kind,
                                              int64_t boot_time, const struct lw_detect_logon *r);

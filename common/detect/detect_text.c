@@ -113,33 +113,33 @@ int lw__detect_copy_who(char **user_out, char **domain_out, const char *user, co
   return 0;
 }
 
-int lw__detect_ins(struct lw_alert *a, const char *text) {
-  return lw_alert_set_insert(a, a->n_inserts, text);
+int lw__detect_ins(struct lw_alert *a, size_t at, const char *text) {
+  return lw_alert_set_insert(a, at, text);
 }
 
-int lw__detect_ins_u(struct lw_alert *a, uint64_t v) {
+int lw__detect_ins_u(struct lw_alert *a, size_t at, uint64_t v) {
   char num[24];
   snprintf(num, sizeof num, "%" PRIu64, v);
-  return lw__detect_ins(a, num);
+  return lw__detect_ins(a, at, num);
 }
 
-static int ins_time(struct lw_alert *a, int64_t t) {
+static int ins_time(struct lw_alert *a, size_t at, int64_t t) {
   char iso[LW_ISO_TIME_SIZE];
-  return lw__detect_ins(a, t == UNKNOWN ? "unknown" : lw_time_format_iso(t, iso));
+  return lw__detect_ins(a, at, t == UNKNOWN ? "unknown" : lw_time_format_iso(t, iso));
 }
 
-int lw__detect_ins_who(struct lw_alert *a, const char *user, const char *domain) {
+int lw__detect_ins_who(struct lw_alert *a, size_t at, const char *user, const char *domain) {
   struct lw__sbuf b = {NULL, 0, 0, 0};
   int rc;
   sb_who(&b, user, domain);
-  rc = b.oom ? LW_ENOMEM : lw__detect_ins(a, b.p);
+  rc = b.oom ? LW_ENOMEM : lw__detect_ins(a, at, b.p);
   free(b.p);
   return rc;
 }
 
-int lw__detect_ins_type(struct lw_alert *a, uint32_t type) {
+int lw__detect_ins_type(struct lw_alert *a, size_t at, uint32_t type) {
   char buf[48];
-  return lw__detect_ins(a, lw_detect_logon_type_text(type, buf, sizeof buf));
+  return lw__detect_ins(a, at, lw_detect_logon_type_text(type, buf, sizeof buf));
 }
 
 /* Adds a leak episode change; NULL when out of memory. */
@@ -182,13 +182,14 @@ int lw__detect_raise_leaked(struct lw__alert_vec *av, struct lw_detect_output *o
   a->since = r->orphaned_since;
   a->minutes = minutes_between(r->orphaned_since, now);
   if ((rc = lw__detect_copy_who(&a->user, &a->domain, r->user, r->domain)) != 0 ||
-      (rc = lw__detect_ins(a, lw_luid_format(r->luid, luid))) != 0 ||
-      (rc = lw__detect_ins_who(a, r->user, r->domain)) != 0 ||
-      (rc = lw__detect_ins_type(a, r->logon_type)) != 0 ||
-      (rc = lw__detect_ins_u(a, r->terminal_session)) != 0 ||
-      (rc = ins_time(a, r->logon_time)) != 0 || (rc = ins_time(a, r->orphaned_since)) != 0 ||
-      (rc = lw__detect_ins_u(a, (uint64_t)a->minutes)) != 0 ||
-      (rc = lw__detect_ins(a, LW_DETECT_HOLDERS_PENDING)) != 0)
+      (rc = lw__detect_ins(a, LW_INSERT_2001_LUID, lw_luid_format(r->luid, luid))) != 0 ||
+      (rc = lw__detect_ins_who(a, LW_INSERT_2001_DOMAIN_USER, r->user, r->domain)) != 0 ||
+      (rc = lw__detect_ins_type(a, LW_INSERT_2001_LOGON_TYPE, r->logon_type)) != 0 ||
+      (rc = lw__detect_ins_u(a, LW_INSERT_2001_TERMINAL_SESSION, r->terminal_session)) != 0 ||
+      (rc = ins_time(a, LW_INSERT_2001_LOGON_TIME, r->logon_time)) != 0 ||
+      (rc = ins_time(a, LW_INSERT_2001_ENDED_AT, r->orphaned_since)) != 0 ||
+      (rc = lw__detect_ins_u(a, LW_INSERT_2001_MINUTES_PINNED, (uint64_t)a->minutes)) != 0 ||
+      (rc = lw__detect_ins(a, LW_INSERT_2001_HOLDERS, LW_DETECT_HOLDERS_PENDING)) != 0)
     return rc;
   return lw__detect_change_new(out, LW_LEAK_OPENED, boot_time, r) != NULL ? 0 : LW_ENOMEM;
 }
@@ -211,9 +212,9 @@ int lw__detect_raise_released(struct lw__alert_vec *av, struct lw_detect_output 
   a->since = r->orphaned_since;
   a->minutes = minutes_between(r->orphaned_since, now);
   if ((rc = lw__detect_copy_who(&a->user, &a->domain, r->user, r->domain)) != 0 ||
-      (rc = lw__detect_ins(a, lw_luid_format(r->luid, luid))) != 0 ||
-      (rc = lw__detect_ins_who(a, r->user, r->domain)) != 0 ||
-      (rc = lw__detect_ins_u(a, (uint64_t)a->minutes)) != 0)
+      (rc = lw__detect_ins(a, LW_INSERT_2002_LUID, lw_luid_format(r->luid, luid))) != 0 ||
+      (rc = lw__detect_ins_who(a, LW_INSERT_2002_DOMAIN_USER, r->user, r->domain)) != 0 ||
+      (rc = lw__detect_ins_u(a, LW_INSERT_2002_MINUTES_PINNED, (uint64_t)a->minutes)) != 0)
     return rc;
   c = lw__detect_change_new(out, LW_LEAK_RELEASED, boot_time, r);
   if (c == NULL)
