@@ -11,6 +11,8 @@
   - the event table (common/events.h) and the message table
     (service/os/messages.mc) agree: the same events, IDs, severities, and
     insertion strings %1..%n;
+  - README's table of the alerts' insertion strings by name lists each
+    event's LW_INSERTS_<ID> names of events.h, in order;
   - no source file over 900 lines, no function over 100 lines, except the
     entries of the allow-list, each with its reason (an entry that is no
     longer needed is an error too, so the list only shrinks).
@@ -213,6 +215,31 @@ def check_events(root):
     return problems
 
 
+INSERT_NAME_RE = re.compile(r"F\((\d+),\s*(\w+)\)")
+README_NAMES_RE = re.compile(r"^\| (\d{4}) \| ([A-Z_]+(?:, [A-Z_]+)*) \|$", re.M)
+
+
+def check_insert_names(root):
+    """events.h's LW_INSERTS_<ID> names against README's table of them."""
+    table = os.path.join(root, "common", "events.h")
+    readme = os.path.join(root, "README.md")
+    if not os.path.exists(table) or not os.path.exists(readme):
+        return []
+    code = {}
+    with open(table, encoding="utf-8") as f:
+        for m in INSERT_NAME_RE.finditer(f.read()):
+            code.setdefault(m.group(1), []).append(m.group(2))
+    with open(readme, encoding="utf-8") as f:
+        doc = {m.group(1): m.group(2).split(", ") for m in README_NAMES_RE.finditer(f.read())}
+    problems = []
+    for event in sorted(set(code) | set(doc)):
+        if code.get(event) != doc.get(event):
+            problems.append(f"README.md: {event}'s insertion strings by name are "
+                            f"{', '.join(doc.get(event, ['(none)']))}; common/events.h says "
+                            f"{', '.join(code.get(event, ['(none)']))}")
+    return problems
+
+
 def load_allow(path):
     allow, problems = {}, []
     if not path:
@@ -294,6 +321,7 @@ def main(argv):
             figures = True
     files, texts, funcs, inc_graph, call_graph, problems = analyse(root)
     problems += check_events(root)
+    problems += check_insert_names(root)
     allow, allow_problems = load_allow(allow_path)
     problems += allow_problems
     used_allow = set()

@@ -3,7 +3,8 @@
 # circle between files; common/ is portable and never includes service/;
 # includes point down (service/ -> service/cli/ -> service/os/ -> common/);
 # only service/os/ includes the NT-level headers; the event table
-# (common/events.h) and messages.mc agree; no file over 900 lines and
+# (common/events.h) and messages.mc agree, and README names each alert's
+# insertion strings as events.h does; no file over 900 lines and
 # no function over 100, but for the entries of layering.allow, each with its
 # reason. The checks are layering.py's; this script runs them.
 # First it checks itself on two made-up trees, one good and one with every
@@ -27,7 +28,8 @@ printf 'int a_fn(void);\nint b_fn(void) {\n  return a_fn();\n}\n' >"$tmp/bad/com
 printf '#include "host.h"\n#include <windows.h>\n' >"$tmp/bad/common/c.c"
 printf '/* host */\n' >"$tmp/bad/service/host.h"
 printf '#include <winternl.h>\n#include "host.h"\n' >"$tmp/bad/service/cli/cmd.c"
-printf '#define LW_EVENTS(X) X(FOO, 1000, WARNING, SERVICE, 2, 0)\n' >"$tmp/bad/common/events.h"
+printf '#define LW_EVENTS(X) X(FOO, 1000, WARNING, SERVICE, 2, 0)\n#define LW_INSERTS_2001(F) F(2001, LUID) F(2001, USER)\n' >"$tmp/bad/common/events.h"
+printf '| ID | names |\n| 2001 | LUID, WHO |\n' >"$tmp/bad/README.md"
 printf '%s\n' 'MessageId=1' 'SymbolicName=LW_CATEGORY_SERVICE' 'Language=English' 'Service' '.' \
   'MessageId=1001' 'Severity=Informational' 'SymbolicName=LW_MSG_FOO' 'Language=English' 'Foo %1.' '.' \
   'MessageId=1002' 'Severity=Warning' 'SymbolicName=LW_MSG_BAR' 'Language=English' 'Bar.' '.' \
@@ -46,7 +48,7 @@ for want in "include circle: common/a.h" "call circle (files calling into each o
   "service/cli/cmd.c:1: <winternl.h> is for OS adapters" "service/cli/cmd.c:2: service/cli/ includes" \
   "long_fn() is 103 lines" "common/long.c: 903 lines" "FOO is 1000, messages.mc says 1001" \
   "FOO is WARNING, messages.mc says Informational" "FOO takes 2 insertion strings" \
-  "LW_MSG_BAR has no row"; do
+  "LW_MSG_BAR has no row" "README.md: 2001's insertion strings by name are LUID, WHO; common/events.h says LUID, USER"; do
   if ! grep -qF "$want" <<<"$out"; then
     echo "FAIL: the lint's self-test did not find: $want" >&2
     echo "$out" >&2
@@ -72,4 +74,4 @@ if ! out=$(python3 "$lint" . --allow tests/lint/layering.allow); then
   echo "FAIL: the layering rules are broken (see above; tests/lint/layering.py says why each exists)" >&2
   exit 1
 fi
-echo "ok: no circles, includes point down, NT headers only in service/os/, events.h agrees with messages.mc, sizes within limits"
+echo "ok: no circles, includes point down, NT headers only in service/os/, events.h agrees with messages.mc and README, sizes within limits"
