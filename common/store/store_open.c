@@ -180,9 +180,17 @@ static uint32_t be32(const unsigned char *p) {
   return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
-/* A schema version this code can open: LW_EINVAL for a negative one (no
- * LeakWatch writes it), LW_ETOONEW for a newer one; err says which. */
-static int check_version(const char *path, int64_t uv, char *err, size_t errlen) {
+/* A database this code may open, by its application_id and user_version:
+ * LW_EINVAL for another application's or a negative version (no LeakWatch
+ * writes it), LW_ETOONEW for a newer one; err says which. */
+static int check_identity(const char *path, int64_t app, int64_t uv, char *err, size_t errlen) {
+  if (app != 0 && app != LW_STORE_APPLICATION_ID) {
+    lw__store_seterr(err, errlen,
+                     "%s is a SQLite database of another application (application_id %lld), "
+                     "not LeakWatch history; it was not changed",
+                     path, (long long)app);
+    return LW_EINVAL;
+  }
   if (uv < 0) {
     lw__store_seterr(err, errlen,
                      "%s has the schema version %lld, which no LeakWatch writes: not LeakWatch "
@@ -213,14 +221,7 @@ static int check_header(const char *path, const unsigned char *head, size_t len,
     return 0;                    /* too short to judge here: inspect() finds it damaged */
   uv = (int32_t)be32(head + 60); /* PRAGMA user_version is signed */
   app = be32(head + 68);
-  if (app != 0 && app != LW_STORE_APPLICATION_ID) {
-    lw__store_seterr(err, errlen,
-                     "%s is a SQLite database of another application (application_id %lu), "
-                     "not LeakWatch history; it was not changed",
-                     path, (unsigned long)app);
-    return LW_EINVAL;
-  }
-  return check_version(path, uv, err, errlen);
+  return check_identity(path, app, uv, err, errlen);
 }
 
 /* Runs a one-value query; the value (text) goes to out. Returns an SQLite code. */
@@ -280,15 +281,7 @@ static int inspect(const char *path, int busy_ms, int *version, char *reason, si
                        db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(src));
     goto cleanup;
   }
-  if (app_id != 0 && app_id != LW_STORE_APPLICATION_ID) {
-    lw__store_seterr(err, errlen,
-                     "%s is a SQLite database of another application (application_id %lld), "
-                     "not LeakWatch history; it was not changed",
-                     path, (long long)app_id);
-    rc = LW_EINVAL;
-    goto cleanup;
-  }
-  rc = check_version(path, uv, err, errlen);
+  rc = check_identity(path, app_id, uv, err, errlen);
   if (rc != 0)
     goto cleanup;
   if (uv == 0 && tables != 0) {

@@ -21,7 +21,6 @@
 #include "commands.h"
 #include "csv_writer.h"
 #include "eventlog.h"
-#include "paths.h"
 #include "report_args.h"
 #include "report_events.h"
 #include "store.h"
@@ -88,20 +87,11 @@ int lw_cmd_events(int argc, char **argv) {
     q.csv_flags |= LW_CSV_CRLF;
 
   char err[1024] = "";
-  char *db = lw_paths_history_db(ra.db, err, sizeof err);
-  if (db == NULL) {
-    fprintf(stderr, "leakwatch events: %s\n", err);
-    return LW_EXIT_FAILURE;
-  }
-  struct lw_store_options opts;
-  memset(&opts, 0, sizeof opts);
-  opts.read_only = true;
-  struct lw_store *st = NULL;
+  char *db = NULL;
   int status = LW_EXIT_FAILURE;
-  if (lw_store_open(db, &opts, &st, NULL, err, sizeof err) != 0) {
-    fprintf(stderr, "leakwatch events: %s\n", err);
+  struct lw_store *st = lw_cli_open_history("events", ra.db, &db);
+  if (st == NULL)
     goto cleanup;
-  }
   q.db = db;
   if (lw_events_print(st, &q, stdout, err, sizeof err) != 0) {
     fprintf(stderr, "leakwatch events: %s\n", err);

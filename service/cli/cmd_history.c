@@ -14,12 +14,10 @@
 #include "commands.h"
 #include "error.h"
 #include "history.h"
-#include "paths.h"
 #include "store.h"
 
 int lw_cmd_history(int argc, char **argv) {
   struct lw_history_query q;
-  struct lw_store_options opts;
   struct lw_store *st = NULL;
   char err[1024] = "";
   char *db = NULL;
@@ -35,18 +33,9 @@ int lw_cmd_history(int argc, char **argv) {
   }
   if (q.format == LW_REPORT_CSV)
     q.csv_crlf = lw_cli_csv_stdout();
-  db = lw_paths_history_db(q.db, err, sizeof err);
-  if (db == NULL) {
-    fprintf(stderr, "leakwatch history: %s\n", err[0] ? err : "out of memory");
+  st = lw_cli_open_history("history", q.db, &db);
+  if (st == NULL)
     goto cleanup;
-  }
-  memset(&opts, 0, sizeof opts);
-  opts.read_only = true;
-  rc = lw_store_open(db, &opts, &st, NULL, err, sizeof err);
-  if (rc != 0) {
-    fprintf(stderr, "leakwatch history: %s\n", err);
-    goto cleanup;
-  }
   rc = lw_history_print(st, &q, stdout, err, sizeof err);
   if (rc != 0) {
     fprintf(stderr, "leakwatch history: %s\n", err);

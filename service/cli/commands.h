@@ -32,4 +32,12 @@ int lw_cmd_events(int argc, char **argv); /* the alert history, as Event Viewer 
  * which text mode turns into CRLF, as before). */
 bool lw_cli_csv_stdout(void);
 
+struct lw_store;
+/* The history database of --db PATH (db_arg; NULL for `database` from the
+ * configuration, else the default), opened read-only: never created, migrated
+ * or moved aside from here, so a reader beside the service is always safe.
+ * Returns the store, or NULL after saying why on stderr as
+ * "leakwatch CMD: ...". *db gets its path (free it; NULL when not found). */
+struct lw_store *lw_cli_open_history(const char *cmd, const char *db_arg, char **db);
+
 #endif /* LW_COMMANDS_H */

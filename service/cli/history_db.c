@@ -1,0 +1,26 @@
+/* history_db.c - the history database as the reading commands open it (see
+ * commands.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "paths.h"
+#include "store.h"
+
+struct lw_store *lw_cli_open_history(const char *cmd, const char *db_arg, char **db) {
+  struct lw_store_options opts;
+  struct lw_store *st = NULL;
+  char err[1024] = "";
+
+  *db = lw_paths_history_db(db_arg, err, sizeof err);
+  if (*db == NULL) {
+    fprintf(stderr, "leakwatch %s: %s\n", cmd, err[0] ? err : "out of memory");
+    return NULL;
+  }
+  memset(&opts, 0, sizeof opts);
+  opts.read_only = true;
+  if (lw_store_open(*db, &opts, &st, NULL, err, sizeof err) != 0)
+    fprintf(stderr, "leakwatch %s: %s\n", cmd, err);
+  return st;
+}
