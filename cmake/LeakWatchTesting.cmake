@@ -32,7 +32,8 @@ endfunction()
 # linked with lw_common, registered as a `unit` test.
 function(lw_add_unit_test name)
   cmake_parse_arguments(ARG "" "" "LIBS;ARGS" ${ARGN})
-  add_executable(${name} ${ARG_UNPARSED_ARGUMENTS})
+  add_executable(${name} ${ARG_UNPARSED_ARGUMENTS}
+    ${PROJECT_SOURCE_DIR}/tests/unit/unbuffered_stdio.c)
   target_link_libraries(${name} PRIVATE lw_common CMocka::CMocka ${ARG_LIBS})
   lw_strict_warnings(${name} NO_CONVERSION)
   add_test(NAME ${name} COMMAND ${name} ${ARG_ARGS})
