@@ -33,6 +33,9 @@ void lw_alert_init(struct lw_alert *a, uint32_t event_id, int64_t raised_at) {
   a->session_ended_at = LW_TIME_UNKNOWN;
   a->since = LW_TIME_UNKNOWN;
   a->minutes = -1;
+  a->end_seen = -1;
+  a->orphan_seen_at = LW_TIME_UNKNOWN;
+  a->system_logons = LW_ALERT_NONE;
 }
 
 void lw_alert_clear(struct lw_alert *a) {
@@ -134,6 +137,10 @@ int lw_alert_fields_json(const struct lw_alert *a, char **json, size_t *len) {
   kv_u32(&w, "count", a->count);
   kv_u32(&w, "threshold", a->threshold);
   kv_u32(&w, "live_sessions", a->live_sessions);
+  if (a->end_seen >= 0)
+    lw_json_kv_bool(&w, "end_seen", a->end_seen != 0);
+  kv_time(&w, "orphan_seen_at", a->orphan_seen_at);
+  kv_u32(&w, "system_logons", a->system_logons);
   lw_json_end_object(&w);
   rc = lw_json_finish(&w);
   if (rc == 0) {
@@ -190,6 +197,7 @@ void lw_alert_policy_init(struct lw_alert_policy_state *st) {
   }
   st->held_since = LW_TIME_UNKNOWN;
   st->held = 0;
+  st->state_pending = 0;
 }
 
 uint32_t lw_alert_policy_sent_in_window(const struct lw_alert_policy_state *st, int64_t now) {
@@ -220,9 +228,50 @@ static int make_summary(struct lw_alert *a, uint32_t held, uint32_t max_per_hour
     snprintf(num, sizeof num, "%u", (unsigned)max_per_hour);
     rc = lw_alert_set_insert(a, LW_INSERT_2009_MAX_PER_HOUR, num);
   }
+  if (rc == 0) {
+    char iso[LW_ISO_TIME_SIZE];
+    rc = lw_alert_set_insert(a, LW_INSERT_2009_SINCE, lw_time_format_iso(since, iso));
+  }
+  /* The reason and the state of the leaks are the detector's to fill in. */
+  if (rc == 0)
+    rc = lw_alert_set_insert(a, LW_INSERT_2009_REASON, "the hour ended");
   if (rc != 0)
     lw_alert_clear(a);
   return rc;
+}
+
+/* The per-session alerts; the others of 2001-2006 are escalations and states. */
+static int per_session(uint32_t event_id) {
+  return event_id == LW_EVENT_SESSION_LEAKED || event_id == LW_EVENT_SESSION_RELEASED;
+}
+
+/* What alerts of event_id may use of the window's budget. */
+static uint32_t budget_for(uint32_t max_per_hour, uint32_t event_id) {
+  return per_session(event_id) ? max_per_hour - LW_ALERT_POLICY_RESERVE(max_per_hour)
+                               : max_per_hour;
+}
+
+int lw_alert_policy_would_send(const struct lw_alert_policy_state *st, uint32_t max_per_hour,
+                               int64_t now, uint32_t event_id) {
+  if (max_per_hour == 0 || !lw_alert_is_rate_limited(event_id))
+    return 1;
+  return lw_alert_policy_sent_in_window(st, now) < budget_for(max_per_hour, event_id);
+}
+
+int lw_alert_policy_flush(struct lw_alert_policy_state *st, uint32_t max_per_hour, int64_t now,
+                          struct lw_alert *summary) {
+  int rc;
+  if (st == NULL || summary == NULL)
+    return LW_EINVAL;
+  lw_alert_init(summary, 0, LW_TIME_UNKNOWN);
+  if (st->held_since == LW_TIME_UNKNOWN)
+    return 0;
+  rc = make_summary(summary, st->held, max_per_hour, st->held_since, now);
+  if (rc != 0)
+    return rc;
+  st->held_since = LW_TIME_UNKNOWN;
+  st->held = 0;
+  return 1;
 }
 
 int lw_alert_policy_apply(struct lw_alert_policy_state *st, uint32_t max_per_hour, int64_t now,
@@ -254,12 +303,18 @@ int lw_alert_policy_apply(struct lw_alert_policy_state *st, uint32_t max_per_hou
   for (i = 0; i < n; i++) {
     if (!lw_alert_is_rate_limited(alerts[i].event_id))
       continue;
-    if (max_per_hour == 0 || sent < max_per_hour) {
+    int state = alerts[i].event_id == LW_EVENT_SESSION_IDS_PINNED ||
+                alerts[i].event_id == LW_EVENT_SESSION_IDS_CLEARED;
+    if (max_per_hour == 0 || sent < budget_for(max_per_hour, alerts[i].event_id)) {
       alerts[i].suppressed = 0;
       st->slot_count[slot]++;
       sent++;
+      if (state)
+        st->state_pending = 0;
     } else {
       alerts[i].suppressed = 1;
+      if (state)
+        st->state_pending = 1;
       if (st->held_since == LW_TIME_UNKNOWN)
         st->held_since = now;
       if (st->held < UINT32_MAX)
@@ -272,8 +327,8 @@ int lw_alert_policy_apply(struct lw_alert_policy_state *st, uint32_t max_per_hou
 /* ---- Blob ------------------------------------------------------------------- */
 
 #define POLICY_MAGIC "LWAP"
-#define POLICY_VERSION 1
-#define POLICY_HEADER 5 /* magic + version */
+#define POLICY_VERSION 2 /* 1: no flags byte */
+#define POLICY_HEADER 5  /* magic + version */
 
 static void put_le(unsigned char *p, uint64_t v, int bytes) {
   int i;
@@ -298,7 +353,7 @@ int lw_alert_policy_save(const struct lw_alert_policy_state *st, char **blob, si
   for (i = 0; i < LW_ALERT_POLICY_SLOTS; i++)
     if (st->slot_minute[i] != SLOT_EMPTY && st->slot_count[i] > 0)
       n++;
-  p = malloc(POLICY_HEADER + 13 + n * 12);
+  p = malloc(POLICY_HEADER + 13 + n * 12 + 1);
   if (p == NULL)
     return LW_ENOMEM;
   memcpy(p, POLICY_MAGIC, 4);
@@ -315,6 +370,7 @@ int lw_alert_policy_save(const struct lw_alert_policy_state *st, char **blob, si
       off += 12;
     }
   }
+  p[off++] = (unsigned char)(st->state_pending != 0);
   *blob = (char *)p;
   *len = off;
   return 0;
@@ -331,7 +387,7 @@ int lw_alert_policy_load(const char *blob, size_t len, struct lw_alert_policy_st
     return LW_ECORRUPT;
   if (p[4] > POLICY_VERSION)
     return LW_ETOONEW;
-  if (p[4] != POLICY_VERSION || len < POLICY_HEADER + 13)
+  if (p[4] == 0 || len < POLICY_HEADER + 13)
     return LW_ECORRUPT;
   lw_alert_policy_init(&tmp);
   off = POLICY_HEADER;
@@ -339,8 +395,14 @@ int lw_alert_policy_load(const char *blob, size_t len, struct lw_alert_policy_st
   tmp.held = (uint32_t)get_le(p + off + 8, 4);
   n = p[off + 12];
   off += 13;
-  if (n > LW_ALERT_POLICY_SLOTS || len != off + n * 12)
+  if (n > LW_ALERT_POLICY_SLOTS || len != off + n * 12 + (p[4] >= 2 ? 1u : 0u))
     return LW_ECORRUPT;
+  if (p[4] >= 2) {
+    unsigned char flags = p[len - 1];
+    if (flags > 1)
+      return LW_ECORRUPT;
+    tmp.state_pending = flags;
+  }
   /* Nothing held means no period; a period with nothing held is not one. */
   if ((tmp.held_since == LW_TIME_UNKNOWN) != (tmp.held == 0))
     return LW_ECORRUPT;

@@ -13,12 +13,17 @@
  * the poll that raised the alert; the window is the current minute and the 59 before
  * it). A sliding window, not a fixed clock hour, so that no 60-minute span ever shows
  * more than the limit (a fixed window lets twice the limit through across its edge).
- * Alerts over the limit are kept but marked `suppressed`: the store records them, the
- * Event Log does not get them. The first held-back alert opens a period; at the first
- * call one hour or more after that, one 2009 "alerts suppressed" summary with the
- * count held back in that period is produced (it is itself never rate-limited), and
- * the next held-back alert opens a new period. So there is at most one 2009 per hour,
- * and none when nothing was held back. Other event IDs pass untouched.
+ * A quarter of the budget (LW_ALERT_POLICY_RESERVE) is kept for the escalations and
+ * state alerts (2003-2006): the per-session alerts (2001, 2002) may use only the
+ * rest, so a flood of leaked users cannot silence the gap. Alerts over the limit are
+ * kept but marked `suppressed`: the store records them, the Event Log does not get
+ * them. A held-back 2003/2004 sets `state_pending`: the detector then raises the
+ * current gap state again as soon as the budget allows, so the newest state replaces
+ * the one held back. The first held-back alert opens a period; at the first call one
+ * hour or more after that, one 2009 summary with the count held back in that period
+ * is produced (never rate-limited; the detector adds the current state of the leaks
+ * to it), and the next held-back alert opens a new period. So there is at most one
+ * 2009 per hour, and none when nothing was held back. Other event IDs pass untouched.
  *
  * The policy state is a fixed-size struct (no heap); it can be saved to and loaded
  * from a small versioned binary blob so a restart keeps counting. detect.h embeds it
@@ -46,8 +51,8 @@ enum lw_event_id { LW_EVENTS(LW_EVENT_ENUM_ROW) };
 enum lw_event_inserts { LW_EVENTS(LW_EVENT_INSERTS_ROW) };
 #undef LW_EVENT_INSERTS_ROW
 
-/* The most insertion strings any alert has (2001 and 2007 have 8). */
-#define LW_ALERT_MAX_INSERTS 8
+/* The most insertion strings any alert may have (2001 has 14). */
+#define LW_ALERT_MAX_INSERTS 16
 
 /* Each insertion string's position by name (events.h's LW_INSERTS_<ID>), one enum
  * per event of the 2000s: enum lw_insert_2001 { LW_INSERT_2001_LUID (0, %1), ...,
@@ -95,6 +100,12 @@ _Static_assert(0 LW_EVENTS(LW_INSERT_COUNT_ALERT_ROW) ==
  *   2005: user domain logon_type count
  *   2006: terminal_session user domain since (Down since) minutes
  *   2009: count (held back) threshold (max_per_hour) since (start of the period)
+ *         terminal_session (highest ID in use) live_sessions
+ * and the fields of issue 13: end_seen (2001, 2002: 1 when LeakWatch saw the terminal
+ * session end, 0 when it ended before LeakWatch watched; -1 elsewhere),
+ * orphan_seen_at (2001, 2002: when LeakWatch first saw it ended), system_logons
+ * (2001: the session's DWM-n/UMFD-n logon sessions that leaked with it).
+ * 2001/2002's session_ended_at is LW_TIME_UNKNOWN when end_seen is 0.
  */
 struct lw_alert {
   uint32_t event_id;                   /* enum lw_event_id */
@@ -115,6 +126,9 @@ struct lw_alert {
   int64_t session_ended_at;
   int64_t since;
   int64_t minutes; /* whole minutes, rounded down; -1 when it does not apply */
+  int end_seen;    /* 1, 0, or -1 when it does not apply */
+  int64_t orphan_seen_at;
+  uint32_t system_logons;
 };
 
 /* Sets every field of *a to "none" (no strings) with the given event and time.
@@ -155,11 +169,15 @@ int lw_alert_is_rate_limited(uint32_t event_id);
 
 #define LW_ALERT_POLICY_SLOTS 60
 
+/* The share of max_per_hour only 2003-2006 may use: a quarter, rounded down. */
+#define LW_ALERT_POLICY_RESERVE(max_per_hour) ((max_per_hour) / 4u)
+
 struct lw_alert_policy_state {
   int64_t slot_minute[LW_ALERT_POLICY_SLOTS]; /* minute (ms / 60000), INT64_MIN: empty */
   uint32_t slot_count[LW_ALERT_POLICY_SLOTS]; /* alerts let through in that minute */
-  int64_t held_since; /* first held-back alert of the open period, LW_TIME_UNKNOWN if none */
-  uint32_t held;      /* alerts held back since held_since */
+  int64_t held_since;     /* first held-back alert of the open period, LW_TIME_UNKNOWN if none */
+  uint32_t held;          /* alerts held back since held_since */
+  uint32_t state_pending; /* 1: a 2003/2004 was held back and not yet restated */
 };
 
 /* Empties the policy state: nothing sent, nothing held. Cannot fail. */
@@ -183,9 +201,21 @@ int lw_alert_policy_apply(struct lw_alert_policy_state *st, uint32_t max_per_hou
 /* How many rate-limited alerts were let through in the hour window ending at `now`. */
 uint32_t lw_alert_policy_sent_in_window(const struct lw_alert_policy_state *st, int64_t now);
 
+/* 1 if an alert of event_id raised at `now` would reach the Event Log now. */
+int lw_alert_policy_would_send(const struct lw_alert_policy_state *st, uint32_t max_per_hour,
+                               int64_t now, uint32_t event_id);
+
+/* Ends the open period early (the service is stopping): fills *summary (owning
+ * nothing) with its 2009 and returns 1, or returns 0 when nothing is held back.
+ * LW_ENOMEM: *st unchanged. */
+int lw_alert_policy_flush(struct lw_alert_policy_state *st, uint32_t max_per_hour, int64_t now,
+                          struct lw_alert *summary);
+
 /*
- * Saves the state as a blob: "LWAP", a version byte (1), then little-endian fixed
- * fields (held_since, held, the non-empty slots). At most 4 + 1 + 13 + 60 * 12 bytes.
+ * Saves the state as a blob: "LWAP", a version byte (2), then little-endian fixed
+ * fields (held_since, held, the non-empty slots), then a flags byte (1:
+ * state_pending). At most 4 + 1 + 13 + 60 * 12 + 1 bytes. Version 1 (no flags byte)
+ * still loads.
  * Returns 0 and sets *blob (heap, the caller frees it with free()) and *len, or
  * LW_EINVAL / LW_ENOMEM (then *blob and *len are untouched).
  */

@@ -33,14 +33,14 @@
   X(POLLING_STOPPED,        1104, ERROR,         SERVICE,    6, 0)    \
   X(POLLS_LATE,             1105, WARNING,       SERVICE,    3, 0)    \
   X(DATABASE_BUSY,          1106, WARNING,       DATABASE,   4, 0)    \
-  X(SESSION_LEAKED,         2001, WARNING,       LEAK,       8, 1)    \
-  X(SESSION_RELEASED,       2002, INFORMATIONAL, LEAK,       3, 1)    \
-  X(SESSION_IDS_PINNED,     2003, WARNING,       LEAK,       4, 1)    \
+  X(SESSION_LEAKED,         2001, WARNING,       LEAK,      14, 1)    \
+  X(SESSION_RELEASED,       2002, INFORMATIONAL, LEAK,       6, 1)    \
+  X(SESSION_IDS_PINNED,     2003, WARNING,       LEAK,       5, 1)    \
   X(SESSION_IDS_CLEARED,    2004, INFORMATIONAL, LEAK,       2, 1)    \
-  X(SESSIONS_ACCUMULATING,  2005, WARNING,       LEAK,       3, 1)    \
-  X(LOGOFF_STUCK,           2006, WARNING,       LEAK,       3, 1)    \
-  X(HOLDER_IDENTIFIED,      2007, WARNING,       HOLDERS,    8, 0)    \
-  X(ALERTS_SUPPRESSED,      2009, WARNING,       ALERTS,     2, 0)
+  X(SESSIONS_ACCUMULATING,  2005, WARNING,       LEAK,       5, 1)    \
+  X(LOGOFF_STUCK,           2006, WARNING,       LEAK,       4, 1)    \
+  X(HOLDER_IDENTIFIED,      2007, WARNING,       HOLDERS,    9, 0)    \
+  X(ALERTS_SUPPRESSED,      2009, WARNING,       ALERTS,    11, 0)
 /* clang-format on */
 
 /*
@@ -64,26 +64,35 @@
   X(ALERTS_SUPPRESSED,     2009)
 
 #define LW_INSERTS_2001(F)                                            \
-  F(2001, LUID)           F(2001, DOMAIN_USER)    F(2001, LOGON_TYPE) \
+  F(2001, LUID)           F(2001, USER)           F(2001, DOMAIN)     \
+  F(2001, LOGON_TYPE)     F(2001, LOGON_TYPE_NAME)                    \
   F(2001, TERMINAL_SESSION) F(2001, LOGON_TIME)   F(2001, ENDED_AT)   \
-  F(2001, MINUTES_PINNED) F(2001, HOLDERS)
+  F(2001, END_SEEN)       F(2001, FIRST_SEEN_ENDED)                   \
+  F(2001, MINUTES_PINNED) F(2001, SYSTEM_LOGONS)  F(2001, SYSTEM_LOGON_LIST) \
+  F(2001, HOLDERS)
 #define LW_INSERTS_2002(F)                                            \
-  F(2002, LUID)           F(2002, DOMAIN_USER)    F(2002, MINUTES_PINNED)
+  F(2002, LUID)           F(2002, USER)           F(2002, DOMAIN)     \
+  F(2002, TERMINAL_SESSION) F(2002, MINUTES_PINNED) F(2002, END_SEEN)
 #define LW_INSERTS_2003(F)                                            \
-  F(2003, COUNT)          F(2003, IDS)            F(2003, HIGHEST_ID) \
-  F(2003, LIVE_SESSIONS)
+  F(2003, COUNT)          F(2003, ID_RANGES)      F(2003, HIGHEST_ID) \
+  F(2003, LIVE_SESSIONS)  F(2003, PINNED_BY)
 #define LW_INSERTS_2004(F)                                            \
   F(2004, COUNT)          F(2004, GAP_THRESHOLD)
 #define LW_INSERTS_2005(F)                                            \
-  F(2005, DOMAIN_USER)    F(2005, LOGON_TYPE)     F(2005, COUNT)
+  F(2005, USER)           F(2005, DOMAIN)         F(2005, LOGON_TYPE) \
+  F(2005, LOGON_TYPE_NAME) F(2005, COUNT)
 #define LW_INSERTS_2006(F)                                            \
-  F(2006, SESSION_ID)     F(2006, DOMAIN_USER)    F(2006, MINUTES_DOWN)
+  F(2006, SESSION_ID)     F(2006, USER)           F(2006, DOMAIN)     \
+  F(2006, MINUTES_DOWN)
 #define LW_INSERTS_2007(F)                                            \
-  F(2007, LUID)           F(2007, DOMAIN_USER)    F(2007, IMAGE)      \
-  F(2007, PID)            F(2007, SERVICES)       F(2007, TOKENS)     \
-  F(2007, TOKEN_TYPES)    F(2007, EXITED_PROCESS)
+  F(2007, LUID)           F(2007, USER)           F(2007, DOMAIN)     \
+  F(2007, IMAGE)          F(2007, PID)            F(2007, SERVICES)   \
+  F(2007, TOKENS)         F(2007, TOKEN_TYPES)    F(2007, EXITED_PROCESS)
 #define LW_INSERTS_2009(F)                                            \
-  F(2009, HELD_BACK)      F(2009, MAX_PER_HOUR)
+  F(2009, HELD_BACK)      F(2009, MAX_PER_HOUR)   F(2009, SINCE)      \
+  F(2009, REASON)         F(2009, OPEN_LEAKS)     F(2009, USER_COUNT) \
+  F(2009, USERS)          F(2009, PINNED_COUNT)   F(2009, PINNED_RANGES) \
+  F(2009, HIGHEST_ID)     F(2009, LIVE_SESSIONS)
 /* clang-format on */
 
 #endif /* LW_EVENTS_H */

@@ -189,7 +189,8 @@ int lw_holders_match(struct lw_holders_matcher *m, const struct lw_handle_entry 
 #define LW_HOLDERS_NONE_TEXT "no token handle found"
 #define LW_HOLDERS_NONE_HINT                                                                       \
   "no token handle found: the session is likely held by an SSPI credential handle or a "           \
-  "kernel reference, which a user-mode scan cannot see (see the README: SeTokenLeakDiag)"
+  "kernel reference, which a user-mode scan cannot see (README.md in the LeakWatch program "       \
+  "folder, Runbook: SeTokenLeakDiag)"
 
 /* The file name part of a Windows or POSIX path ("C:\x\a.exe" -> "a.exe"); the
  * path itself when it has no separator; "?" for NULL. Never NULL. */

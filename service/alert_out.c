@@ -1,4 +1,5 @@
 /* alert_out.c - alerts to the Event Log and the history (see alert_out.h). */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -20,8 +21,9 @@ size_t lw_alert_out_publish(struct lw_store *st, const struct lw_alert *alerts, 
     if (text != NULL &&
         (msg_id == 0 || lw_eventlog_render(msg_id, count, inserts, text, RENDER_MAX) != 0))
       snprintf(text, RENDER_MAX, "LeakWatch event %u", a->event_id);
+    bool logged = false;
     if (!a->suppressed && msg_id != 0) {
-      lw_eventlog_report(msg_id, count, inserts);
+      logged = lw_eventlog_report(msg_id, count, inserts) == 0;
       if (to_console && text != NULL)
         fprintf(stderr, "leakwatch: event %u: %s\n", a->event_id, text);
     }
@@ -35,6 +37,15 @@ size_t lw_alert_out_publish(struct lw_store *st, const struct lw_alert *alerts, 
     sa.message = text != NULL ? text : "";
     sa.fields_json = fields;
     sa.suppressed = a->suppressed != 0;
+    sa.luid = a->luid;
+    sa.user = a->user;
+    sa.domain = a->domain;
+    sa.terminal_session =
+        a->terminal_session != LW_ALERT_NONE && a->event_id != LW_EVENT_SESSION_IDS_PINNED &&
+                a->event_id != LW_EVENT_ALERTS_SUPPRESSED
+            ? (int64_t)a->terminal_session
+            : -1; /* 2003's and 2009's is the highest ID, not a session of theirs */
+    sa.logged = logged;
     if (lw_store_add_alert(st, &sa) != 0)
       lost++;
     free(fields);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "error.h"
 #include "holder_scan.h"
 #include "holder_watch.h"
@@ -222,10 +223,9 @@ static void add_2007(struct lw_holder_watch *w, const struct lw_detect_logon *l,
     w->cap_extra = cap;
   }
   struct lw_alert *a = &w->extra[w->n_extra];
-  char luid[LW_LUID_TEXT_SIZE], who[512], pid[16], tokens[16], exited[512];
+  char luid[LW_LUID_TEXT_SIZE], pid[16], tokens[16], exited[512];
   lw_alert_init(a, LW_EVENT_HOLDER_IDENTIFIED, now);
   lw_luid_format(l->luid, luid);
-  snprintf(who, sizeof who, "%s\\%s", l->domain ? l->domain : "", l->user ? l->user : "");
   snprintf(pid, sizeof pid, "%u", h->pid);
   snprintf(tokens, sizeof tokens, "%u", h->tokens);
   if (h->exited_process)
@@ -236,7 +236,8 @@ static void add_2007(struct lw_holder_watch *w, const struct lw_detect_logon *l,
   const char *image = h->exited_process && h->held_by_image ? h->held_by_image : h->image;
   const char *ins[LW_EVENT_INSERTS_HOLDER_IDENTIFIED] = {
       [LW_INSERT_2007_LUID] = luid,
-      [LW_INSERT_2007_DOMAIN_USER] = who,
+      [LW_INSERT_2007_USER] = l->user != NULL && l->user[0] != 0 ? l->user : "(unknown)",
+      [LW_INSERT_2007_DOMAIN] = l->domain != NULL && l->domain[0] != 0 ? l->domain : "(unknown)",
       [LW_INSERT_2007_IMAGE] = image ? image : "(image not readable)",
       [LW_INSERT_2007_PID] = pid,
       [LW_INSERT_2007_SERVICES] = h->services ? h->services : "none",
@@ -250,17 +251,20 @@ static void add_2007(struct lw_holder_watch *w, const struct lw_detect_logon *l,
     }
   }
   a->luid = l->luid;
+  /* Structured too, for the history's columns; a copy that fails is left out. */
+  a->user = l->user != NULL ? lw_strdup(l->user) : NULL;
+  a->domain = l->domain != NULL ? lw_strdup(l->domain) : NULL;
   w->n_extra++;
 }
 
-/* Sets %8 of every 2001 in `out` to `text`. */
+/* Sets HOLDERS of every 2001 in `out` to `text`. */
 static void set_2001_holders(struct lw_detect_output *out, const char *text) {
   for (size_t i = 0; i < out->n_alerts; i++)
     if (out->alerts[i].event_id == LW_EVENT_SESSION_LEAKED)
       lw_alert_set_insert(&out->alerts[i], LW_INSERT_2001_HOLDERS, text);
 }
 
-/* Fills %8 of this poll's 2001s from a scan that finished in time, naming
+/* Fills HOLDERS of this poll's 2001s from a scan that finished in time, naming
  * their holders. */
 static void name_in_2001s(struct lw_holder_watch *w, struct lw_detect_output *out, int rc,
                           const char *error, const struct lw_holders_result *r) {

@@ -110,8 +110,21 @@ struct lw_monitor {
 
 /* Reports an event to the Event Log and, from a console, to stderr as well
  * (rendered from the message table, as Event Viewer would show it). */
+/* The service's own events (the 1000s) pass log_level: "warning" drops the
+ * informational ones, "error" the warnings too. Alerts are not filtered. */
+static int level_allows(const struct lw_monitor *m, uint32_t msg_id) {
+  uint32_t severity = msg_id >> 30; /* 1 informational, 2 warning, 3 error */
+  if (m->cfg.log_level == LW_LOG_ERROR)
+    return severity == 3;
+  if (m->cfg.log_level == LW_LOG_WARNING)
+    return severity >= 2;
+  return 1;
+}
+
 static void report_event(const struct lw_monitor *m, uint32_t msg_id, unsigned n,
                          const char *const strings[]) {
+  if (!level_allows(m, msg_id))
+    return;
   lw_eventlog_report(msg_id, n, strings);
   if (!m->opts.service) {
     char text[4096];
@@ -505,14 +518,18 @@ static void detect_and_alert(struct lw_monitor *m, struct lw_snapshot *snap) {
   for (size_t i = 0; i < d->n_changes; i++) {
     const struct lw_leak_change *c = &d->changes[i];
     if (c->kind == LW_LEAK_OPENED) {
-      struct lw_store_leak leak = {c->luid,
-                                   c->user,
-                                   c->domain,
-                                   c->logon_type,
-                                   c->terminal_session,
-                                   c->logon_time,
-                                   c->session_ended_at,
-                                   c->leaked_at};
+      struct lw_store_leak leak = {.luid = c->luid,
+                                   .user = c->user,
+                                   .domain = c->domain,
+                                   .logon_type = c->logon_type,
+                                   .terminal_session = c->terminal_session,
+                                   .logon_time = c->logon_time,
+                                   .session_ended_at = c->session_ended_at,
+                                   .leaked_at = c->leaked_at,
+                                   .system = c->system != 0,
+                                   .with_luid = c->with_luid,
+                                   .end_seen = c->end_seen,
+                                   .orphan_seen_at = c->orphan_seen_at};
       lw_store_open_leak(m->store, &leak);
     } else if (c->kind == LW_LEAK_RELEASED) {
       lw_store_release_leak(m->store, c->luid, c->released_at);
@@ -823,6 +840,20 @@ void lw_monitor_close(struct lw_monitor *m) {
   snprintf(why, sizeof why, "after %llu polls", (unsigned long long)m->metrics.polls_total);
   const char *s[] = {LW_VERSION_STRING, why};
   uint32_t lost = 0;
+  /* Alerts held back in a period the stop cuts short: their 2009 now, with
+   * the state of the leaks, so the Event Log's last word is the truth. */
+  struct lw_detect_config dc;
+  struct lw_alert summary;
+  lw_detect_config_from(&dc, &m->cfg);
+  if (lw_detect_stop_summary(&m->detect, &dc, now_ms(), &summary) == 1) {
+    lw_alert_out_publish(m->store, &summary, 1, !m->opts.service);
+    lw_alert_clear(&summary);
+    char *blob = NULL;
+    size_t len = 0;
+    if (lw_detect_state_save(&m->detect, &blob, &len) == 0)
+      lw_store_set_detector_state(m->store, blob, len);
+    free(blob);
+  }
   /* A busy database is waited for (the store's close_timeout_ms, within the
    * SCM's stop wait hint); what still cannot be written is said. */
   if (m->opts.progress)

@@ -62,6 +62,7 @@ int lw_detect_system_logon(const struct lw_logon_session *l, uint32_t *n) {
 }
 
 void lw_detect_config_from(struct lw_detect_config *dc, const struct lw_config *cfg) {
+  dc->holders_enabled = cfg->holders_enabled;
   dc->grace_period_ms = cfg->grace_period_ms;
   dc->gap_threshold = cfg->gap_threshold;
   dc->accumulation_threshold = cfg->accumulation_threshold;
@@ -105,8 +106,20 @@ struct step {
   size_t n_pinned;
   struct lw__alert_vec agg; /* 2003 2004 2006 2005: first, so a flood of 2001s
                              * cannot push them past the rate limit */
-  struct lw__alert_vec per; /* 2001 2002 */
+  struct lw__alert_vec per; /* 2002 2001 */
+  size_t *newly;            /* indices into nl of records that leaked at this step */
+  size_t n_newly;
+  struct lw__leak_key *old_users; /* the previous state's leaked user logon sessions */
+  size_t n_old_users;
 };
+
+/* A leaked DWM-n/UMFD-n record whose user logon session is (still) leaked: its
+ * leak was that user's, so its release raises no 2002 of its own. */
+static int folded(const struct step *s, const struct lw_detect_logon *o) {
+  return (o->flags & LW_DETECT_LOGON_SYSTEM) != 0 &&
+         lw__detect_leak_key_find(s->old_users, s->n_old_users, o->terminal_session, o->instance) <
+             s->n_old_users;
+}
 
 static int merge_wts(struct step *s) {
   const struct lw_snapshot *snap = s->snap;
@@ -159,7 +172,7 @@ static int merge_wts(struct step *s) {
 static int vanished(struct step *s, const struct lw_detect_logon *o) {
   if (o->leaked_at == UNKNOWN)
     return 0;
-  return lw__detect_raise_released(&s->per, s->out, s->boot_time, o, s->now);
+  return lw__detect_raise_released(&s->per, s->out, s->boot_time, o, s->now, !folded(s, o));
 }
 
 static int capture_details(struct step *s, struct lw_detect_logon *r,
@@ -188,7 +201,8 @@ static int merge_logons(struct step *s) {
   if (snap->n_logons > 0) {
     s->nl = malloc(snap->n_logons * sizeof *s->nl);
     s->cands = malloc(snap->n_logons * sizeof *s->cands);
-    if (s->nl == NULL || s->cands == NULL)
+    s->newly = malloc(snap->n_logons * sizeof *s->newly);
+    if (s->nl == NULL || s->cands == NULL || s->newly == NULL)
       return LW_ENOMEM;
   }
   for (j = 0; j < snap->n_logons; j++) {
@@ -251,15 +265,14 @@ static int merge_logons(struct step *s) {
       }
       if (r->leaked_at == UNKNOWN && now - r->orphaned_since >= grace) {
         r->leaked_at = now;
-        if ((rc = lw__detect_raise_leaked(&s->per, s->out, s->boot_time, r, now)) != 0)
-          return rc;
+        s->newly[s->n_newly++] = (size_t)(r - s->nl); /* alerted once all are merged */
       }
       s->out->orphaned++;
       if (r->leaked_at != UNKNOWN)
         s->out->leaked++;
     } else {
-      if (r->leaked_at != UNKNOWN &&
-          (rc = lw__detect_raise_released(&s->per, s->out, s->boot_time, r, now)) != 0)
+      if (r->leaked_at != UNKNOWN && (rc = lw__detect_raise_released(&s->per, s->out, s->boot_time,
+                                                                     r, now, !folded(s, r))) != 0)
         return rc;
       r->orphaned_since = r->leaked_at = r->logon_time = UNKNOWN;
       r->logon_type = 0;
@@ -277,6 +290,53 @@ static int merge_logons(struct step *s) {
     i++;
   }
   return 0;
+}
+
+/* The 2001s of the records that leaked at this step, in LUID order: a user
+ * logon session's lists the DWM-n/UMFD-n of its terminal session instance that
+ * are leaked too; one of those gets only its episode row (pointing at that
+ * user's), or its own 2001 when no user logon session of its session leaked. */
+static int raise_new_leaks(struct step *s) {
+  struct lw__leak_key *users = NULL, *sys = NULL;
+  const struct lw_detect_logon **list = NULL;
+  size_t n_users, n_sys, k;
+  const char *holders = s->cfg->holders_enabled ? LW_DETECT_HOLDERS_PENDING : LW_DETECT_HOLDERS_OFF;
+  int rc;
+
+  if (s->n_newly == 0)
+    return 0;
+  if ((rc = lw__detect_leak_keys(s->nl, s->n_nl, 0, &users, &n_users)) != 0 ||
+      (rc = lw__detect_leak_keys(s->nl, s->n_nl, 1, &sys, &n_sys)) != 0)
+    goto cleanup;
+  if (n_sys > 0 && (list = malloc(n_sys * sizeof *list)) == NULL) {
+    rc = LW_ENOMEM;
+    goto cleanup;
+  }
+  for (k = 0; k < s->n_newly && rc == 0; k++) {
+    const struct lw_detect_logon *r = &s->nl[s->newly[k]];
+    size_t at;
+    if ((r->flags & LW_DETECT_LOGON_SYSTEM) == 0) {
+      size_t n_list = 0;
+      for (at = lw__detect_leak_key_find(sys, n_sys, r->terminal_session, r->instance);
+           at < n_sys && sys[at].ts == r->terminal_session && sys[at].instance == r->instance; at++)
+        list[n_list++] = &s->nl[sys[at].index];
+      rc = lw__detect_raise_leaked(&s->per, s->out, s->boot_time, r, s->now, list, n_list, holders);
+    } else if ((at = lw__detect_leak_key_find(users, n_users, r->terminal_session, r->instance)) <
+               n_users) {
+      struct lw_leak_change *c = lw__detect_change_new(s->out, LW_LEAK_OPENED, s->boot_time, r);
+      if (c == NULL)
+        rc = LW_ENOMEM;
+      else
+        c->with_luid = s->nl[users[at].index].luid;
+    } else {
+      rc = lw__detect_raise_leaked(&s->per, s->out, s->boot_time, r, s->now, NULL, 0, holders);
+    }
+  }
+cleanup:
+  free(users);
+  free(sys);
+  free(list);
+  return rc;
 }
 
 /* ---- Rule 3: accumulation ---------------------------------------------------- */
@@ -316,8 +376,9 @@ static int raise_accum(struct step *s, const char *user, const char *domain, uin
   a->count = count;
   a->threshold = s->cfg->accumulation_threshold;
   if ((rc = lw__detect_copy_who(&a->user, &a->domain, user, domain)) != 0 ||
-      (rc = lw__detect_ins_who(a, LW_INSERT_2005_DOMAIN_USER, user, domain)) != 0 ||
-      (rc = lw__detect_ins_type(a, LW_INSERT_2005_LOGON_TYPE, type)) != 0 ||
+      (rc = lw__detect_ins_who(a, LW_INSERT_2005_USER, LW_INSERT_2005_DOMAIN, user, domain)) != 0 ||
+      (rc = lw__detect_ins_type(a, LW_INSERT_2005_LOGON_TYPE, LW_INSERT_2005_LOGON_TYPE_NAME,
+                                type)) != 0 ||
       (rc = lw__detect_ins_u(a, LW_INSERT_2005_COUNT, count)) != 0)
     return rc;
   return 0;
@@ -426,24 +487,55 @@ cleanup:
 
 /* ---- Rule 2: pinned IDs ------------------------------------------------------- */
 
-static int cmp_pinned(const void *a, const void *b) {
-  const struct lw_detect_logon *x = *(const struct lw_detect_logon *const *)a;
-  const struct lw_detect_logon *y = *(const struct lw_detect_logon *const *)b;
-  uint32_t sx = x->flags & LW_DETECT_LOGON_SYSTEM, sy = y->flags & LW_DETECT_LOGON_SYSTEM;
-  if (x->terminal_session != y->terminal_session)
-    return x->terminal_session < y->terminal_session ? -1 : 1;
-  if (sx != sy)
-    return sx < sy ? -1 : 1; /* user logons before DWM/UMFD */
-  return (x->luid > y->luid) - (x->luid < y->luid);
+/* 2003 with the pinned IDs now. */
+static int raise_pinned(struct step *s, size_t n_ids, uint32_t highest, int any_live,
+                        uint32_t live) {
+  struct lw__sbuf ranges = {NULL, 0, 0, 0}, by = {NULL, 0, 0, 0};
+  struct lw_alert *a = lw__detect_alert_new(&s->agg, LW_EVENT_SESSION_IDS_PINNED, s->now);
+  int rc;
+  if (a == NULL)
+    return LW_ENOMEM;
+  a->count = (uint32_t)n_ids;
+  a->threshold = s->cfg->gap_threshold;
+  a->terminal_session = any_live ? highest : LW_ALERT_NONE;
+  a->live_sessions = live;
+  rc = lw__detect_pinned_ranges(&ranges, s->pinned, s->n_pinned);
+  if (rc == 0)
+    rc = lw__detect_pinned_by(&by, s->pinned, s->n_pinned, n_ids);
+  if (rc == 0)
+    rc = lw__detect_ins_u(a, LW_INSERT_2003_COUNT, n_ids);
+  if (rc == 0)
+    rc = lw__detect_ins(a, LW_INSERT_2003_ID_RANGES, ranges.p);
+  if (rc == 0)
+    rc = any_live ? lw__detect_ins_u(a, LW_INSERT_2003_HIGHEST_ID, highest)
+                  : lw__detect_ins(a, LW_INSERT_2003_HIGHEST_ID, "none");
+  if (rc == 0)
+    rc = lw__detect_ins_u(a, LW_INSERT_2003_LIVE_SESSIONS, live);
+  if (rc == 0)
+    rc = lw__detect_ins(a, LW_INSERT_2003_PINNED_BY, by.p);
+  free(ranges.p);
+  free(by.p);
+  return rc;
+}
+
+/* 2004: the pinned IDs have cleared. */
+static int raise_cleared(struct step *s, size_t n_ids) {
+  struct lw_alert *a = lw__detect_alert_new(&s->agg, LW_EVENT_SESSION_IDS_CLEARED, s->now);
+  int rc;
+  if (a == NULL)
+    return LW_ENOMEM;
+  a->count = (uint32_t)n_ids;
+  a->threshold = s->cfg->gap_threshold;
+  if ((rc = lw__detect_ins_u(a, LW_INSERT_2004_COUNT, n_ids)) != 0)
+    return rc;
+  return lw__detect_ins_u(a, LW_INSERT_2004_GAP_THRESHOLD, s->cfg->gap_threshold);
 }
 
 static int rule_gap(struct step *s) {
   uint64_t thr = s->cfg->gap_threshold;
   size_t k, n_ids = 0;
   uint32_t highest = 0, live = 0;
-  int any_live = 0, rc = 0;
-  struct lw_alert *a;
-  struct lw__sbuf b = {NULL, 0, 0, 0};
+  int any_live = 0;
 
   for (k = 0; k < s->n_nw; k++) {
     if (s->nw[k].state == LW_WTS_LISTEN)
@@ -467,7 +559,7 @@ static int rule_gap(struct step *s) {
       s->pinned[s->n_pinned++] = r;
   }
   if (s->n_pinned > 1)
-    qsort(s->pinned, s->n_pinned, sizeof *s->pinned, cmp_pinned);
+    qsort(s->pinned, s->n_pinned, sizeof *s->pinned, lw__detect_cmp_pinned);
   for (k = 0; k < s->n_pinned; k++)
     if (k == 0 || s->pinned[k]->terminal_session != s->pinned[k - 1]->terminal_session)
       n_ids++;
@@ -478,35 +570,23 @@ static int rule_gap(struct step *s) {
   if ((!s->gap_active && n_ids >= thr) || (s->gap_active && n_ids >= s->gap_last + thr)) {
     s->gap_active = 1;
     s->gap_last = (uint32_t)n_ids;
-    a = lw__detect_alert_new(&s->agg, LW_EVENT_SESSION_IDS_PINNED, s->now);
-    if (a == NULL)
-      return LW_ENOMEM;
-    a->count = (uint32_t)n_ids;
-    a->threshold = (uint32_t)thr;
-    a->terminal_session = any_live ? highest : LW_ALERT_NONE;
-    a->live_sessions = live;
-    if ((rc = lw__detect_pinned_text(&b, s->pinned, s->n_pinned, n_ids)) != 0 ||
-        (rc = lw__detect_ins_u(a, LW_INSERT_2003_COUNT, n_ids)) != 0 ||
-        (rc = lw__detect_ins(a, LW_INSERT_2003_IDS, b.p)) != 0 ||
-        (rc = any_live ? lw__detect_ins_u(a, LW_INSERT_2003_HIGHEST_ID, highest)
-                       : lw__detect_ins(a, LW_INSERT_2003_HIGHEST_ID, "none")) != 0 ||
-        (rc = lw__detect_ins_u(a, LW_INSERT_2003_LIVE_SESSIONS, live)) != 0)
-      goto cleanup;
-  } else if (s->gap_active && 2 * (uint64_t)n_ids < thr) {
+    return raise_pinned(s, n_ids, highest, any_live, live);
+  }
+  if (s->gap_active && 2 * (uint64_t)n_ids < thr) {
     s->gap_active = 0;
     s->gap_last = 0;
-    a = lw__detect_alert_new(&s->agg, LW_EVENT_SESSION_IDS_CLEARED, s->now);
-    if (a == NULL)
-      return LW_ENOMEM;
-    a->count = (uint32_t)n_ids;
-    a->threshold = (uint32_t)thr;
-    if ((rc = lw__detect_ins_u(a, LW_INSERT_2004_COUNT, n_ids)) != 0 ||
-        (rc = lw__detect_ins_u(a, LW_INSERT_2004_GAP_THRESHOLD, thr)) != 0)
-      goto cleanup;
+    return raise_cleared(s, n_ids);
   }
-cleanup:
-  free(b.p);
-  return rc;
+  /* A state alert was held back: say the state now, once the budget allows. */
+  if (s->st->policy.state_pending &&
+      lw_alert_policy_would_send(&s->st->policy, s->cfg->alerts_max_per_hour, s->now,
+                                 LW_EVENT_SESSION_IDS_PINNED)) {
+    if (!s->gap_active)
+      return raise_cleared(s, n_ids);
+    s->gap_last = (uint32_t)n_ids;
+    return raise_pinned(s, n_ids, highest, any_live, live);
+  }
+  return 0;
 }
 
 /* ---- Rule 4: stuck logoff ----------------------------------------------------- */
@@ -529,7 +609,8 @@ static int rule_stuck(struct step *s) {
     a->minutes = minutes_between(w->state_since, s->now);
     if ((rc = lw__detect_copy_who(&a->user, &a->domain, w->user, w->domain)) != 0 ||
         (rc = lw__detect_ins_u(a, LW_INSERT_2006_SESSION_ID, w->id)) != 0 ||
-        (rc = lw__detect_ins_who(a, LW_INSERT_2006_DOMAIN_USER, w->user, w->domain)) != 0 ||
+        (rc = lw__detect_ins_who(a, LW_INSERT_2006_USER, LW_INSERT_2006_DOMAIN, w->user,
+                                 w->domain)) != 0 ||
         (rc = lw__detect_ins_u(a, LW_INSERT_2006_MINUTES_DOWN, (uint64_t)a->minutes)) != 0)
       return rc;
   }
@@ -561,6 +642,15 @@ static int assemble_alerts(struct step *s, struct lw_alert_policy_state *pol) {
       return rc2;
     }
     lw_alert_clear(&none);
+  }
+  /* The summary tells the state after this poll, so the Event Log alone knows
+   * the size of the problem once a window ends. */
+  if (rc == 1) {
+    int rc3 = lw__detect_summary_state(&summary, "the hour ended", s->nl, s->n_nl, s->nw, s->n_nw);
+    if (rc3 != 0) {
+      lw_alert_clear(&summary);
+      return rc3;
+    }
   }
   n += rc == 1;
   if (n > 0) {
@@ -648,8 +738,10 @@ int lw_detect_step(struct lw_detect_state *st, const struct lw_snapshot *snap,
     s.prev_poll = st->last_poll;
   }
 
-  if ((rc = merge_wts(&s)) != 0 || (rc = merge_logons(&s)) != 0 || (rc = rule_gap(&s)) != 0 ||
-      (rc = rule_stuck(&s)) != 0 || (rc = rule_accumulation(&s)) != 0)
+  if ((rc = lw__detect_leak_keys(s.ol, s.n_ol, 0, &s.old_users, &s.n_old_users)) != 0 ||
+      (rc = merge_wts(&s)) != 0 || (rc = merge_logons(&s)) != 0 ||
+      (rc = raise_new_leaks(&s)) != 0 || (rc = rule_gap(&s)) != 0 || (rc = rule_stuck(&s)) != 0 ||
+      (rc = rule_accumulation(&s)) != 0)
     goto cleanup;
   pol = st->policy;
   if ((rc = assemble_alerts(&s, &pol)) != 0)
@@ -682,9 +774,31 @@ cleanup:
   free(s.na);
   free(s.cands);
   free(s.pinned);
+  free(s.newly);
+  free(s.old_users);
   lw__detect_alerts_free(&s.agg);
   lw__detect_alerts_free(&s.per);
   if (rc != 0)
     lw_detect_output_free(out);
   return rc;
+}
+
+int lw_detect_stop_summary(struct lw_detect_state *st, const struct lw_detect_config *cfg,
+                           int64_t now, struct lw_alert *summary) {
+  struct lw_alert_policy_state pol;
+  int rc;
+  if (st == NULL || cfg == NULL || summary == NULL)
+    return LW_EINVAL;
+  pol = st->policy;
+  rc = lw_alert_policy_flush(&pol, cfg->alerts_max_per_hour, now, summary);
+  if (rc != 1)
+    return rc;
+  rc = lw__detect_summary_state(summary, "the service is stopping", st->logons, st->n_logons,
+                                st->wts, st->n_wts);
+  if (rc != 0) {
+    lw_alert_clear(summary);
+    return rc;
+  }
+  st->policy = pol;
+  return 1;
 }

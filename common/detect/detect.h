@@ -20,16 +20,22 @@
  *     adopts a WTS session of that ID that appears now; the two enumerations
  *     straddled a logon.) DWM-n and UMFD-n (SID S-1-5-90-0-n / S-1-5-96-0-n, or
  *     user DWM-n / UMFD-n in domain "Window Manager" / "Font Driver Host") belong to
- *     session n whatever LSA's Session field says, and each is a logon session of
- *     its own: a leaked terminal session with
- *     DWM and UMFD gives three 2001s. Well-known LUIDs (0x3e3-0x3e7) are never
+ *     session n whatever LSA's Session field says. They are tracked as logon
+ *     sessions of their own (each has its v_leaks row), but one that leaks while a
+ *     user logon session of the same terminal session instance is leaked is
+ *     folded into that user's 2001 (listed there, no alert of its own; its release
+ *     raises no 2002 while that user's leak is open); one that leaks alone gets its
+ *     own 2001. Well-known LUIDs (0x3e3-0x3e7) are never
  *     orphaned. Sessions whose data cannot be read (data_status) are not tracked
  *     until it can; a tracked one keeps its state while unreadable. Orphaned for
  *     `grace_period` or longer (>=) -> leaked: one 2001 and a LW_LEAK_OPENED episode.
  *     A leaked session that disappears (or stops being orphaned) -> one 2002 and a
- *     LW_LEAK_RELEASED episode. "Session ended" is the first poll at which its WTS
- *     instance was gone; on the first poll after a fresh start (no saved state) it
- *     is that poll, so minutes pinned are then a lower bound.
+ *     LW_LEAK_RELEASED episode. "First seen ended" is the first poll at which its
+ *     WTS instance was gone. The end was *seen* when LeakWatch had seen the logon
+ *     session before that poll (then the end is that poll, within one interval);
+ *     otherwise (a fresh start on a host that already leaks, or the first poll
+ *     after a reboot) it ended before LeakWatch watched: the end time is unknown,
+ *     said so in the alerts and v_leaks, and minutes pinned are a lower bound.
  *  2. Pinned IDs. An ID is pinned when no WTS session has it and a leaked logon
  *     session references it. At count >= gap_threshold: 2003; again at count >=
  *     last alerted count + gap_threshold; 2004 when 2 * count < gap_threshold,
@@ -96,15 +102,18 @@ struct lw_config; /* config.h: only lw_detect_config_from reads it */
 /* The longest 2003 %2 text, in bytes (an insertion string may hold 31,839 chars). */
 #define LW_DETECT_PINNED_TEXT_MAX 16000
 
-/* 2001's %8 until the token holder search (holders.c) fills it in. */
+/* 2001's HOLDERS until the token holder search (holders.c) fills it in; and
+ * what it says when the search is switched off. */
 #define LW_DETECT_HOLDERS_PENDING                                                                  \
   "not searched yet (holders found later are reported as event 2007)"
+#define LW_DETECT_HOLDERS_OFF "not searched: the holder search is off (holders.enabled: false)"
 
 struct lw_detect_config {
   int64_t grace_period_ms;         /* grace_period */
   uint32_t gap_threshold;          /* gap_threshold; 0 disables rule 2 */
   uint32_t accumulation_threshold; /* accumulation_threshold; 0 disables rule 3 */
   uint32_t alerts_max_per_hour;    /* alerts.max_per_hour; 0 = no limit */
+  int holders_enabled;             /* holders.enabled: what 2001 says of its holders */
 };
 
 /* ---- State (fields are internal: read them in tests, change them only through
@@ -181,22 +190,27 @@ enum lw_leak_change_kind {
 
 /* One row of v_leaks changing. Strings are heap copies owned by the output. */
 struct lw_leak_change {
-  int kind;          /* enum lw_leak_change_kind */
-  int64_t boot_time; /* of the boot the episode belongs to */
+  int kind;               /* enum lw_leak_change_kind */
+  int system;             /* 1: a DWM-n / UMFD-n logon session */
+  uint64_t with_luid;     /* LW_LEAK_OPENED of a system one: the user logon session whose
+                           * 2001 lists it; 0 when it leaked alone (or a user's) */
+  int end_seen;           /* 1: LeakWatch saw its terminal session end */
+  int64_t orphan_seen_at; /* when LeakWatch first saw its terminal session gone */
+  int64_t boot_time;      /* of the boot the episode belongs to */
   uint64_t luid;
   char *user; /* NULL if unknown */
   char *domain;
   uint32_t logon_type;
   uint32_t terminal_session;
   int64_t logon_time;       /* LW_TIME_UNKNOWN if unknown */
-  int64_t session_ended_at; /* when it was first seen orphaned */
+  int64_t session_ended_at; /* = orphan_seen_at when end_seen, else LW_TIME_UNKNOWN */
   int64_t leaked_at;
   int64_t released_at; /* LW_TIME_UNKNOWN for LW_LEAK_OPENED */
 };
 
 struct lw_detect_output {
-  /* In this order: a 2009 summary when due, 2003/2004, 2006s, 2005s, then 2001s and
-   * 2002s by LUID (aggregates first: the rate limit lets the first ones through).
+  /* In this order: a 2009 summary when due, 2003/2004, 2006s, 2005s, then 2002s and
+   * 2001s, each by LUID (aggregates first: the rate limit lets the first ones through).
    * All are complete records for the database; log only those not .suppressed. */
   struct lw_alert *alerts;
   size_t n_alerts, cap_alerts;
@@ -241,6 +255,15 @@ void lw_detect_output_free(struct lw_detect_output *out);
  */
 int lw_detect_step(struct lw_detect_state *st, const struct lw_snapshot *snap,
                    const struct lw_detect_config *cfg, struct lw_detect_output *out);
+
+/*
+ * The 2009 summary of a rate-limit period cut short because the service stops:
+ * when alerts are held back, fills *summary (owning nothing) with it, the leaks'
+ * current state taken from *st, restarts the period in st's policy, and returns 1;
+ * returns 0 when nothing is held back; LW_ENOMEM.
+ */
+int lw_detect_stop_summary(struct lw_detect_state *st, const struct lw_detect_config *cfg,
+                           int64_t now, struct lw_alert *summary);
 
 /*
  * Writes the whole state as a blob (format version 1, see the contract above).

@@ -40,6 +40,12 @@ static inline int casecmp(const char *a, const char *b) {
   }
 }
 
+/* 1 when LeakWatch saw the logon session before its terminal session was gone:
+ * then the end is known (within a poll); 0 when it was orphaned at first sight. */
+static inline int lw__detect_end_seen(const struct lw_detect_logon *r) {
+  return r->orphaned_since != UNKNOWN && r->first_seen < r->orphaned_since;
+}
+
 static inline int64_t minutes_between(int64_t from, int64_t to) {
   if (from == UNKNOWN || to == UNKNOWN || to <= from)
     return 0;
@@ -66,6 +72,24 @@ int lw__detect_accum_order(uint64_t ha, uint32_t ta, const char *da, const char 
                            uint32_t tb, const char *db, const char *ub);
 /* qsort order of struct lw_detect_accum (the state's accum list). */
 int lw__detect_cmp_accum(const void *a, const void *b);
+/* A leaked record's terminal session instance, for folding DWM-n/UMFD-n into
+ * the user logon session that leaked with them. */
+struct lw__leak_key {
+  uint32_t ts;
+  int64_t instance;
+  size_t index; /* into the array it was taken from */
+};
+/* The leaked records of r[0..n) that are (system) or are not (!system)
+ * DWM/UMFD, as keys sorted by (ts, instance, index); *out NULL when none.
+ * Returns 0 or LW_ENOMEM. */
+int lw__detect_leak_keys(const struct lw_detect_logon *r, size_t n, int system,
+                         struct lw__leak_key **out, size_t *n_out);
+/* The first key of (ts, instance) in k[0..n), sorted; n when none. */
+size_t lw__detect_leak_key_find(const struct lw__leak_key *k, size_t n, uint32_t ts,
+                                int64_t instance);
+/* qsort order of pinned records (struct lw_detect_logon *): by terminal session,
+ * user logons before DWM/UMFD, then LUID. */
+int lw__detect_cmp_pinned(const void *a, const void *b);
 /* Collects the state's string pointers (NULL skipped) into a new array sorted by
  * content, each string once (interned: one pointer per content). Returns it (NULL with *n = 0 when
  * there are none) or sets *err. */
@@ -96,25 +120,44 @@ struct lw_alert *lw__detect_alert_new(struct lw__alert_vec *a, uint32_t event_id
  * their owner, which frees them). */
 int lw__detect_copy_who(char **user_out, char **domain_out, const char *user, const char *domain);
 /* Set insertion string `at` (an LW_INSERT_<ID>_<NAME> of alert_policy.h) to text,
- * a number, "DOMAIN\user" (or "user", "(unknown)"), a logon type ("Interactive
- * (2)"). Return 0 or LW_ENOMEM. */
+ * a number; a user and a domain ("(unknown)" when empty) at two positions; a logon
+ * type's code and name ("10", "RemoteInteractive"; "unknown") at two positions.
+ * Return 0 or LW_ENOMEM. */
 int lw__detect_ins(struct lw_alert *a, size_t at, const char *text);
 int lw__detect_ins_u(struct lw_alert *a, size_t at, uint64_t v);
-int lw__detect_ins_who(struct lw_alert *a, size_t at, const char *user, const char *domain);
-int lw__detect_ins_type(struct lw_alert *a, size_t at, uint32_t type);
+int lw__detect_ins_who(struct lw_alert *a, size_t at_user, size_t at_domain, const char *user,
+                       const char *domain);
+int lw__detect_ins_type(struct lw_alert *a, size_t at_code, size_t at_name, uint32_t type);
 /* Adds a leak episode change; NULL when out of memory. */
 struct lw_leak_change *lw__detect_change_new(struct lw_detect_output *out, int kind,
                                              int64_t boot_time, const struct lw_detect_logon *r);
-/* 2001 and LW_LEAK_OPENED for a record that has just leaked. */
+/* 2001 and LW_LEAK_OPENED for a record that has just leaked, listing the n_sys
+ * DWM-n/UMFD-n records folded into it; `holders` is its HOLDERS text. */
 int lw__detect_raise_leaked(struct lw__alert_vec *av, struct lw_detect_output *out,
-                            int64_t boot_time, const struct lw_detect_logon *r, int64_t now);
-/* 2002 and LW_LEAK_RELEASED for a leaked record that is gone (or no longer
- * orphaned) at `now`. */
+                            int64_t boot_time, const struct lw_detect_logon *r, int64_t now,
+                            const struct lw_detect_logon *const *sys, size_t n_sys,
+                            const char *holders);
+/* LW_LEAK_RELEASED for a leaked record that is gone (or no longer orphaned) at
+ * `now`, with its 2002 when `alert`. */
 int lw__detect_raise_released(struct lw__alert_vec *av, struct lw_detect_output *out,
-                              int64_t boot_time, const struct lw_detect_logon *r, int64_t now);
-/* The 2003 %2: "3-47, 49-152. 3: ...; 4: ...; ... and 102 more". p is sorted by
- * ID, n_ids distinct IDs. Returns 0 or LW_ENOMEM. */
-int lw__detect_pinned_text(struct lw__sbuf *b, struct lw_detect_logon *const *p, size_t n,
-                           size_t n_ids);
+                              int64_t boot_time, const struct lw_detect_logon *r, int64_t now,
+                              int alert);
+/* Appends text to b (sticky oom). */
+void lw__detect_sb_add(struct lw__sbuf *b, const char *s);
+/* 2003's ID_RANGES and 2009's PINNED_RANGES, and 2003's PINNED_BY, from the
+ * pinned records p sorted by lw__detect_cmp_pinned (n_ids distinct IDs). Return 0
+ * or LW_ENOMEM. */
+int lw__detect_pinned_ranges(struct lw__sbuf *b, struct lw_detect_logon *const *p, size_t n);
+int lw__detect_pinned_by(struct lw__sbuf *b, struct lw_detect_logon *const *p, size_t n,
+                         size_t n_ids);
+
+/* ---- detect_summary.c ---- */
+
+/* Fills 2009's REASON and the leaks' state (OPEN_LEAKS .. LIVE_SESSIONS) of
+ * *a from the leak records (sorted by LUID) and the WTS sessions (sorted by
+ * ID). Returns 0 or LW_ENOMEM. */
+int lw__detect_summary_state(struct lw_alert *a, const char *reason,
+                             const struct lw_detect_logon *logons, size_t n_logons,
+                             const struct lw_detect_wts *wts, size_t n_wts);
 
 #endif /* LW_DETECT_INTERNAL_H */

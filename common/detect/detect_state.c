@@ -299,3 +299,62 @@ void lw_detect_state_free(struct lw_detect_state *st) {
   strings_free(&st->strings);
   lw_detect_state_init(st);
 }
+
+/* ---- Leaked records by terminal session instance ---- */
+
+static int cmp_leak_key(const void *a, const void *b) {
+  const struct lw__leak_key *x = a, *y = b;
+  if (x->ts != y->ts)
+    return x->ts < y->ts ? -1 : 1;
+  if (x->instance != y->instance)
+    return x->instance < y->instance ? -1 : 1;
+  return (x->index > y->index) - (x->index < y->index);
+}
+
+/* The first key of (ts, instance) in k[0..n), sorted; n when none. */
+size_t lw__detect_leak_key_find(const struct lw__leak_key *k, size_t n, uint32_t ts,
+                                int64_t instance) {
+  size_t lo = 0, hi = n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (k[mid].ts < ts || (k[mid].ts == ts && k[mid].instance < instance))
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < n && k[lo].ts == ts && k[lo].instance == instance ? lo : n;
+}
+
+/* The leaked records of r[0..n) that are (system) or are not (!system) DWM/UMFD,
+ * as sorted keys; *out NULL when none. Returns 0 or LW_ENOMEM. */
+int lw__detect_leak_keys(const struct lw_detect_logon *r, size_t n, int system,
+                         struct lw__leak_key **out, size_t *n_out) {
+  size_t k, m = 0;
+  *out = NULL;
+  *n_out = 0;
+  for (k = 0; k < n; k++)
+    if (r[k].leaked_at != UNKNOWN && ((r[k].flags & LW_DETECT_LOGON_SYSTEM) != 0) == system)
+      m++;
+  if (m == 0)
+    return 0;
+  if ((*out = malloc(m * sizeof **out)) == NULL)
+    return LW_ENOMEM;
+  for (k = 0; k < n; k++)
+    if (r[k].leaked_at != UNKNOWN && ((r[k].flags & LW_DETECT_LOGON_SYSTEM) != 0) == system) {
+      struct lw__leak_key e = {r[k].terminal_session, r[k].instance, k};
+      (*out)[(*n_out)++] = e;
+    }
+  qsort(*out, *n_out, sizeof **out, cmp_leak_key);
+  return 0;
+}
+
+int lw__detect_cmp_pinned(const void *a, const void *b) {
+  const struct lw_detect_logon *x = *(const struct lw_detect_logon *const *)a;
+  const struct lw_detect_logon *y = *(const struct lw_detect_logon *const *)b;
+  uint32_t sx = x->flags & LW_DETECT_LOGON_SYSTEM, sy = y->flags & LW_DETECT_LOGON_SYSTEM;
+  if (x->terminal_session != y->terminal_session)
+    return x->terminal_session < y->terminal_session ? -1 : 1;
+  if (sx != sy)
+    return sx < sy ? -1 : 1; /* user logons before DWM/UMFD */
+  return (x->luid > y->luid) - (x->luid < y->luid);
+}

@@ -34,21 +34,28 @@ struct printer {
   uint64_t last_luid;
 };
 
-/* The LUID in an alert's fields JSON (alert_policy.c writes it compact, as
- * "luid":"HHHHHHHH:LLLLLLLL"; a quote inside a string value is always escaped,
- * so this pattern only matches the key itself). Returns false when absent. */
-static bool alert_luid(const char *fields_json, uint64_t *luid) {
-  static const char key[] = "\"luid\":\"";
-  char text[LW_LUID_TEXT_SIZE];
-  const char *v = fields_json != NULL ? strstr(fields_json, key) : NULL;
-  if (v == NULL)
-    return false;
-  v += sizeof key - 1;
-  if (strlen(v) < LW_LUID_TEXT_SIZE || v[LW_LUID_TEXT_SIZE - 1] != '"')
-    return false;
-  memcpy(text, v, LW_LUID_TEXT_SIZE - 1);
-  text[LW_LUID_TEXT_SIZE - 1] = '\0';
-  return lw_luid_parse(text, luid) == 0;
+/* The LUID, user, domain and terminal session columns (schema 4) as JSON
+ * members, null when an alert has none. */
+static void json_alert_fields(struct lw_json *j, const struct lw_store_alert *a) {
+  if (a->luid != 0) {
+    char text[LW_LUID_TEXT_SIZE];
+    lw_json_kv_string(j, "luid", lw_luid_format(a->luid, text));
+  } else {
+    lw_json_kv_null(j, "luid");
+  }
+  if (a->user != NULL)
+    lw_json_kv_string(j, "user", a->user);
+  else
+    lw_json_kv_null(j, "user");
+  if (a->domain != NULL)
+    lw_json_kv_string(j, "domain", a->domain);
+  else
+    lw_json_kv_null(j, "domain");
+  if (a->terminal_session >= 0)
+    lw_json_kv_int64(j, "terminal_session", a->terminal_session);
+  else
+    lw_json_kv_null(j, "terminal_session");
+  lw_json_kv_bool(j, "logged", a->logged);
 }
 
 static int print_alert(void *ctx, const struct lw_store_alert_row *row) {
@@ -79,13 +86,7 @@ static int print_alert(void *ctx, const struct lw_store_alert_row *row) {
     lw_json_kv_string(&p->json, "level", p->q->level_of(a->event_id));
     lw_json_kv_bool(&p->json, "suppressed", a->suppressed);
     lw_json_kv_string(&p->json, "message", a->message);
-    uint64_t luid;
-    if (alert_luid(a->fields_json, &luid)) {
-      char text[LW_LUID_TEXT_SIZE];
-      lw_json_kv_string(&p->json, "luid", lw_luid_format(luid, text));
-    } else {
-      lw_json_kv_null(&p->json, "luid");
-    }
+    json_alert_fields(&p->json, a);
     lw_json_end_object(&p->json);
     break;
   case LW_REPORT_CSV:
@@ -94,6 +95,17 @@ static int print_alert(void *ctx, const struct lw_store_alert_row *row) {
     lw_csv_field(&p->csv, p->q->level_of(a->event_id));
     lw_csv_field(&p->csv, a->suppressed ? "yes" : "no");
     lw_csv_field(&p->csv, a->message);
+    {
+      char text[LW_LUID_TEXT_SIZE];
+      lw_csv_field(&p->csv, a->luid != 0 ? lw_luid_format(a->luid, text) : "");
+    }
+    lw_csv_field(&p->csv, a->user != NULL ? a->user : "");
+    lw_csv_field(&p->csv, a->domain != NULL ? a->domain : "");
+    if (a->terminal_session >= 0)
+      lw_csv_int64(&p->csv, a->terminal_session);
+    else
+      lw_csv_field(&p->csv, "");
+    lw_csv_field(&p->csv, a->logged ? "yes" : "no");
     lw_csv_end_row(&p->csv);
     break;
   }
@@ -223,8 +235,9 @@ int lw_events_print(struct lw_store *st, const struct lw_events_query *q, FILE *
     lw_json_begin_array(&p.json);
   } else if (p.format == LW_REPORT_CSV) {
     lw_csv_init_file(&p.csv, out, q->csv_flags);
-    static const char *const alert_head[] = {"raised_at",  "event_id", "level",
-                                             "suppressed", "message",  NULL};
+    static const char *const alert_head[] = {"raised_at",        "event_id", "level", "suppressed",
+                                             "message",          "luid",     "user",  "domain",
+                                             "terminal_session", "logged",   NULL};
     static const char *const holder_head[] = {
         "boot_id", "luid",           "pid",         "image",      "services",
         "tokens",  "exited_process", "held_by_pid", "scanned_at", NULL};

@@ -52,7 +52,7 @@
 #include "snapshot.h"
 
 /* PRAGMA user_version of the schema this code writes (history: store_schema.c). */
-#define LW_STORE_SCHEMA_VERSION 3
+#define LW_STORE_SCHEMA_VERSION 4
 /* PRAGMA application_id of a LeakWatch database ("LWh1"). */
 #define LW_STORE_APPLICATION_ID 0x4c576831
 
@@ -194,6 +194,11 @@ struct lw_store_alert {
   const char *message;     /* the rendered text, as Event Viewer shows it */
   const char *fields_json; /* a JSON object with every insertion string, or NULL */
   bool suppressed;         /* held back by the rate limit (not sent to the Event Log) */
+  /* The fields operators filter on (schema 4), columns of their own: */
+  uint64_t luid;             /* 0: none */
+  const char *user, *domain; /* NULL: none */
+  int64_t terminal_session;  /* -1: none */
+  bool logged;               /* it reached the Event Log (ReportEventW succeeded) */
 };
 int lw_store_add_alert(struct lw_store *st, const struct lw_store_alert *alert);
 
@@ -205,6 +210,11 @@ struct lw_store_leak {
   int64_t logon_time;       /* LW_TIME_UNKNOWN when unknown */
   int64_t session_ended_at; /* when its terminal session ended; LW_TIME_UNKNOWN if unknown */
   int64_t leaked_at;        /* when it was declared leaked */
+  /* Schema 4: */
+  bool system;            /* a DWM-n / UMFD-n logon session */
+  uint64_t with_luid;     /* a system one folded into that user's leak; 0: none */
+  int end_seen;           /* 1: LeakWatch saw the session end; 0: before it watched; -1 unknown */
+  int64_t orphan_seen_at; /* when LeakWatch first saw its terminal session gone */
 };
 /* Opens a leak episode (a row of v_leaks with released_at NULL). */
 int lw_store_open_leak(struct lw_store *st, const struct lw_store_leak *leak);

@@ -278,7 +278,7 @@ int lw__model_add_extra(struct lw__model *m, const struct lw__extra *proto) {
   char *cur;
 
   if (proto->kind == LW__EXTRA_ALERT)
-    n = slen(a->message) + slen(a->fields_json);
+    n = slen(a->message) + slen(a->fields_json) + slen(a->user) + slen(a->domain);
   else if (proto->kind == LW__EXTRA_LEAK)
     n = slen(l->user) + slen(l->domain);
   else if (proto->kind == LW__EXTRA_HOLDER)
@@ -294,6 +294,8 @@ int lw__model_add_extra(struct lw__model *m, const struct lw__extra *proto) {
   if (proto->kind == LW__EXTRA_ALERT) {
     e->alert.message = scopy(&cur, a->message);
     e->alert.fields_json = scopy(&cur, a->fields_json);
+    e->alert.user = scopy(&cur, a->user);
+    e->alert.domain = scopy(&cur, a->domain);
   } else if (proto->kind == LW__EXTRA_LEAK) {
     e->leak.user = scopy(&cur, l->user);
     e->leak.domain = scopy(&cur, l->domain);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "luid.h"
 #include "store_internal.h"
 
 void lw_store_filter_init(struct lw_store_filter *f) {
@@ -318,12 +319,14 @@ int lw_store_each_leak(struct lw_store *st, bool open_only,
   src = sqlite3_prepare_v2(st->db,
                            open_only ? "SELECT id, boot_id, luid, user, domain, logon_type, "
                                        "terminal_session, logon_time, session_ended_at, leaked_at, "
-                                       "released_at FROM leak_episodes WHERE boot_id = (SELECT "
+                                       "released_at, system, with_luid, end_seen, orphan_seen_at "
+                                       "FROM leak_episodes WHERE boot_id = (SELECT "
                                        "MAX(id) FROM boots) AND released_at IS NULL "
                                        "ORDER BY leaked_at, id"
                                      : "SELECT id, boot_id, luid, user, domain, logon_type, "
                                        "terminal_session, logon_time, session_ended_at, leaked_at, "
-                                       "released_at FROM leak_episodes ORDER BY leaked_at, id",
+                                       "released_at, system, with_luid, end_seen, orphan_seen_at "
+                                       "FROM leak_episodes ORDER BY leaked_at, id",
                            -1, &s, NULL);
   if (src != SQLITE_OK)
     return lw__store_err(src);
@@ -341,6 +344,10 @@ int lw_store_each_leak(struct lw_store *st, bool open_only,
     r.leak.session_ended_at = lw__column_time(s, 8);
     r.leak.leaked_at = sqlite3_column_int64(s, 9);
     r.released_at = lw__column_time(s, 10);
+    r.leak.system = sqlite3_column_int(s, 11) != 0;
+    r.leak.with_luid = (uint64_t)sqlite3_column_int64(s, 12);
+    r.leak.end_seen = sqlite3_column_type(s, 13) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 13);
+    r.leak.orphan_seen_at = lw__column_time(s, 14);
     rc = fn(ctx, &r);
     if (rc != 0)
       break;
@@ -389,8 +396,8 @@ int lw_store_each_alert(struct lw_store *st, int64_t since, int64_t until,
   if (st->db == NULL)
     return LW_EBUSY; /* deferred: the database is not open yet */
   rc = prepare_between(st,
-                       "SELECT id, boot_id, raised_at, event_id, message, fields, suppressed "
-                       "FROM alerts WHERE 1",
+                       "SELECT id, boot_id, raised_at, event_id, message, fields, suppressed, "
+                       "luid, user, domain, terminal_session, logged FROM alerts WHERE 1",
                        "raised_at", "raised_at, id", since, until, &s);
   if (rc != 0)
     return rc;
@@ -404,6 +411,13 @@ int lw_store_each_alert(struct lw_store *st, int64_t since, int64_t until,
     r.alert.message = lw__column_text(s, 4);
     r.alert.fields_json = lw__column_text(s, 5);
     r.alert.suppressed = sqlite3_column_int(s, 6) != 0;
+    if (lw__column_text(s, 7) == NULL || lw_luid_parse(lw__column_text(s, 7), &r.alert.luid) != 0)
+      r.alert.luid = 0;
+    r.alert.user = lw__column_text(s, 8);
+    r.alert.domain = lw__column_text(s, 9);
+    r.alert.terminal_session =
+        sqlite3_column_type(s, 10) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 10);
+    r.alert.logged = sqlite3_column_int(s, 11) != 0;
     rc = fn(ctx, &r);
     if (rc != 0)
       break;

@@ -13,6 +13,10 @@
  *   2  alerts, leak_episodes and detector_state, with v_alerts and v_leaks
  *      (issue 5).
  *   3  holders, with v_holders (issue 7).
+ *   4  the fields operators filter on as columns of alerts (luid, user, domain,
+ *      terminal_session, logged) and of leak_episodes (system, with_luid,
+ *      end_seen, orphan_seen_at), filled in for older rows from what they
+ *      kept; v_alerts and v_leaks gain them at the end (issue 13).
  *
  * Indexes are few on purpose: each one is pages written per poll. Sessions are
  * found by (boot_id, first_seen); polls are written in time order, so their
@@ -230,11 +234,61 @@ static const char *const schema_v3[] = {
     NULL,
 };
 
+/* SQL laid out as SQL (clang-format would split it at the macros). */
+/* clang-format off */
+static const char *const schema_v4[] = {
+    "ALTER TABLE alerts ADD COLUMN luid TEXT", /* HHHHHHHH:LLLLLLLL, as v_alerts shows it */
+    "ALTER TABLE alerts ADD COLUMN user TEXT",
+    "ALTER TABLE alerts ADD COLUMN domain TEXT",
+    "ALTER TABLE alerts ADD COLUMN terminal_session INTEGER",
+    "ALTER TABLE alerts ADD COLUMN logged INTEGER", /* 1: it reached the Event Log */
+    /* Older rows kept these facts in their fields JSON only. */
+    "UPDATE alerts SET luid = json_extract(fields, '$.luid'), "
+    "user = json_extract(fields, '$.user'), domain = json_extract(fields, '$.domain'), "
+    "terminal_session = json_extract(fields, '$.terminal_session'), logged = 1 - suppressed "
+    "WHERE logged IS NULL AND json_valid(fields)",
+    "UPDATE alerts SET logged = 1 - suppressed WHERE logged IS NULL",
+    "CREATE INDEX alerts_luid ON alerts(luid)",
+
+    "ALTER TABLE leak_episodes ADD COLUMN system INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE leak_episodes ADD COLUMN with_luid INTEGER", /* a system one's user */
+    "ALTER TABLE leak_episodes ADD COLUMN end_seen INTEGER",  /* NULL: not known */
+    "ALTER TABLE leak_episodes ADD COLUMN orphan_seen_at INTEGER",
+    "UPDATE leak_episodes SET orphan_seen_at = session_ended_at, system = "
+    "((domain = 'Window Manager' AND user LIKE 'DWM-%') OR "
+    "(domain = 'Font Driver Host' AND user LIKE 'UMFD-%')) WHERE orphan_seen_at IS NULL",
+
+    "DROP VIEW IF EXISTS v_alerts",
+    "CREATE VIEW v_alerts AS\n"
+    "SELECT " ISO("a.raised_at") " AS raised_at, a.event_id, a.message,\n"
+    "  a.luid, a.user, a.domain, a.terminal_session, a.logged, a.suppressed AS held_back,\n"
+    "  a.fields\n"
+    "FROM alerts a ORDER BY a.raised_at, a.id",
+
+    "DROP VIEW IF EXISTS v_leaks",
+    "CREATE VIEW v_leaks AS\n"
+    "SELECT e.boot_id, " LUID("e.luid") " AS luid, e.user, e.domain,\n"
+    "  COALESCE(n.name, CAST(e.logon_type AS TEXT)) AS logon_type, e.terminal_session,\n"
+    "  " ISO("e.logon_time") " AS logon_time,\n"
+    "  " ISO("e.session_ended_at") " AS session_ended_at,\n"
+    "  " ISO("e.leaked_at") " AS leaked_at, " ISO("e.released_at") " AS released_at,\n"
+    "  CASE WHEN e.system THEN 'system' ELSE 'user' END AS kind,\n"
+    "  CASE WHEN e.with_luid IS NULL THEN NULL ELSE " LUID("e.with_luid") " END AS with_luid,\n"
+    "  CASE e.end_seen WHEN 1 THEN 'seen' WHEN 0 THEN 'before LeakWatch' ELSE 'unknown' END\n"
+    "    AS session_end,\n"
+    "  " ISO("e.orphan_seen_at") " AS first_seen_ended_at\n"
+    "FROM leak_episodes e LEFT JOIN logon_type_names n ON n.type = e.logon_type\n"
+    "ORDER BY e.leaked_at, e.id",
+    NULL,
+};
+/* clang-format on */
+
 /* Nothing turns into version 0. */
 static const char *const schema_v0[] = {NULL};
 
 /* migrations[k] turns version k-1 into version k. */
-static const char *const *const migrations[] = {schema_v0, schema_v1, schema_v2, schema_v3};
+static const char *const *const migrations[] = {schema_v0, schema_v1, schema_v2, schema_v3,
+                                                schema_v4};
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == LW_STORE_SCHEMA_VERSION + 1,
                "one migration per schema version");
@@ -250,6 +304,23 @@ static int user_version(sqlite3 *db, int *out, char *err, size_t errlen) {
     lw__store_seterr(err, errlen, "%s", sqlite3_errmsg(db));
   sqlite3_finalize(s);
   return lw__store_err(src);
+}
+
+/* For "TABLE ADD COLUMN NAME ...": 1 if TABLE has a column NAME already. */
+static int column_exists(sqlite3 *db, const char *rest) {
+  char table[64], column[64];
+  sqlite3_stmt *s = NULL;
+  int found = 0;
+  if (sscanf(rest, "%63s ADD COLUMN %63s", table, column) != 2)
+    return 0;
+  if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1, &s, NULL) !=
+      SQLITE_OK)
+    return 0;
+  sqlite3_bind_text(s, 1, table, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(s, 2, column, -1, SQLITE_TRANSIENT);
+  found = sqlite3_step(s) == SQLITE_ROW;
+  sqlite3_finalize(s);
+  return found;
 }
 
 /* Runs one migration statement so that running it again changes nothing:
@@ -277,6 +348,9 @@ static int exec_idempotent(sqlite3 *db, const char *sql, char *err, size_t errle
       return rc;
     }
   }
+  /* A column an earlier run of this migration added is there already. */
+  if (strncmp(sql, "ALTER TABLE ", 12) == 0 && column_exists(db, sql + 12))
+    return 0;
   return lw__store_exec(db, sql, err, errlen);
 }
 

@@ -33,12 +33,13 @@ const char *lw__store_stmt_sql(enum lw__stmt_id id) {
   case LW__ST_END_WTS:
     return "UPDATE wts_sessions SET last_seen = ?2 WHERE id = ?1";
   case LW__ST_INSERT_ALERT:
-    return "INSERT INTO alerts(boot_id, raised_at, event_id, message, fields, suppressed) "
-           "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+    return "INSERT INTO alerts(boot_id, raised_at, event_id, message, fields, suppressed, "
+           "luid, user, domain, terminal_session, logged) "
+           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
   case LW__ST_INSERT_LEAK:
     return "INSERT INTO leak_episodes(boot_id, luid, user, domain, logon_type, terminal_session, "
-           "logon_time, session_ended_at, leaked_at) "
-           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+           "logon_time, session_ended_at, leaked_at, system, with_luid, end_seen, orphan_seen_at) "
+           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
   case LW__ST_RELEASE_LEAK:
     return "UPDATE leak_episodes SET released_at = ?3 "
            "WHERE boot_id = ?1 AND luid = ?2 AND released_at IS NULL";

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "luid.h"
 #include "store_internal.h"
 
 static int64_t boot_id(const struct lw__boot *b) {
@@ -232,6 +233,15 @@ static int write_extra(struct lw_store *st, const struct lw__poll *p, const stru
     lw__bind_text(s, 4, e->alert.message != NULL ? e->alert.message : "");
     lw__bind_text(s, 5, e->alert.fields_json);
     sqlite3_bind_int(s, 6, e->alert.suppressed ? 1 : 0);
+    if (e->alert.luid != 0) {
+      char luid[LW_LUID_TEXT_SIZE];
+      sqlite3_bind_text(s, 7, lw_luid_format(e->alert.luid, luid), -1, SQLITE_TRANSIENT);
+    }
+    lw__bind_text(s, 8, e->alert.user);
+    lw__bind_text(s, 9, e->alert.domain);
+    if (e->alert.terminal_session >= 0)
+      sqlite3_bind_int64(s, 10, e->alert.terminal_session);
+    sqlite3_bind_int(s, 11, e->alert.logged ? 1 : 0);
     break;
   case LW__EXTRA_LEAK:
     s = lw__store_stmt(st, LW__ST_INSERT_LEAK);
@@ -246,6 +256,12 @@ static int write_extra(struct lw_store *st, const struct lw__poll *p, const stru
     lw__bind_time(s, 7, e->leak.logon_time);
     lw__bind_time(s, 8, e->leak.session_ended_at);
     sqlite3_bind_int64(s, 9, e->leak.leaked_at);
+    sqlite3_bind_int(s, 10, e->leak.system ? 1 : 0);
+    if (e->leak.with_luid != 0)
+      sqlite3_bind_int64(s, 11, (int64_t)e->leak.with_luid);
+    if (e->leak.end_seen >= 0)
+      sqlite3_bind_int(s, 12, e->leak.end_seen);
+    lw__bind_time(s, 13, e->leak.orphan_seen_at);
     break;
   case LW__EXTRA_HOLDER:
     s = lw__store_stmt(st, LW__ST_INSERT_HOLDER);

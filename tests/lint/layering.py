@@ -12,7 +12,9 @@
     (service/os/messages.mc) agree: the same events, IDs, severities, and
     insertion strings %1..%n;
   - README's table of the alerts' insertion strings by name lists each
-    event's LW_INSERTS_<ID> names of events.h, in order;
+    event's LW_INSERTS_<ID> names of events.h, in order, and so does the
+    `<ID> inserts: %1 NAME, %2 NAME, ...` comment before each alert's message
+    in messages.mc;
   - no source file over 900 lines, no function over 100 lines, except the
     entries of the allow-list, each with its reason (an entry that is no
     longer needed is an error too, so the list only shrinks).
@@ -240,6 +242,37 @@ def check_insert_names(root):
     return problems
 
 
+MC_INSERTS_RE = re.compile(r";/\* (\d{4}) inserts:(.*?)\*/", re.S)
+MC_NAME_RE = re.compile(r"%(\d+)\s+(?:;\s*\*\s*)?([A-Z][A-Z_]*)")  # across "; *" breaks
+
+
+def check_mc_insert_names(root):
+    """events.h's LW_INSERTS_<ID> names against messages.mc's comments."""
+    table = os.path.join(root, "common", "events.h")
+    mc = os.path.join(root, "service", "os", "messages.mc")
+    if not os.path.exists(table) or not os.path.exists(mc):
+        return []
+    code = {}
+    with open(table, encoding="utf-8") as f:
+        for m in INSERT_NAME_RE.finditer(f.read()):
+            code.setdefault(m.group(1), []).append(m.group(2))
+    doc = {}
+    with open(mc, encoding="utf-8") as f:
+        for m in MC_INSERTS_RE.finditer(f.read()):
+            pairs = MC_NAME_RE.findall(m.group(2))
+            if [int(n) for n, _ in pairs] != list(range(1, len(pairs) + 1)):
+                doc[m.group(1)] = ["(positions out of order)"]
+            else:
+                doc[m.group(1)] = [name for _, name in pairs]
+    problems = []
+    for event in sorted(set(code) | set(doc)):
+        if code.get(event) != doc.get(event):
+            problems.append(f"service/os/messages.mc: {event}'s inserts comment names "
+                            f"{', '.join(doc.get(event, ['(no comment)']))}; common/events.h "
+                            f"says {', '.join(code.get(event, ['(none)']))}")
+    return problems
+
+
 def load_allow(path):
     allow, problems = {}, []
     if not path:
@@ -322,6 +355,7 @@ def main(argv):
     files, texts, funcs, inc_graph, call_graph, problems = analyse(root)
     problems += check_events(root)
     problems += check_insert_names(root)
+    problems += check_mc_insert_names(root)
     allow, allow_problems = load_allow(allow_path)
     problems += allow_problems
     used_allow = set()

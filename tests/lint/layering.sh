@@ -33,6 +33,7 @@ printf '| ID | names |\n| 2001 | LUID, WHO |\n' >"$tmp/bad/README.md"
 printf '%s\n' 'MessageId=1' 'SymbolicName=LW_CATEGORY_SERVICE' 'Language=English' 'Service' '.' \
   'MessageId=1001' 'Severity=Informational' 'SymbolicName=LW_MSG_FOO' 'Language=English' 'Foo %1.' '.' \
   'MessageId=1002' 'Severity=Warning' 'SymbolicName=LW_MSG_BAR' 'Language=English' 'Bar.' '.' \
+  ';/* 2001 inserts: %1 LUID,' '; * %2 WHO */' \
   >"$tmp/bad/service/os/messages.mc"
 {
   printf 'int long_fn(void) {\n  int x = 0;\n'
@@ -48,7 +49,8 @@ for want in "include circle: common/a.h" "call circle (files calling into each o
   "service/cli/cmd.c:1: <winternl.h> is for OS adapters" "service/cli/cmd.c:2: service/cli/ includes" \
   "long_fn() is 103 lines" "common/long.c: 903 lines" "FOO is 1000, messages.mc says 1001" \
   "FOO is WARNING, messages.mc says Informational" "FOO takes 2 insertion strings" \
-  "LW_MSG_BAR has no row" "README.md: 2001's insertion strings by name are LUID, WHO; common/events.h says LUID, USER"; do
+  "LW_MSG_BAR has no row" "README.md: 2001's insertion strings by name are LUID, WHO; common/events.h says LUID, USER" \
+  "service/os/messages.mc: 2001's inserts comment names LUID, WHO; common/events.h says LUID, USER"; do
   if ! grep -qF "$want" <<<"$out"; then
     echo "FAIL: the lint's self-test did not find: $want" >&2
     echo "$out" >&2

@@ -81,10 +81,56 @@ static void test_under_limit_all_pass(void **state) {
   lw_alert_policy_init(&st);
   make(v, 5, LW_EVENT_SESSION_LEAKED, T0);
   v[2].suppressed = 1; /* whatever came in is overwritten */
-  assert_int_equal(lw_alert_policy_apply(&st, 5, T0, v, 5, &sum), 0);
+  /* 8 per hour, 2 of them kept for escalations: 6 for per-session alerts. */
+  assert_int_equal(lw_alert_policy_apply(&st, 8, T0, v, 5, &sum), 0);
   assert_int_equal(count_suppressed(v, 5), 0);
   assert_int_equal(sum.event_id, 0);
   assert_int_equal(lw_alert_policy_sent_in_window(&st, T0), 5);
+}
+
+/* A quarter of the budget is kept for 2003-2006: a flood of 2001s and 2002s
+ * stops at three quarters, and the escalations still get through. */
+static void test_reserved_share(void **state) {
+  struct lw_alert_policy_state st;
+  struct lw_alert v[12], sum;
+  (void)state;
+  lw_alert_policy_init(&st);
+  make(v, 12, LW_EVENT_SESSION_LEAKED, T0);
+  v[11].event_id = LW_EVENT_SESSION_RELEASED;
+  assert_int_equal(lw_alert_policy_apply(&st, 8, T0, v, 12, &sum), 0);
+  assert_int_equal(count_suppressed(v, 12), 6); /* 6 of 8 for per-session alerts */
+  assert_int_equal(v[11].suppressed, 1);
+  assert_int_equal(lw_alert_policy_would_send(&st, 8, T0, LW_EVENT_SESSION_LEAKED), 0);
+  assert_int_equal(lw_alert_policy_would_send(&st, 8, T0, LW_EVENT_SESSION_IDS_PINNED), 1);
+  assert_int_equal(lw_alert_policy_would_send(&st, 8, T0, LW_EVENT_HOLDER_IDENTIFIED), 1);
+  make(v, 3, LW_EVENT_SESSION_IDS_PINNED, T0 + MIN);
+  v[1].event_id = LW_EVENT_SESSIONS_ACCUMULATING;
+  v[2].event_id = LW_EVENT_LOGOFF_STUCK;
+  assert_int_equal(lw_alert_policy_apply(&st, 8, T0 + MIN, v, 3, &sum), 0);
+  assert_int_equal(v[0].suppressed, 0);
+  assert_int_equal(v[1].suppressed, 0);
+  assert_int_equal(v[2].suppressed, 1); /* the whole budget is spent now */
+  assert_int_equal(st.held, 7);
+  /* Below 4 per hour nothing is reserved. */
+  assert_int_equal(LW_ALERT_POLICY_RESERVE(3), 0);
+  assert_int_equal(LW_ALERT_POLICY_RESERVE(60), 15);
+}
+
+/* A held-back state alert (2003, 2004) is remembered until one gets through. */
+static void test_state_pending(void **state) {
+  struct lw_alert_policy_state st;
+  struct lw_alert v[4], sum;
+  (void)state;
+  lw_alert_policy_init(&st);
+  make(v, 4, LW_EVENT_SESSION_IDS_PINNED, T0);
+  assert_int_equal(lw_alert_policy_apply(&st, 2, T0, v, 4, &sum), 0);
+  assert_int_equal(count_suppressed(v, 4), 2);
+  assert_int_equal(st.state_pending, 1);
+  make(v, 1, LW_EVENT_SESSION_IDS_CLEARED, T0 + HOUR);
+  assert_int_equal(lw_alert_policy_apply(&st, 2, T0 + HOUR, v, 1, &sum), 1);
+  lw_alert_clear(&sum);
+  assert_int_equal(v[0].suppressed, 0);
+  assert_int_equal(st.state_pending, 0);
 }
 
 static void test_over_limit_in_order(void **state) {
@@ -143,14 +189,15 @@ static void test_summary_once_per_hour(void **state) {
   lw_alert_policy_init(&st);
   make(v, 10, LW_EVENT_SESSION_LEAKED, T0);
   assert_int_equal(lw_alert_policy_apply(&st, 4, T0, v, 10, &sum), 0);
-  assert_int_equal(count_suppressed(v, 10), 6);
-  /* More held back during the hour; no summary before the hour is over. */
+  assert_int_equal(count_suppressed(v, 10), 7); /* 3 of 4: one is kept for 2003-2006 */
+  /* More held back during the hour; no summary before the hour is over. The
+   * first 2003 takes the reserved one. */
   for (int m = 1; m < 60; m++) {
     make(v, 1, LW_EVENT_SESSION_IDS_PINNED, T0 + m * MIN);
     assert_int_equal(lw_alert_policy_apply(&st, 4, T0 + m * MIN, v, m < 3 ? 1 : 0, &sum), 0);
     assert_int_equal(sum.event_id, 0);
     if (m < 3)
-      assert_int_equal(v[0].suppressed, 1);
+      assert_int_equal(v[0].suppressed, m == 2);
   }
   assert_int_equal(st.held, 8);
   /* One hour after the first held-back alert: the summary, with no new alert. */
@@ -158,9 +205,13 @@ static void test_summary_once_per_hour(void **state) {
   assert_int_equal(sum.event_id, LW_EVENT_ALERTS_SUPPRESSED);
   assert_int_equal(sum.suppressed, 0);
   assert_true(sum.raised_at == T0 + HOUR);
-  assert_int_equal(sum.n_inserts, 2);
-  assert_string_equal(sum.inserts[0], "8");
-  assert_string_equal(sum.inserts[1], "4");
+  /* The policy's part: held back, the limit, since when, why now; the detector
+   * adds the state of the leaks. */
+  assert_int_equal(sum.n_inserts, LW_INSERT_2009_REASON + 1);
+  assert_string_equal(sum.inserts[LW_INSERT_2009_HELD_BACK], "8");
+  assert_string_equal(sum.inserts[LW_INSERT_2009_MAX_PER_HOUR], "4");
+  assert_string_equal(sum.inserts[LW_INSERT_2009_SINCE], "2026-11-21T09:00:00Z");
+  assert_string_equal(sum.inserts[LW_INSERT_2009_REASON], "the hour ended");
   assert_int_equal(sum.count, 8);
   assert_int_equal(sum.threshold, 4);
   assert_true(sum.since == T0);
@@ -227,7 +278,7 @@ static void test_pure(void **state) {
   for (int i = 0; i < 7; i++)
     assert_int_equal(va[i].suppressed, vb[i].suppressed);
   assert_string_equal(sa.inserts[0], sb.inserts[0]);
-  assert_string_equal(sa.inserts[0], "2");
+  assert_string_equal(sa.inserts[0], "3"); /* 7 raised, 4 of 5 for per-session alerts */
   lw_alert_clear(&sa);
   lw_alert_clear(&sb);
 }
@@ -245,7 +296,7 @@ static void test_blob_round_trip(void **state) {
     lw_alert_clear(&sum);
   }
   assert_int_equal(lw_alert_policy_save(&st, &blob, &len), 0);
-  assert_memory_equal(blob, "LWAP\x01", 5);
+  assert_memory_equal(blob, "LWAP\x02", 5);
   lw_alert_policy_init(&back);
   assert_int_equal(lw_alert_policy_load(blob, len, &back), 0);
   assert_int_equal(lw_alert_policy_save(&back, &blob2, &len2), 0);
@@ -281,9 +332,21 @@ static void test_blob_corrupt(void **state) {
   blob[0] = 'X';
   assert_int_equal(lw_alert_policy_load(blob, len, &back), LW_ECORRUPT);
   blob[0] = 'L';
-  blob[4] = 2;
+  blob[4] = 3;
   assert_int_equal(lw_alert_policy_load(blob, len, &back), LW_ETOONEW);
+  blob[4] = 2;
+  blob[len - 1] = 2; /* a flag this version does not know */
+  assert_int_equal(lw_alert_policy_load(blob, len, &back), LW_ECORRUPT);
+  blob[len - 1] = 1;
+  assert_int_equal(lw_alert_policy_load(blob, len, &back), 0);
+  assert_int_equal(back.state_pending, 1);
+  /* Version 1, written before the flags byte, still loads (nothing pending). */
   blob[4] = 1;
+  assert_int_equal(lw_alert_policy_load(blob, len - 1, &back), 0);
+  assert_int_equal(back.state_pending, 0);
+  assert_int_equal(lw_alert_policy_load(blob, len, &back), LW_ECORRUPT);
+  blob[4] = 2;
+  assert_int_equal(lw_alert_policy_load(blob, len, &back), 0);
   blob[5 + 8] = 0; /* held = 0 with a period open */
   blob[5 + 9] = 0;
   blob[5 + 10] = 0;
@@ -323,6 +386,8 @@ int main(void) {
       cmocka_unit_test(test_set_insert),
       cmocka_unit_test(test_rate_limited_events),
       cmocka_unit_test(test_under_limit_all_pass),
+      cmocka_unit_test(test_reserved_share),
+      cmocka_unit_test(test_state_pending),
       cmocka_unit_test(test_over_limit_in_order),
       cmocka_unit_test(test_sliding_window),
       cmocka_unit_test(test_summary_once_per_hour),

@@ -71,12 +71,21 @@ static const char *make_history(int with_rows) {
     a.event_id = 2001;
     a.message = "Logon session 00000000:0004a1f2 (CONTOSO\\alice) has leaked.";
     a.fields_json = "{\"user\":\"alice\",\"luid\":\"00000000:0004a1f2\"}";
+    a.luid = 0x4a1f2;
+    a.user = "alice";
+    a.domain = "CONTOSO";
+    a.terminal_session = 2;
+    a.logged = true;
     assert_int_equal(lw_store_add_alert(st, &a), 0);
     a.raised_at = T0 + 2000;
     a.event_id = 2003;
     a.message = "Pinned:\nby \x1b[31mevil";
     a.fields_json = NULL;
     a.suppressed = true;
+    a.luid = 0;
+    a.user = a.domain = NULL;
+    a.terminal_session = -1;
+    a.logged = false;
     assert_int_equal(lw_store_add_alert(st, &a), 0);
     holder(st, 0x4a1f2, T0, 4412, "C:\\Tools\\TokenGrabber.exe", "TokenGrabber", 5, 0);
     holder(st, 0x4a1f2, T0 + MIN_MS, 4412, "C:\\Tools\\TokenGrabber.exe", "TokenGrabber", 3, 0);
@@ -180,7 +189,11 @@ static void test_json(void **state) {
       "    \"level\": \"warning\",\n"
       "    \"suppressed\": false,\n"
       "    \"message\": \"Logon session 00000000:0004a1f2 (CONTOSO\\\\alice) has leaked.\",\n"
-      "    \"luid\": \"00000000:0004a1f2\"\n"
+      "    \"luid\": \"00000000:0004a1f2\",\n"
+      "    \"user\": \"alice\",\n"
+      "    \"domain\": \"CONTOSO\",\n"
+      "    \"terminal_session\": 2,\n"
+      "    \"logged\": true\n"
       "  },\n"
       "  {\n"
       "    \"raised_at\": \"2026-11-21T09:00:02Z\",\n"
@@ -188,7 +201,11 @@ static void test_json(void **state) {
       "    \"level\": \"error\",\n"
       "    \"suppressed\": true,\n"
       "    \"message\": \"Pinned:\\u000aby \\u001b[31mevil\",\n"
-      "    \"luid\": null\n"
+      "    \"luid\": null,\n"
+      "    \"user\": null,\n"
+      "    \"domain\": null,\n"
+      "    \"terminal_session\": null,\n"
+      "    \"logged\": false\n"
       "  }\n"
       "]\n");
   /* --since past every alert: an empty array. */
@@ -200,11 +217,13 @@ static void test_csv(void **state) {
   struct lw_events_query q;
   (void)state;
   query(&q, LW_REPORT_CSV, false);
-  expect_text(run(make_history(1), &q, 0),
-              "raised_at,event_id,level,suppressed,message\n"
-              "2026-11-21T09:00:01Z,2001,warning,no,Logon session 00000000:0004a1f2 "
-              "(CONTOSO\\alice) has leaked.\n"
-              "2026-11-21T09:00:02Z,2003,error,yes,\"Pinned:\nby \x1b[31mevil\"\n");
+  expect_text(
+      run(make_history(1), &q, 0),
+      "raised_at,event_id,level,suppressed,message,luid,user,domain,terminal_session,"
+      "logged\n"
+      "2026-11-21T09:00:01Z,2001,warning,no,Logon session 00000000:0004a1f2 "
+      "(CONTOSO\\alice) has leaked.,00000000:0004a1f2,alice,CONTOSO,2,yes\n"
+      "2026-11-21T09:00:02Z,2003,error,yes,\"Pinned:\nby \x1b[31mevil\",\"\",\"\",\"\",\"\",no\n");
   /* The holders alone (an unknown image or no services: an empty quoted
    * text); a text that a spreadsheet would run gets its apostrophe unless
    * --csv-exact. */

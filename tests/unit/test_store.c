@@ -180,14 +180,18 @@ static void test_create(void **state) {
       NULL};
   static const char *const v_wts[] = {"boot_id", "session_id", "station",   "user",  "domain",
                                       "client",  "first_seen", "last_seen", "state", NULL};
-  static const char *const v_alerts[] = {"raised_at", "event_id", "message", NULL};
+  static const char *const v_alerts[] = {
+      "raised_at",        "event_id", "message",   "luid",   "user", "domain",
+      "terminal_session", "logged",   "held_back", "fields", NULL};
   static const char *const v_holders[] = {"boot_id",  "luid",   "scanned_at",     "pid", "image",
                                           "services", "tokens", "exited_process", NULL};
-  static const char *const v_leaks[] = {"boot_id",    "luid",
-                                        "user",       "domain",
-                                        "logon_type", "terminal_session",
-                                        "logon_time", "session_ended_at",
-                                        "leaked_at",  "released_at",
+  static const char *const v_leaks[] = {"boot_id",     "luid",
+                                        "user",        "domain",
+                                        "logon_type",  "terminal_session",
+                                        "logon_time",  "session_ended_at",
+                                        "leaked_at",   "released_at",
+                                        "kind",        "with_luid",
+                                        "session_end", "first_seen_ended_at",
                                         NULL};
   (void)state;
 
@@ -604,12 +608,22 @@ static void test_alerts_and_leaks(void **state) {
   a.raised_at = T0 + MIN_MS;
   a.event_id = 2001;
   a.message = "Logon session 00000000:0004a1f2 (CONTOSO\\alice) has leaked.";
-  a.fields_json = "{\"luid\":\"00000000:0004a1f2\"}";
+  a.fields_json = "{\"luid\":\"00000000:0004a1f2\",\"user\":\"alice\",\"domain\":"
+                  "\"CONTOSO\",\"terminal_session\":2}";
+  a.luid = 0x4a1f2;
+  a.user = "alice";
+  a.domain = "CONTOSO";
+  a.terminal_session = 2;
+  a.logged = true;
   assert_int_equal(lw_store_add_alert(st, &a), 0);
   a.event_id = 2003;
   a.message = "pinned";
   a.fields_json = NULL;
   a.suppressed = true;
+  a.luid = 0;
+  a.user = a.domain = NULL;
+  a.terminal_session = -1;
+  a.logged = false;
   assert_int_equal(lw_store_add_alert(st, &a), 0);
   memset(&leak, 0, sizeof leak);
   leak.luid = 0x4a1f2;
@@ -620,14 +634,37 @@ static void test_alerts_and_leaks(void **state) {
   leak.logon_time = T0 - 3600000;
   leak.session_ended_at = T0 - 600000;
   leak.leaked_at = T0 + MIN_MS;
+  leak.end_seen = 1;
+  leak.orphan_seen_at = T0 - 600000;
+  assert_int_equal(lw_store_open_leak(st, &leak), 0);
+  /* Its DWM-2, folded into alice's leak; it ended before LeakWatch watched. */
+  leak.luid = 0x4a100;
+  leak.user = "DWM-2";
+  leak.domain = "Window Manager";
+  leak.system = true;
+  leak.with_luid = 0x4a1f2;
+  leak.end_seen = 0;
+  leak.session_ended_at = LW_TIME_UNKNOWN;
   assert_int_equal(lw_store_open_leak(st, &leak), 0);
   assert_int_equal(lw_store_set_detector_state(st, "LWDS\1state-1", 12), 0);
   /* Nothing written before the poll. */
   assert_int_equal(q_int(st->db, "SELECT count(*) FROM alerts"), 0);
   s->taken_at = T0 + MIN_MS;
   record_ok(st, s, &res);
-  /* poll + 2 alerts + 1 episode + detector state = 5 */
-  assert_int_equal(res.rows_written, 5);
+  /* poll + 2 alerts + 2 episodes + detector state = 6 */
+  assert_int_equal(res.rows_written, 6);
+  /* The fields operators filter on are columns (issue 13). */
+  assert_string_equal(q_text(st->db, "SELECT luid || ' ' || user || ' ' || domain || ' ' || "
+                                     "terminal_session || ' ' || logged || ' ' || held_back "
+                                     "FROM v_alerts WHERE event_id = 2001"),
+                      "00000000:0004a1f2 alice CONTOSO 2 1 0");
+  assert_string_equal(q_text(st->db, "SELECT coalesce(luid, 'none') || ' ' || logged || ' ' || "
+                                     "held_back FROM v_alerts WHERE event_id = 2003"),
+                      "none 0 1");
+  assert_string_equal(q_text(st->db, "SELECT kind || ' ' || with_luid || ' ' || session_end || ' ' "
+                                     "|| coalesce(session_ended_at, 'NULL') || ' ' || "
+                                     "first_seen_ended_at FROM v_leaks WHERE user = 'DWM-2'"),
+                      "system 00000000:0004a1f2 before LeakWatch NULL 2026-11-21T08:50:00Z");
   assert_string_equal(q_text(st->db, "SELECT raised_at || ' ' || event_id || ' ' || message "
                                      "FROM v_alerts LIMIT 1"),
                       "2026-11-21T09:01:00Z 2001 Logon session 00000000:0004a1f2 "
@@ -639,11 +676,12 @@ static void test_alerts_and_leaks(void **state) {
   assert_string_equal(
       q_text(st->db, "SELECT luid || ' ' || user || ' ' || domain || ' ' || logon_type || ' ' || "
                      "terminal_session || ' ' || logon_time || ' ' || session_ended_at || ' ' || "
-                     "leaked_at || ' ' || coalesce(released_at, 'open') FROM v_leaks"),
+                     "leaked_at || ' ' || coalesce(released_at, 'open') || ' ' || kind || ' ' || "
+                     "session_end FROM v_leaks WHERE user = 'alice'"),
       "00000000:0004a1f2 alice CONTOSO RemoteInteractive 2 2026-11-21T08:00:00Z "
-      "2026-11-21T08:50:00Z 2026-11-21T09:01:00Z open");
+      "2026-11-21T08:50:00Z 2026-11-21T09:01:00Z open user seen");
   assert_int_equal(lw_store_each_leak(st, true, count_open, &n_open), 0);
-  assert_int_equal(n_open, 1);
+  assert_int_equal(n_open, 2);
   assert_int_equal(lw_store_each_alert(st, LW_TIME_UNKNOWN, LW_TIME_UNKNOWN, collect_alert, got),
                    0);
   assert_string_equal(got, "2001:Logon session 00000000:0004a1f2 (CONTOSO\\alice) has leaked.:0;"
@@ -669,10 +707,11 @@ static void test_alerts_and_leaks(void **state) {
   record_ok(st, s, &res);
   /* poll + alice's end + release + detector state (a change) = 4 */
   assert_int_equal(res.rows_written, 4);
-  assert_string_equal(q_text(st->db, "SELECT released_at FROM v_leaks"), "2026-11-21T09:03:00Z");
+  assert_string_equal(q_text(st->db, "SELECT released_at FROM v_leaks WHERE user = 'alice'"),
+                      "2026-11-21T09:03:00Z");
   n_open = 0;
   assert_int_equal(lw_store_each_leak(st, true, count_open, &n_open), 0);
-  assert_int_equal(n_open, 0);
+  assert_int_equal(n_open, 1); /* DWM-2 */
   /* The newest state was written with that change. */
   assert_int_equal(lw_store_get_detector_state(st, &blob, &blen, NULL), 0);
   assert_memory_equal(blob, "LWDS\1state-2", 12);
@@ -686,6 +725,21 @@ static void test_alerts_and_leaks(void **state) {
   assert_int_equal(lw_store_get_detector_state(st, &blob, &blen, NULL), 0);
   assert_memory_equal(blob, "LWDS\1state-3", 12);
   free(blob);
+
+  /* A schema 3 database: the columns are filled in from the fields JSON. */
+  assert_int_equal(sqlite3_exec(st->db,
+                                "UPDATE alerts SET luid = NULL, user = NULL, domain = NULL, "
+                                "terminal_session = NULL, logged = NULL; PRAGMA user_version = 3",
+                                NULL, NULL, NULL),
+                   SQLITE_OK);
+  close_store(st);
+  st = open_store(path);
+  assert_string_equal(q_text(st->db, "SELECT luid || ' ' || user || ' ' || domain || ' ' || "
+                                     "terminal_session || ' ' || logged FROM v_alerts "
+                                     "WHERE event_id = 2001"),
+                      "00000000:0004a1f2 alice CONTOSO 2 1");
+  assert_int_equal(q_int(st->db, "SELECT logged FROM v_alerts WHERE event_id = 2003"), 0);
+  assert_int_equal(q_int(st->db, "PRAGMA user_version"), LW_STORE_SCHEMA_VERSION);
   close_store(st);
 }
 
