@@ -71,10 +71,12 @@ reg 'SOFTWARE\LeakWatch\' InstallDir '[INSTALLDIR]' InstallProperties
 # Nothing else writes to the registry (no operator data in the MSI).
 [ "$(table Registry | wc -l)" = 10 ] || fail "expected 10 Registry rows, got $(table Registry | wc -l)"
 
-# Files: the exe and the default configuration, nothing else; both in
+# Files: the exe, the default configuration and the operator's guide the
+# alerts point to, nothing else; all in
 # [ProgramFiles64Folder]LeakWatch, in 64-bit components (attribute 256).
 table File | awk -F'\t' '{ print $1 "|" $2 "|" $3 }' | sort >"$tmp/files"
-printf '%s\n' 'leakwatch.default.yaml|DefaultConfig|leakwatch.default.yaml' \
+printf '%s\n' 'README.md|OperatorGuide|README.md' \
+  'leakwatch.default.yaml|DefaultConfig|leakwatch.default.yaml' \
   'leakwatch.exe|LeakWatchExe|leakwatch.exe' >"$tmp/files.want"
 cmp -s "$tmp/files" "$tmp/files.want" || fail "File rows: $(tr '\n' ' ' <"$tmp/files")"
 has_row Directory "INSTALLDIR${T}ProgramFiles64Folder${T}LeakWatch"
