@@ -50,7 +50,7 @@ tests/e2e/fakehost-exec.sh --step 39 "$scenario" -- sessions >"$out.sessions.txt
 head -n 12 "$out.sessions.txt"
 echo "... $(($(wc -l <"$out.sessions.txt") - 1)) logon sessions in all"
 
-say "3. The real service: MSI install, 40 polls on the simulated host (tests/e2e/run-scenario.sh)"
+say "3. The real service: MSI install, 48 polls on the simulated host (tests/e2e/run-scenario.sh)"
 cat >"$out.config.yaml" <<'YAML'
 # Demo settings: a poll every 300 ms stands for a poll every minute.
 poll_interval: 300ms
@@ -80,16 +80,19 @@ def show(rec):
     print()
     print(rec.strip()[:2400] + ("\n[...]" if len(rec.strip()) > 2400 else ""))
 first_leak = next(r for r in records if "Event ID:      2001" in r)
-last_gap = [r for r in records if "Event ID:      2003" in r][-1]
+# The last state event the Event Log got: a 2003, or the 2009 summary the
+# stopping service writes when alerts were held back (with every leaked user).
+states = [r for r in records
+          if re.search(r"Event ID: +(2003|2009)", r) and "(held back" not in r]
 show(first_leak)
-show(last_gap)
+show(states[-1])
 PY
 
 say "6. The history, with sqlite3 (build/demo/history.db)"
-q1="SELECT luid, domain || '\\' || user AS who, terminal_session, session_ended_at, leaked_at FROM v_leaks ORDER BY terminal_session LIMIT 8;"
+q1="SELECT luid, domain || '\\' || user AS who, kind, with_luid, terminal_session, session_end, leaked_at FROM v_leaks ORDER BY terminal_session, kind DESC LIMIT 8;"
 echo "sqlite> $q1"
 sqlite3 -header -column "$out/history.db" "$q1"
-q2="SELECT logon_type, COUNT(*) AS leaked FROM v_leaks WHERE released_at IS NULL GROUP BY logon_type;"
+q2="SELECT kind, logon_type, COUNT(*) AS leaked FROM v_leaks WHERE released_at IS NULL GROUP BY kind, logon_type;"
 echo
 echo "sqlite> $q2"
 sqlite3 -header -column "$out/history.db" "$q2"

@@ -34,6 +34,8 @@ import re
 import sqlite3
 import sys
 
+import insert_positions
+
 failures = []
 
 
@@ -166,11 +168,18 @@ def check_db(out, events, inserts, leaks, grace_ms, boots):
     want = sorted(leaks.split())
     if got != want:
         fail(f"v_leaks rows: expected {want or 'none'}, got {got or 'none'}")
-    for luid, ended, leaked, released in db.execute(
+    for luid, ended, seen, first, leaked, released in db.execute(
             "SELECT printf('%08x:%08x', (luid >> 32) & 4294967295, luid & 4294967295), "
-            "session_ended_at, leaked_at, released_at FROM leak_episodes"):
-        if ended is None or leaked - ended < grace_ms:
-            fail(f"leak episode {luid}: leaked at {leaked}, its session ended at {ended}: "
+            "session_ended_at, end_seen, orphan_seen_at, leaked_at, released_at "
+            "FROM leak_episodes"):
+        # The end is known only when LeakWatch saw it; the grace counts from
+        # the first poll that saw the session gone either way.
+        consistent = (ended == first) if seen == 1 else (ended is None)
+        if seen not in (0, 1) or not consistent:
+            fail(f"leak episode {luid}: session_ended_at {ended} with end_seen {seen} and "
+                 f"orphan_seen_at {first}")
+        if first is None or leaked - first < grace_ms:
+            fail(f"leak episode {luid}: leaked at {leaked}, first seen ended at {first}: "
                  f"less than the grace period ({grace_ms} ms)")
         if released is not None and released < leaked:
             fail(f"leak episode {luid}: released at {released}, before it leaked ({leaked})")
@@ -208,6 +217,10 @@ def main():
     a = ap.parse_args()
     events = read_eventlog(os.path.join(a.outdir, "eventlog.txt"))
     check_events(events, a.events)
+    here = os.path.dirname(os.path.abspath(__file__))
+    for p in insert_positions.problems(events, insert_positions.positions(
+            os.path.join(here, "..", ".."))):
+        fail(f"eventlog.txt: {p}")
     stored = check_db(a.outdir, events, a.insert, a.leaks, a.grace_ms, a.boots)
     check_rendered(a.outdir, stored)
     check_stats(a.outdir)

@@ -5,7 +5,8 @@
 # the exact events it logged, the alerts it stored and the rows of v_leaks
 # (check-detection.py).
 #
-# CASE: leak-one gap accumulation stuck-logoff (a rule each), clean-churn
+# CASE: leak-one gap accumulation stuck-logoff (a rule each), before-start
+# (leaks older than LeakWatch: their end time unknown, and said so), clean-churn
 # disconnected reconnect id-reuse clean-500-users (never cry wolf), restart
 # (the service restarted in the middle of an episode), or `all` (one after the
 # other). Each case runs in its own copy of the Wine prefix and writes
@@ -57,6 +58,15 @@ play() {
   echo "$1: played in $((SECONDS - start)) s"
 }
 
+# expect_sql CASE SQL WANT: the rows of SQL on the case's history, joined by
+# '|', are WANT.
+expect_sql() {
+  local got
+  got=$(sqlite3 "$results/$1/history.db" "$2" | paste -sd '|') ||
+    { echo "FAIL: $1: sqlite3 failed on: $2" >&2; return 1; }
+  [ "$got" = "$3" ] || { echo "FAIL: $1: $2: got '$got', want '$3'" >&2; return 1; }
+}
+
 check() { # CASE GRACE_MS ARGS...
   local c=$1 g=$2
   shift 2
@@ -71,12 +81,17 @@ run_case() {
     cfg=$(config "$c" 300ms 2s)
     play "$c" "$scenarios/leak-one.yaml" "$cfg"
     check "$c" 2000 \
-      --events "1000 2001:$(L a0e00) 2001:$(L a1000) 2002:$(L a0e00) 2002:$(L a1000) 1001" \
-      --insert '2001#1:2=Font Driver Host\\UMFD-2' --insert '2001#1:3=Interactive \(2\)' \
-      --insert '2001#2:2=CONTOSO\\alice' --insert '2001#2:3=RemoteInteractive \(10\)' \
-      --insert '2001#2:4=2' --insert '2001#2:5=2026-11-21T09:00:00Z' \
-      --insert '2002#2:2=CONTOSO\\alice' \
+      --events "1000 2001:$(L a1000) 2002:$(L a1000) 1001" \
+      --insert '2001#1:2=alice' --insert '2001#1:3=CONTOSO' \
+      --insert '2001#1:4=10' --insert '2001#1:5=RemoteInteractive' \
+      --insert '2001#1:6=2' --insert '2001#1:7=2026-11-21T09:00:00Z' --insert '2001#1:9=yes' \
+      --insert '2001#1:12=1' --insert "2001#1:13=$(L a0e00) Font Driver Host\\\\UMFD-2" \
+      --insert '2002#1:2=alice' --insert '2002#1:3=CONTOSO' --insert '2002#1:4=2' \
+      --insert '2002#1:6=yes' \
       --leaks "$(L a0e00)/2/released $(L a1000)/2/released"
+    # UMFD-2 leaked with alice: one row each in v_leaks, its own pointing at hers.
+    expect_sql "$c" "SELECT kind || ' ' || coalesce(with_luid, '-') || ' ' || session_end FROM v_leaks ORDER BY luid" \
+      "system $(L a1000) seen|user - seen"
     ;;
   gap)
     cfg=$(config "$c" 300ms 2s "gap_threshold: 3")
@@ -86,9 +101,10 @@ run_case() {
                 2003:6 2001:$(L b4000) 2001:$(L b5000) 2001:$(L b6000)
                 2004:1 2002:$(L b1000) 2002:$(L b2000) 2002:$(L b3000) 2002:$(L b4000)
                 2002:$(L b5000) 1001" \
-      --insert "2003#1:2=2-4\\. 2: $(L b1000) CONTOSO\\\\gap01; 3: $(L b2000) CONTOSO\\\\gap02; 4: $(L b3000) CONTOSO\\\\gap03" \
-      --insert '2003#1:3=9' --insert '2003#1:4=7' \
-      --insert "2003#2:2=2-7\\. 2: $(L b1000) CONTOSO\\\\gap01; 3: .*; 7: $(L b6000) CONTOSO\\\\gap06" \
+      --insert '2003#1:2=2-4' \
+      --insert "2003#1:5=2: $(L b1000) CONTOSO\\\\gap01; 3: $(L b2000) CONTOSO\\\\gap02; 4: $(L b3000) CONTOSO\\\\gap03" \
+      --insert '2003#1:3=9' --insert '2003#1:4=7' --insert '2003#2:2=2-7' \
+      --insert "2003#2:5=2: $(L b1000) CONTOSO\\\\gap01; 3: .*; 7: $(L b6000) CONTOSO\\\\gap06" \
       --insert '2003#2:3=9' --insert '2003#2:4=3' --insert '2004#1:2=3' \
       --leaks "$(L b1000)/2/released $(L b2000)/3/released $(L b3000)/4/released
                $(L b4000)/5/released $(L b5000)/6/released $(L b6000)/7/open"
@@ -97,15 +113,15 @@ run_case() {
     cfg=$(config "$c" 300ms 2s "accumulation_threshold: 4")
     play "$c" "$scenarios/accumulation.yaml" "$cfg"
     check "$c" 2000 \
-      --events '1000 2005:CONTOSO\svc-report 2005:CONTOSO\svc-report 1001' \
-      --insert '2005#1:2=Batch \(4\)' --insert '2005#1:3=4' \
-      --insert '2005#2:2=Batch \(4\)' --insert '2005#2:3=8'
+      --events '1000 2005:svc-report 2005:svc-report 1001' \
+      --insert '2005#1:2=CONTOSO' --insert '2005#1:3=4' --insert '2005#1:4=Batch' \
+      --insert '2005#1:5=4' --insert '2005#2:5=8'
     ;;
   stuck-logoff)
     cfg=$(config "$c" 300ms 2s)
     play "$c" "$scenarios/stuck-logoff.yaml" "$cfg"
     check "$c" 2000 --events '1000 2006:3 1001' \
-      --insert '2006#1:2=CONTOSO\\dave' --insert '2006#1:3=0'
+      --insert '2006#1:2=dave' --insert '2006#1:3=CONTOSO' --insert '2006#1:4=0'
     ;;
   clean-churn | disconnected | reconnect | id-reuse)
     cfg=$(config "$c" 300ms 2s)
@@ -124,8 +140,29 @@ run_case() {
     check "$c" 2000 \
       --events "1000 2006:5 2001:$(L 91000) 1001
                 1000 {2001:$(L 92000) 2002:$(L 91000)} 2002:$(L 92000) 1001" \
-      --insert '2006#1:2=\(unknown\)' --insert '2001#2:2=CONTOSO\\omar' \
+      --insert '2006#1:2=\(unknown\)' --insert '2001#2:2=omar' --insert '2001#2:3=CONTOSO' \
       --leaks "$(L 91000)/2/released $(L 92000)/3/released"
+    ;;
+  before-start)
+    # Leaks older than LeakWatch: their end is unknown, and said so.
+    cfg=$(config "$c" 300ms 2s)
+    play "$c" "$scenarios/leaks-before-start.yaml" "$cfg"
+    check "$c" 2000 \
+      --events "1000 2001:$(L e1000) 2001:$(L e2000) 2001:$(L e4000) 1001" \
+      --insert '2001#1:2=alice' --insert '2001#1:8=unknown' --insert '2001#1:9=no' \
+      --insert '2001#1:10=20[0-9-]+T[0-9:]+Z' --insert '2001#1:12=2' \
+      --insert "2001#1:13=$(L e0e00) Font Driver Host\\\\UMFD-3; $(L e0f00) Window Manager\\\\DWM-3" \
+      --insert '2001#2:2=bob' --insert '2001#2:8=unknown' --insert '2001#2:9=no' \
+      --insert '2001#2:12=0' --insert '2001#2:13=none' \
+      --insert '2001#3:2=carol' --insert '2001#3:8=20[0-9-]+T[0-9:]+Z' --insert '2001#3:9=yes' \
+      --leaks "$(L e0e00)/3/open $(L e0f00)/3/open $(L e1000)/3/open $(L e2000)/5/open $(L e4000)/2/open"
+    expect_sql "$c" "SELECT user || ' ' || kind || ' ' || session_end || ' ' || coalesce(session_ended_at, 'NULL') || ' ' || (first_seen_ended_at IS NOT NULL) FROM v_leaks WHERE user IN ('alice', 'DWM-3') ORDER BY user" \
+      "DWM-3 system before LeakWatch NULL 1|alice user before LeakWatch NULL 1"
+    expect_sql "$c" "SELECT session_end || ' ' || (session_ended_at = first_seen_ended_at) FROM v_leaks WHERE user = 'carol'" \
+      "seen 1"
+    # The message says it too, as Event Viewer shows it.
+    grep -q "Terminal session ended (UTC): unknown" "$results/$c/alerts.txt" ||
+      { echo "FAIL: $c: alerts.txt does not say the end is unknown" >&2; return 1; }
     ;;
   *)
     echo "test_detection_scenarios.sh: unknown case '$c'" >&2
@@ -137,7 +174,7 @@ run_case() {
 [ $# -eq 1 ] || { echo "usage: test_detection_scenarios.sh CASE|all" >&2; exit 2; }
 if [ "$1" = all ]; then
   for c in leak-one gap accumulation stuck-logoff clean-churn disconnected reconnect id-reuse \
-    clean-500-users restart; do
+    clean-500-users restart before-start; do
     run_case "$c"
   done
 else

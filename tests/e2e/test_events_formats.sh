@@ -10,9 +10,10 @@
 #     basename, PID, services and token count of its LATEST scan, and the
 #     exited process with who holds it open;
 #   - --json: an array (python3 json) with 2001 entries, level "warning", and
-#     the alert's LUID in "luid";
-#   - --csv: the header raised_at,event_id,level,suppressed,message and as
-#     many rows as the alerts table;
+#     the alert's LUID, user, domain, terminal session and whether it reached
+#     the Event Log in "luid", "user", "domain", "terminal_session", "logged";
+#   - --csv: the header raised_at,event_id,level,suppressed,message,luid,user,
+#     domain,terminal_session,logged and as many rows as the alerts table;
 #   - --holders --json / --csv: one entry per (LUID, PID), latest scan.
 # Needs: LW_SOURCE_DIR, LW_BUILD_DIR (a mingw build), Wine, python3, sqlite3.
 set -eEuo pipefail
@@ -100,14 +101,21 @@ e = [x for x in a if x["event_id"] == 2001]
 assert e, "no 2001"
 assert all(x["level"] == "warning" for x in e), e
 assert "00000000:000a1000" in [x["luid"] for x in e], [x["luid"] for x in e]
-assert all(set(x) == {"raised_at", "event_id", "level", "suppressed", "message", "luid"} for x in a), a[0]
+assert all(set(x) == {"raised_at", "event_id", "level", "suppressed", "message", "luid", "user",
+                     "domain", "terminal_session", "logged"} for x in a), a[0]
+alice = [x for x in e if x["luid"] == "00000000:000a1000"][0]
+assert (alice["user"], alice["domain"], alice["terminal_session"], alice["logged"]) == \
+    ("alice", "CONTOSO", 2, True), alice
 PY
 
 events csv --csv
 python3 - "$work/csv.lf" "$nalerts" <<'PY' || fail "csv: see above"
 import csv, sys
 rows = list(csv.reader(open(sys.argv[1], newline="")))
-assert rows[0] == ["raised_at", "event_id", "level", "suppressed", "message"], rows[0]
+assert rows[0] == ["raised_at", "event_id", "level", "suppressed", "message", "luid", "user",
+                   "domain", "terminal_session", "logged"], rows[0]
+assert any(r[1] == "2001" and r[5:] == ["00000000:000a1000", "alice", "CONTOSO", "2", "yes"]
+           for r in rows[1:]), rows
 assert len(rows) - 1 == int(sys.argv[2]), f"{len(rows) - 1} rows, not {sys.argv[2]}"
 assert any(r[1] == "2001" and r[2] == "warning" for r in rows[1:]), rows
 PY

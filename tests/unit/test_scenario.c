@@ -623,7 +623,7 @@ static void test_shipped_scenarios(void **state) {
 
   /* IDs climb to 152; at the end 150 users are leaked and one is on. */
   sc = load_shipped("leak-2-to-152.yaml");
-  assert_int_equal(sc->steps, 40);
+  assert_int_equal(sc->steps, 48);
   for (step = 0; step < sc->steps; step++) {
     const struct lw_scenario_wts *w[64];
     size_t n = lw_scenario_wts_at(sc, step, w, 64), k;

@@ -45,14 +45,14 @@ static const struct expected_event k_expected[] = {
     {LW_MSG_POLLING_STOPPED, 1104, "error", 6, "LeakWatch stopped polling"},
     {LW_MSG_POLLS_LATE, 1105, "warning", 3, "LeakWatch polls are late"},
     {LW_MSG_DATABASE_BUSY, 1106, "warning", 4, "is locked by another program"},
-    {LW_MSG_SESSION_LEAKED, 2001, "warning", 8, "has leaked"},
-    {LW_MSG_SESSION_RELEASED, 2002, "information", 3, "was released after"},
-    {LW_MSG_SESSION_IDS_PINNED, 2003, "warning", 4, "terminal session IDs are pinned"},
+    {LW_MSG_SESSION_LEAKED, 2001, "warning", 14, "has leaked"},
+    {LW_MSG_SESSION_RELEASED, 2002, "information", 6, "was released after"},
+    {LW_MSG_SESSION_IDS_PINNED, 2003, "warning", 5, "terminal session IDs are pinned"},
     {LW_MSG_SESSION_IDS_CLEARED, 2004, "information", 2, "have cleared"},
-    {LW_MSG_SESSIONS_ACCUMULATING, 2005, "warning", 3, "without any process of their own"},
-    {LW_MSG_LOGOFF_STUCK, 2006, "warning", 3, "in the Down state"},
-    {LW_MSG_HOLDER_IDENTIFIED, 2007, "warning", 8, "found a process that holds"},
-    {LW_MSG_ALERTS_SUPPRESSED, 2009, "warning", 2, "held back"},
+    {LW_MSG_SESSIONS_ACCUMULATING, 2005, "warning", 5, "without any process of their own"},
+    {LW_MSG_LOGOFF_STUCK, 2006, "warning", 4, "in the Down state"},
+    {LW_MSG_HOLDER_IDENTIFIED, 2007, "warning", 9, "found a process that holds"},
+    {LW_MSG_ALERTS_SUPPRESSED, 2009, "warning", 11, "held back"},
 };
 
 #define N_EXPECTED (sizeof k_expected / sizeof k_expected[0])
@@ -115,36 +115,61 @@ static void test_every_event_renders_all_inserts(void **state) {
 static void test_leaked_text_and_placement(void **state) {
   static const char *const args[] = {
       "00000000:0004a1f2",
-      "CONTOSO\\alice",
-      "RemoteInteractive (10)",
+      "alice",
+      "CONTOSO",
+      "10",
+      "RemoteInteractive",
       "3",
       "2024-05-02T08:01:00Z",
+      "unknown",
+      "no",
       "2024-05-02T09:15:30Z",
       "12",
+      "2",
+      "00000000:0004a100 Font Driver Host\\UMFD-3; 00000000:0004a101 Window Manager\\DWM-3",
       "no token handle found",
   };
   char *out = render_buf();
   (void)state;
-  assert_int_equal(lw_eventlog_render(LW_MSG_SESSION_LEAKED, 8, args, out, OUTSZ), LW_OK);
+  assert_int_equal(lw_eventlog_render(LW_MSG_SESSION_LEAKED, 14, args, out, OUTSZ), LW_OK);
   assert_non_null(strstr(out, "The logon session 00000000:0004a1f2 of CONTOSO\\alice has leaked. "
-                              "Its terminal session 3 ended at 2024-05-02T09:15:30Z, but the "
-                              "logon session still exists 12 minutes later"));
+                              "Its terminal session 3 has ended (ended at: unknown; first seen "
+                              "ended at: 2024-05-02T09:15:30Z; times in UTC), but the logon "
+                              "session still exists 12 minutes later"));
   assert_non_null(strstr(out, "\n\nLogon session: 00000000:0004a1f2\n"
-                              "User: CONTOSO\\alice\n"
+                              "User: alice\n"
+                              "Domain: CONTOSO\n"
                               "Logon type: RemoteInteractive (10)\n"
                               "Terminal session: 3\n"
-                              "Logon time: 2024-05-02T08:01:00Z\n"
-                              "Terminal session ended: 2024-05-02T09:15:30Z\n"
-                              "Minutes pinned: 12\n"
+                              "Logon time (UTC): 2024-05-02T08:01:00Z\n"
+                              "Terminal session ended (UTC): unknown\n"
+                              "Seen ending by LeakWatch: no\n"
+                              "First seen ended (UTC): 2024-05-02T09:15:30Z\n"
+                              "Minutes pinned (at least, when the end is unknown): 12\n"
+                              "System logon sessions of the terminal session leaked with it: 2 "
+                              "(00000000:0004a100 Font Driver Host\\UMFD-3; 00000000:0004a101 "
+                              "Window Manager\\DWM-3)\n"
                               "Token holders: no token handle found\n\n"));
   assert_non_null(strstr(out, "Run 'leakwatch holders --luid 00000000:0004a1f2' to see"));
+  assert_non_null(
+      strstr(out, "README.md in the LeakWatch program folder, \"Runbook\", event 2001."));
   free(out);
 }
 
 static void test_exact_short_texts(void **state) {
   static const char *const started[] = {"1.0.0", "C:\\ProgramData\\LeakWatch\\leakwatch.yaml",
                                         "C:\\ProgramData\\LeakWatch\\history.db", "60"};
-  static const char *const suppressed[] = {"17", "60"};
+  static const char *const suppressed[] = {"17",
+                                           "60",
+                                           "2024-05-02T08:00:00Z",
+                                           "the service is stopping",
+                                           "3",
+                                           "2",
+                                           "CONTOSO\\alice, CONTOSO\\bob",
+                                           "3",
+                                           "2-3, 7",
+                                           "9",
+                                           "4"};
   char *out = render_buf();
   (void)state;
   assert_int_equal(lw_eventlog_render(LW_MSG_SERVICE_STARTED, 4, started, out, OUTSZ), LW_OK);
@@ -152,35 +177,48 @@ static void test_exact_short_texts(void **state) {
                            "from C:\\ProgramData\\LeakWatch\\leakwatch.yaml, keeps its history "
                            "in C:\\ProgramData\\LeakWatch\\history.db and polls the logon "
                            "sessions every 60 seconds.");
-  assert_int_equal(lw_eventlog_render(LW_MSG_ALERTS_SUPPRESSED, 2, suppressed, out, OUTSZ), LW_OK);
-  assert_string_equal(out, "LeakWatch held back 17 alerts in the last hour because the limit "
-                           "of 60 alerts per hour (alerts.max_per_hour) was reached. They are "
-                           "recorded in the database; run 'leakwatch events' to see them.");
+  assert_int_equal(lw_eventlog_render(LW_MSG_ALERTS_SUPPRESSED, 11, suppressed, out, OUTSZ), LW_OK);
+  assert_string_equal(out, "LeakWatch held back 17 alerts since 2024-05-02T08:00:00Z UTC because "
+                           "the limit of 60 alerts per hour (alerts.max_per_hour) was reached; "
+                           "this summary is sent because the service is stopping. They are "
+                           "recorded in the database; run 'leakwatch events' to see them. The "
+                           "state now:\n\n"
+                           "Open leaks: 3\n"
+                           "Users with open leaks: 2\n"
+                           "Users: CONTOSO\\alice, CONTOSO\\bob\n"
+                           "Pinned terminal session IDs: 3 (2-3, 7)\n"
+                           "Highest session ID in use: 9\n"
+                           "Live terminal sessions: 4");
   free(out);
 }
 
 /* A user name or path containing %1 must come out as typed, not expanded
  * a second time. */
 static void test_percent_in_insert_stays_literal(void **state) {
-  static const char *const args[] = {"%1", "CONTOSO\\%2%3!s!", "100%"};
+  static const char *const args[] = {"%1", "%2%3!s!", "CONTOSO", "7", "100%", "yes"};
   char *out = render_buf();
   (void)state;
-  assert_int_equal(lw_eventlog_render(LW_MSG_SESSION_RELEASED, 3, args, out, OUTSZ), LW_OK);
-  assert_string_equal(out, "The leaked logon session %1 of CONTOSO\\%2%3!s! was released after "
-                           "it had been pinned for 100% minutes.");
+  assert_int_equal(lw_eventlog_render(LW_MSG_SESSION_RELEASED, 6, args, out, OUTSZ), LW_OK);
+  assert_string_equal(out, "The leaked logon session %1 of CONTOSO\\%2%3!s! (terminal session 7) "
+                           "was released after it had been pinned for 100% minutes (LeakWatch "
+                           "saw its terminal session end: yes; if not, the minutes are a lower "
+                           "bound).");
   free(out);
 }
 
 static void test_utf8_round_trip(void **state) {
   static const char *const args[] = {"00000000:0000beef",
-                                     "CONTOSO\\zo\xc3\xab \xe6\x97\xa5\xe6\x9c\xac "
+                                     "zo\xc3\xab \xe6\x97\xa5\xe6\x9c\xac "
                                      "\xf0\x9f\x98\x80",
-                                     "42"};
+                                     "CONTOSO",
+                                     "2",
+                                     "42",
+                                     "yes"};
   char *out = render_buf();
   (void)state;
-  assert_int_equal(lw_eventlog_render(LW_MSG_SESSION_RELEASED, 3, args, out, OUTSZ), LW_OK);
+  assert_int_equal(lw_eventlog_render(LW_MSG_SESSION_RELEASED, 6, args, out, OUTSZ), LW_OK);
   assert_non_null(
-      strstr(out, "of CONTOSO\\zo\xc3\xab \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80 was"));
+      strstr(out, "of CONTOSO\\zo\xc3\xab \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80 (terminal"));
   free(out);
 }
 
@@ -188,7 +226,7 @@ static void test_long_insert_is_cut(void **state) {
   size_t big = LW_EVENTLOG_MAX_INSERT_CHARS + 5000;
   char *huge = malloc(big + 1);
   char *out = malloc(LW_EVENTLOG_MAX_INSERT_CHARS * 2 + 4096);
-  const char *args[3] = {"00000000:00000001", NULL, "5"};
+  const char *args[6] = {"00000000:00000001", NULL, "D", "2", "5", "yes"};
   (void)state;
   assert_non_null(huge);
   assert_non_null(out);
@@ -196,7 +234,7 @@ static void test_long_insert_is_cut(void **state) {
   huge[big] = '\0';
   args[1] = huge;
   assert_int_equal(
-      lw_eventlog_render(LW_MSG_SESSION_RELEASED, 3, args, out, LW_EVENTLOG_MAX_INSERT_CHARS * 2),
+      lw_eventlog_render(LW_MSG_SESSION_RELEASED, 6, args, out, LW_EVENTLOG_MAX_INSERT_CHARS * 2),
       LW_OK);
   assert_int_equal(strspn(strstr(out, "xxx"), "x"), LW_EVENTLOG_MAX_INSERT_CHARS);
 
@@ -204,29 +242,30 @@ static void test_long_insert_is_cut(void **state) {
   memset(huge, 'x', LW_EVENTLOG_MAX_INSERT_CHARS - 1);
   memcpy(huge + LW_EVENTLOG_MAX_INSERT_CHARS - 1, "\xf0\x9f\x98\x80 tail", 10);
   assert_int_equal(
-      lw_eventlog_render(LW_MSG_SESSION_RELEASED, 3, args, out, LW_EVENTLOG_MAX_INSERT_CHARS * 2),
+      lw_eventlog_render(LW_MSG_SESSION_RELEASED, 6, args, out, LW_EVENTLOG_MAX_INSERT_CHARS * 2),
       LW_OK);
   assert_int_equal(strspn(strstr(out, "xxx"), "x"), LW_EVENTLOG_MAX_INSERT_CHARS - 1);
-  assert_non_null(strstr(out, "xxx was released"));
+  assert_non_null(strstr(out, "xxx (terminal session 2) was released"));
   free(out);
   free(huge);
 }
 
 static void test_bad_arguments(void **state) {
   static const char *const two[] = {"a", "b"};
-  static const char *const with_null[] = {"a", NULL, "c"};
+  static const char *const with_null[] = {"a", NULL, "c", "d", "e", "f"};
+  static const char *const eleven[] = {"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k"};
   char small[16];
   char *out = render_buf();
   (void)state;
   assert_int_equal(lw_eventlog_render(LW_MSG_SESSION_RELEASED, 2, two, out, OUTSZ), LW_EINVAL);
-  assert_int_equal(lw_eventlog_render(LW_MSG_SESSION_RELEASED, 3, with_null, out, OUTSZ),
+  assert_int_equal(lw_eventlog_render(LW_MSG_SESSION_RELEASED, 6, with_null, out, OUTSZ),
                    LW_EINVAL);
-  assert_int_equal(lw_eventlog_render(LW_MSG_SESSION_RELEASED, 3, NULL, out, OUTSZ), LW_EINVAL);
+  assert_int_equal(lw_eventlog_render(LW_MSG_SESSION_RELEASED, 6, NULL, out, OUTSZ), LW_EINVAL);
   assert_int_equal(lw_eventlog_render(0x800007D8u, 2, two, out, OUTSZ), LW_EINVAL);
-  assert_int_equal(lw_eventlog_render(LW_MSG_ALERTS_SUPPRESSED, 2, two, NULL, 10), LW_EINVAL);
-  assert_int_equal(lw_eventlog_render(LW_MSG_ALERTS_SUPPRESSED, 2, two, out, 0), LW_EINVAL);
+  assert_int_equal(lw_eventlog_render(LW_MSG_ALERTS_SUPPRESSED, 11, eleven, NULL, 10), LW_EINVAL);
+  assert_int_equal(lw_eventlog_render(LW_MSG_ALERTS_SUPPRESSED, 11, eleven, out, 0), LW_EINVAL);
   memset(small, 'z', sizeof small);
-  assert_int_equal(lw_eventlog_render(LW_MSG_ALERTS_SUPPRESSED, 2, two, small, sizeof small),
+  assert_int_equal(lw_eventlog_render(LW_MSG_ALERTS_SUPPRESSED, 11, eleven, small, sizeof small),
                    LW_ENOSPC);
   assert_string_equal(small, "");
   free(out);

@@ -56,16 +56,27 @@ check_event() {
   fi
 }
 
-# 2001, a warning with eight inserts: Unicode, a backslash and a literal %1.
-run leaked 2001 "00000000:0004a1f2" "CONTOSO\\zoë" "RemoteInteractive (10)" 3 \
-  "2024-05-02T08:01:00Z" "2024-05-02T09:15:30Z" 12 "%1 no token handle found" ||
+# 2001, a warning with fourteen inserts, each one fact at its documented
+# position (README, "Insertion strings"): Unicode, a backslash in the list of
+# system logon sessions and a literal %1.
+run leaked 2001 "00000000:0004a1f2" "zoë" CONTOSO 10 RemoteInteractive 3 \
+  "2024-05-02T08:01:00Z" "2024-05-02T09:15:30Z" yes "2024-05-02T09:15:30Z" 12 1 \
+  "00000000:0004a100 Window Manager\\DWM-3" "%1 no token handle found" ||
   fail "leaked: probe exited $?"
 check_event leaked 0x0002 0x0005 0x800007d1 warn \
-  "00000000:0004a1f2" 'CONTOSO\\zo\00eb' "RemoteInteractive (10)" 3 \
-  "2024-05-02T08:01:00Z" "2024-05-02T09:15:30Z" 12 "%1 no token handle found"
+  "00000000:0004a1f2" 'zo\00eb' CONTOSO 10 RemoteInteractive 3 \
+  "2024-05-02T08:01:00Z" "2024-05-02T09:15:30Z" yes "2024-05-02T09:15:30Z" 12 1 \
+  '00000000:0004a100 Window Manager\\DWM-3' "%1 no token handle found"
 head -n 1 "$tmp/leaked.out" | grep -qx "id=2001 type=warning" || fail "leaked: probe header"
 grep -qF "The logon session 00000000:0004a1f2 of CONTOSO\\zoë has leaked." "$tmp/leaked.out" ||
   fail "leaked: rendered text lacks the first sentence"
+# Each label of the message shows the insert documented for its position.
+for line in "User: zoë" "Domain: CONTOSO" "Logon type: RemoteInteractive (10)" "Terminal session: 3" \
+  "Logon time (UTC): 2024-05-02T08:01:00Z" "Terminal session ended (UTC): 2024-05-02T09:15:30Z" \
+  "Seen ending by LeakWatch: yes" "Minutes pinned (at least, when the end is unknown): 12" \
+  "System logon sessions of the terminal session leaked with it: 1 (00000000:0004a100 Window Manager\\DWM-3)"; do
+  grep -qxF "$line" "$tmp/leaked.out" || fail "leaked: the rendered text lacks the line: $line"
+done
 grep -qxF "Token holders: %1 no token handle found" "$tmp/leaked.out" ||
   fail "leaked: %1 in an insert was not kept literally"
 
@@ -84,12 +95,16 @@ check_event configerr 0x0001 0x0002 0xc000044c err \
   "x.yaml:3:15: grace_period: expected a duration"
 
 # 2009 and 2007 reach ReportEventW with their own IDs and categories.
-run suppressed 2009 17 60 || fail "suppressed: probe exited $?"
-check_event suppressed 0x0002 0x0007 0x800007d9 warn 17 60
-run holder 2007 "00000000:0004a1f2" "CONTOSO\\alice" "C:\\Tools\\TokenGrabber.exe" 4412 \
+run suppressed 2009 17 60 2024-05-02T09:00:00Z "the hour ended" 2 2 "CONTOSO\\alice, CONTOSO\\bob" \
+  3 "2-4" 5 2 || fail "suppressed: probe exited $?"
+check_event suppressed 0x0002 0x0007 0x800007d9 warn 17 60 2024-05-02T09:00:00Z "the hour ended" \
+  2 2 'CONTOSO\\alice, CONTOSO\\bob' 3 "2-4" 5 2
+grep -qxF "Pinned terminal session IDs: 3 (2-4)" "$tmp/suppressed.out" ||
+  fail "suppressed: the rendered text lacks the pinned IDs"
+run holder 2007 "00000000:0004a1f2" alice CONTOSO "C:\\Tools\\TokenGrabber.exe" 4412 \
   TokenGrabber 3 impersonation none || fail "holder: probe exited $?"
 check_event holder 0x0002 0x0006 0x800007d7 warn \
-  "00000000:0004a1f2" 'CONTOSO\\alice' 'C:\\Tools\\TokenGrabber.exe' 4412 \
+  "00000000:0004a1f2" alice CONTOSO 'C:\\Tools\\TokenGrabber.exe' 4412 \
   TokenGrabber 3 impersonation none
 
 # A wrong number of inserts is refused before anything reaches the API.

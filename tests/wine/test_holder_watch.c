@@ -215,7 +215,7 @@ static void test_quick_scan_names_result_in_2001(void **state) {
   F.mode = TABLE_EMPTY;
   make_poll(&p, &a, 1, &a, 1, now_ms());
   do_poll(w, &c, &p, &hs);
-  assert_string_equal(p.alerts[0].inserts[7], LW_HOLDERS_NONE_HINT);
+  assert_string_equal(p.alerts[0].inserts[LW_INSERT_2001_HOLDERS], LW_HOLDERS_NONE_HINT);
   assert_int_equal(hs.scans_total, 1);
   assert_false(hs.abandoned);
   assert_false(hs.scan_running);
@@ -239,7 +239,7 @@ static void test_stuck_scan_never_holds_a_poll(void **state) {
   make_poll(&p, both, 1, both, 1, now_ms());
   do_poll(w, &c, &p, &hs);
   assert_int_equal(F.returned_after_block, 0); /* the poll returned, the scan did not */
-  assert_non_null(strstr(p.alerts[0].inserts[7], "still running"));
+  assert_non_null(strstr(p.alerts[0].inserts[LW_INSERT_2001_HOLDERS], "still running"));
   assert_true(hs.scan_running);
   free_poll(&p);
 
@@ -266,7 +266,8 @@ static void test_stuck_scan_never_holds_a_poll(void **state) {
 
   make_poll(&p, both, 2, both + 1, 1, now_ms());
   do_poll(w, &c, &p, &hs);
-  assert_non_null(strstr(p.alerts[0].inserts[7], "has not returned (event 1103)"));
+  assert_non_null(
+      strstr(p.alerts[0].inserts[LW_INSERT_2001_HOLDERS], "has not returned (event 1103)"));
   assert_int_equal(hs.scans_total, 1);
   assert_int_equal(F.blocked, 1);
   free_poll(&p);
@@ -330,7 +331,7 @@ static void test_scan_thread_ending_is_seen_and_replaced(void **state) {
   do_poll(w, &c, &p, &hs);
   assert_true(hs.thread_ended);
   assert_non_null(strstr(hs.activity, "NtQuerySystemInformation"));
-  assert_string_equal(p.alerts[0].inserts[7],
+  assert_string_equal(p.alerts[0].inserts[LW_INSERT_2001_HOLDERS],
                       "not searched: the holder scan's thread ended (event 1103)");
   assert_int_equal(hs.scans_abandoned_total, 1);
   assert_false(hs.scan_running);
@@ -345,7 +346,7 @@ static void test_scan_thread_ending_is_seen_and_replaced(void **state) {
   c = patient_config();
   make_poll(&p, both, 2, both + 1, 1, now_ms());
   do_poll(w, &c, &p, &hs);
-  assert_string_equal(p.alerts[0].inserts[7], LW_HOLDERS_NONE_HINT);
+  assert_string_equal(p.alerts[0].inserts[LW_INSERT_2001_HOLDERS], LW_HOLDERS_NONE_HINT);
   assert_false(hs.scan_running);
   free_poll(&p);
   lw_holder_watch_close(w);
@@ -363,7 +364,8 @@ static void test_disabled_says_so(void **state) {
   assert_int_equal(lw_holder_watch_open(fake, &w), 0);
   make_poll(&p, &a, 1, &a, 1, now_ms());
   do_poll(w, &c, &p, &hs);
-  assert_string_equal(p.alerts[0].inserts[7], "not searched (holders.enabled is false)");
+  assert_string_equal(p.alerts[0].inserts[LW_INSERT_2001_HOLDERS],
+                      "not searched (holders.enabled is false)");
   assert_int_equal(hs.scans_total, 0);
   assert_int_equal(F.calls, 0);
   free_poll(&p);
