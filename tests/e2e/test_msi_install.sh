@@ -14,7 +14,7 @@ set -eEuo pipefail
 trap 'echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: \`$BASH_COMMAND\` exited $?; set -e ends the script here" >&2' ERR
 . "$LW_SOURCE_DIR/tests/lib/require.sh"
 . "$LW_SOURCE_DIR/tests/lib/wine-service.sh"
-require_tool wixl timeout # wixl: without it there is no MSI to install
+require_tool wixl msibuild timeout # wixl: without it there is no MSI to install
 
 msi=${1:?usage: test_msi_install.sh MSI VERSION}
 version=${2:?usage: test_msi_install.sh MSI VERSION}
@@ -167,6 +167,25 @@ if [ $had_data = 1 ]; then
   [ -d "$pd" ] || check "msiexec /x removed %ProgramData%\\LeakWatch (operator data)"
 fi
 echo "ok: uninstalled; service, files and registry values gone (ProgramData\\LeakWatch present before: $had_data)"
+
+# --- 4. Properties from the Property table, as a GPO transform brings them --
+# README's "Fleet rollout" recipe: a copy with the settings as Property rows
+# (msibuild); a transform is the difference between the two MSIs. No property
+# on the command line.
+cp "$msi" "$work/farm.msi"
+for row in "'POLL_INTERVAL', '45s'" "'METRICS_FILE', 'C:\\exporter\\farm.prom'"; do
+  msibuild "$work/farm.msi" -q "INSERT INTO \`Property\` (\`Property\`, \`Value\`) VALUES ($row)" ||
+    lw_fail "msibuild could not add the Property row $row"
+done
+cp "$work/farm.msi" "$WINEPREFIX/drive_c/LeakWatch-farm.msi"
+rc=0
+run_msiexec farm.log /i 'C:\LeakWatch-farm.msi' || rc=$?
+[ "$rc" = 0 ] || lw_fail "msiexec /i of the MSI with Property rows exited $rc (log: $work/farm.log)"
+grep -aq "LeakWatch: 2 install properties given, all valid" "$work/farm.log" ||
+  check "LwCheckProperties did not report the 2 properties of the Property table"
+expect_reg "$sw\\InstallProperties" poll_interval "REG_SZ|45s"
+expect_reg "$sw\\InstallProperties" metrics_file 'REG_SZ|C:\exporter\farm.prom'
+echo "ok: POLL_INTERVAL and METRICS_FILE from the Property table checked and recorded"
 
 if [ "$fails" -ne 0 ]; then
   echo "$fails check(s) failed; logs in $work" >&2
