@@ -24,6 +24,7 @@
   X(SERVICE_STOPPED,        1001, INFORMATIONAL, SERVICE,    2, 0)    \
   X(CONFIG_RELOADED,        1002, INFORMATIONAL, CONFIG,     2, 0)    \
   X(DATABASE_RESUMED,       1005, INFORMATIONAL, DATABASE,   3, 0)    \
+  X(METRICS_RESUMED,        1006, INFORMATIONAL, SERVICE,    2, 0)    \
   X(CONFIG_ERROR,           1100, ERROR,         CONFIG,     3, 0)    \
   X(DATABASE_ERROR,         1101, ERROR,         DATABASE,   3, 0)    \
   X(COLLECTION_ERROR,       1102, WARNING,       COLLECTION, 3, 0)    \
@@ -33,6 +34,7 @@
   X(POLLING_STOPPED,        1104, ERROR,         SERVICE,    6, 0)    \
   X(POLLS_LATE,             1105, WARNING,       SERVICE,    3, 0)    \
   X(DATABASE_BUSY,          1106, WARNING,       DATABASE,   4, 0)    \
+  X(METRICS_WRITE_FAILED,   1107, WARNING,       SERVICE,    2, 0)    \
   X(SESSION_LEAKED,         2001, WARNING,       LEAK,      14, 1)    \
   X(SESSION_RELEASED,       2002, INFORMATIONAL, LEAK,       6, 1)    \
   X(SESSION_IDS_PINNED,     2003, WARNING,       LEAK,       5, 1)    \

@@ -1,13 +1,13 @@
 /*
  * leakwatch_ca.c - the MSI's custom action DLL (leakwatch_ca.dll, carried in
  * the MSI's Binary table, never installed). LwCheckProperties checks the
- * silent-install properties POLL_INTERVAL, GRACE_PERIOD, DATABASE and
- * READERS_GROUP before anything is installed, with the parser the service
+ * silent-install properties POLL_INTERVAL, GRACE_PERIOD, DATABASE,
+ * READERS_GROUP and METRICS_FILE before anything is installed, with the parser the service
  * itself uses for leakwatch.yaml (lw_config_load_string), so a value the
  * service would refuse fails the install instead: the MSI log gets one clear
  * message and msiexec returns 1603. Accepted values are published as
- * LW_POLL_INTERVAL, LW_GRACE_PERIOD, LW_DATABASE and LW_READERS_GROUP ("" when
- * not given), which the Registry table writes to
+ * LW_POLL_INTERVAL, LW_GRACE_PERIOD, LW_DATABASE, LW_READERS_GROUP and
+ * LW_METRICS_FILE ("" when not given), which the Registry table writes to
  * HKLM\SOFTWARE\LeakWatch\InstallProperties; the service applies them when
  * it creates its configuration at first start.
  *
@@ -38,6 +38,7 @@ static const struct checked_property k_properties[] = {
     {L"GRACE_PERIOD", "GRACE_PERIOD", "grace_period", L"LW_GRACE_PERIOD"},
     {L"DATABASE", "DATABASE", "database", L"LW_DATABASE"},
     {L"READERS_GROUP", "READERS_GROUP", "readers", L"LW_READERS_GROUP"},
+    {L"METRICS_FILE", "METRICS_FILE", "metrics_file", L"LW_METRICS_FILE"},
 };
 
 __declspec(dllexport) UINT __stdcall LwCheckProperties(MSIHANDLE install);
@@ -93,6 +94,12 @@ static void msi_message(MSIHANDLE install, INSTALLMESSAGE kind, const char *utf8
   free(w);
 }
 
+/* True for C:\..., \\server\... and %VAR%... */
+static int full_path(const char *v) {
+  return v[0] == '%' || (v[0] == '\\' && v[1] == '\\') ||
+         (((v[0] | 0x20) >= 'a' && (v[0] | 0x20) <= 'z') && v[1] == ':' && v[2] == '\\');
+}
+
 /* Checks `key: 'value'` with the configuration loader. Returns 0 or an
  * LW_E* code with the reason in err. */
 static int check_value(const struct checked_property *p, const char *value, char *err,
@@ -132,15 +139,24 @@ static int check_value(const struct checked_property *p, const char *value, char
   if (rc != LW_OK)
     return rc;
 
-  /* The database is opened by a service whose working directory means
-   * nothing to an operator: require a full path (or an %VAR% one). */
-  if (strcmp(p->key, "database") == 0 &&
-      !(value[0] == '%' || (value[0] == '\\' && value[1] == '\\') ||
-        (((value[0] | 0x20) >= 'a' && (value[0] | 0x20) <= 'z') && value[1] == ':' &&
-         value[2] == '\\'))) {
+  /* The database and the metrics file are opened by a service whose working
+   * directory means nothing to an operator: require a full path (or an
+   * %VAR% one). */
+  int is_path = strcmp(p->key, "database") == 0 || strcmp(p->key, "metrics_file") == 0;
+  if (is_path && !full_path(value)) {
     snprintf(err, errlen,
-             "database: '%s' is not a full path (expected C:\\...\\history.db, \\\\server\\... or "
+             "%s: '%s' is not a full path (expected C:\\...\\%s, \\\\server\\... or "
              "%%ProgramData%%\\...)",
+             p->key, value, strcmp(p->key, "database") == 0 ? "history.db" : "leakwatch.prom");
+    return LW_EINVAL;
+  }
+  /* windows_exporter's textfile collector reads only *.prom files: any other
+   * name would be written and never scraped. */
+  if (strcmp(p->key, "metrics_file") == 0 &&
+      (vlen < 5 || _stricmp(value + vlen - 5, ".prom") != 0)) {
+    snprintf(err, errlen,
+             "metrics_file: '%s' does not end in .prom (windows_exporter's textfile collector "
+             "reads only *.prom files)",
              value);
     return LW_EINVAL;
   }

@@ -28,6 +28,7 @@ static const struct property k_props[LW_INSTALL_PROPERTY_COUNT] = {
     {L"grace_period", "grace_period", "GRACE_PERIOD", 1},
     {L"database", "database", "DATABASE", 0},
     {L"readers", "readers", "READERS_GROUP", 0},
+    {L"metrics_file", "metrics_file", "METRICS_FILE", 0},
 };
 
 /* ---- Text ------------------------------------------------------------------ */

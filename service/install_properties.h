@@ -3,9 +3,10 @@
  * configuration file the service creates at first start.
  *
  * `msiexec /i LeakWatch-x64.msi /qn POLL_INTERVAL=30s GRACE_PERIOD=5m
- * DATABASE=D:\LeakWatch\history.db READERS_GROUP="LeakWatch Readers"` checks
- * the values (installer/leakwatch_ca.c) and stores them as REG_SZ values
- * poll_interval, grace_period, database and readers under
+ * DATABASE=D:\LeakWatch\history.db READERS_GROUP="LeakWatch Readers"
+ * METRICS_FILE=C:\...\leakwatch.prom` checks the values
+ * (installer/leakwatch_ca.c) and stores them as REG_SZ values poll_interval,
+ * grace_period, database, readers and metrics_file under
  * HKLM\SOFTWARE\LeakWatch\InstallProperties ("" = not given). When the
  * service creates %ProgramData%\LeakWatch\leakwatch.yaml from the documented
  * default, it calls lw_install_properties_apply on the new file: the line of
@@ -31,6 +32,7 @@ enum lw_install_property {
   LW_INSTALL_GRACE_PERIOD,  /* GRACE_PERIOD  -> grace_period (duration) */
   LW_INSTALL_DATABASE,      /* DATABASE      -> database (path, quoted) */
   LW_INSTALL_READERS,       /* READERS_GROUP -> readers (text, quoted) */
+  LW_INSTALL_METRICS_FILE,  /* METRICS_FILE  -> metrics_file (path, quoted) */
   LW_INSTALL_PROPERTY_COUNT
 };
 

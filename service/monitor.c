@@ -20,6 +20,7 @@
 #include "install_properties.h"
 #include "messages.h"
 #include "metrics.h"
+#include "metrics_out.h"
 #include "monitor.h"
 #include "paths.h"
 #include "store.h"
@@ -71,6 +72,7 @@ struct lw_monitor {
   char *database_path; /* cfg.database with %VARS% expanded */
   char *metrics_path;  /* NULL when metrics_file is empty */
   struct lw_metrics metrics;
+  struct lw_metrics_out metrics_out; /* 1107 once, then 1006 */
   struct lw_collector *collector;
   /* Per source, "what|code" of the collection error last reported (event
    * 1102), "" while it works: each distinct error is reported once. */
@@ -456,30 +458,22 @@ fail:
   return rc != 0 ? rc : LW_ENOMEM;
 }
 
-/* Writes the metrics file as windows_exporter wants it: complete or not at all
- * (a temporary file renamed over the old one). */
+/* metrics_out.c's way to raise 1107 and 1006: as every other event. */
+static void report_metrics_event(void *ctx, uint32_t msg_id, unsigned n,
+                                 const char *const strings[]) {
+  report_event(ctx, msg_id, n, strings);
+}
+
+/* Writes the metrics file for windows_exporter (metrics_out.c), with the
+ * settings the farm's rules compare against. */
 static void write_metrics(struct lw_monitor *m) {
-  char text[4096];
-  if (m->metrics_path == NULL || lw_metrics_format(&m->metrics, text, sizeof text) < 0)
+  if (m->metrics_path == NULL)
     return;
-  size_t n = strlen(m->metrics_path) + 5;
-  char *tmp = malloc(n);
-  wchar_t *wtmp = NULL, *wdst = NULL;
-  if (tmp == NULL)
-    return;
-  snprintf(tmp, n, "%s.tmp", m->metrics_path);
-  wtmp = lw_wide_from_utf8(tmp);
-  wdst = lw_wide_from_utf8(m->metrics_path);
-  FILE *f = wtmp ? _wfopen(wtmp, L"wb") : NULL;
-  if (f != NULL) {
-    int ok = fputs(text, f) >= 0;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || !MoveFileExW(wtmp, wdst, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH))
-      DeleteFileW(wtmp);
-  }
-  free(tmp);
-  free(wtmp);
-  free(wdst);
+  m->metrics.history_busy = m->db_busy ? 1u : 0u;
+  m->metrics.poll_interval_ms = m->cfg.poll_interval_ms;
+  m->metrics.grace_period_ms = m->cfg.grace_period_ms;
+  m->metrics.gap_threshold = m->cfg.gap_threshold;
+  lw_metrics_out_write(&m->metrics_out, m->metrics_path, &m->metrics, report_metrics_event, m);
 }
 
 /* Reports what the holder scan's thread did (events 1103, 1003) and keeps
@@ -548,14 +542,18 @@ static void detect_and_alert(struct lw_monitor *m, struct lw_snapshot *snap) {
   if (lw_alert_out_publish(m->store, d->alerts, d->n_alerts, !m->opts.service) != 0 ||
       lw_alert_out_publish(m->store, extra, n_extra, !m->opts.service) != 0)
     database_problem(m, "queue alerts", "out of memory: some alerts are missing from history");
+  lw_metrics_out_alerts(&m->metrics, d->alerts, d->n_alerts);
+  lw_metrics_out_alerts(&m->metrics, extra, n_extra);
   char *blob = NULL;
   size_t len = 0;
   if (lw_detect_state_save(&m->detect, &blob, &len) == 0)
     lw_store_set_detector_state(m->store, blob, len);
   free(blob);
   m->metrics.leaked_sessions = d->leaked;
+  m->metrics.leaked_system_sessions = d->leaked_system;
   m->metrics.pinned_session_ids = d->pinned_ids;
   m->metrics.highest_session_id = d->highest_id;
+  lw_metrics_out_leaks(&m->metrics, &m->detect, d, snap->taken_at);
 }
 
 /* Event 1105 when polls start taking POLL_LATE_INTERVALS intervals, 1004

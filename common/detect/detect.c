@@ -187,6 +187,30 @@ static int capture_details(struct step *s, struct lw_detect_logon *r,
   return 0;
 }
 
+/* A record orphaned at this step: its details kept, leaked after the grace
+ * period (its 2001 comes once every record is merged), counted. */
+static int still_orphaned(struct step *s, struct lw_detect_logon *r,
+                          const struct lw_logon_session *l) {
+  int rc;
+  if (r->orphaned_since == UNKNOWN) {
+    r->orphaned_since = s->now;
+    if ((rc = capture_details(s, r, l)) != 0)
+      return rc;
+  } else if (r->user == NULL && (rc = capture_details(s, r, l)) != 0) {
+    return rc;
+  }
+  if (r->leaked_at == UNKNOWN && s->now - r->orphaned_since >= s->cfg->grace_period_ms) {
+    r->leaked_at = s->now;
+    s->newly[s->n_newly++] = (size_t)(r - s->nl);
+  }
+  s->out->orphaned++;
+  if (r->leaked_at != UNKNOWN) {
+    s->out->leaked++;
+    s->out->leaked_system += (r->flags & LW_DETECT_LOGON_SYSTEM) != 0;
+  }
+  return 0;
+}
+
 static int64_t instance_of(const struct step *s, uint32_t ts) {
   const struct lw_detect_wts *w = ts != 0 ? lw__detect_find_wts(s->nw, s->n_nw, ts) : NULL;
   return w != NULL ? w->first_seen : UNKNOWN;
@@ -256,20 +280,8 @@ static int merge_logons(struct step *s) {
     }
 
     if (orphaned) {
-      if (r->orphaned_since == UNKNOWN) {
-        r->orphaned_since = now;
-        if ((rc = capture_details(s, r, l)) != 0)
-          return rc;
-      } else if (r->user == NULL && (rc = capture_details(s, r, l)) != 0) {
+      if ((rc = still_orphaned(s, r, l)) != 0)
         return rc;
-      }
-      if (r->leaked_at == UNKNOWN && now - r->orphaned_since >= grace) {
-        r->leaked_at = now;
-        s->newly[s->n_newly++] = (size_t)(r - s->nl); /* alerted once all are merged */
-      }
-      s->out->orphaned++;
-      if (r->leaked_at != UNKNOWN)
-        s->out->leaked++;
     } else {
       if (r->leaked_at != UNKNOWN && (rc = lw__detect_raise_released(&s->per, s->out, s->boot_time,
                                                                      r, now, !folded(s, r))) != 0)

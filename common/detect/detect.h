@@ -220,6 +220,7 @@ struct lw_detect_output {
   /* Counts after this poll, for metrics and the CLI. */
   uint32_t orphaned;      /* orphaned logon sessions (leaked included) */
   uint32_t leaked;        /* logon sessions with an open leak episode */
+  uint32_t leaked_system; /* of those, DWM-n / UMFD-n */
   uint32_t pinned_ids;    /* pinned terminal session IDs */
   uint32_t highest_id;    /* highest WTS session ID in use (not a listener) */
   uint32_t live_sessions; /* WTS sessions that are not listeners */

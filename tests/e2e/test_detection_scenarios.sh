@@ -74,12 +74,41 @@ check() { # CASE GRACE_MS ARGS...
     { echo "FAIL: $c (results in $results/$c)" >&2; return 1; }
 }
 
+# check_metrics CASE: the counters of the case's last metrics file equal what
+# the service did: leakwatch_alerts_total{outcome="raised"} per event ID = the
+# ReportEventW calls of that ID in eventlog.txt, held_back = 0 (max_per_hour
+# is out of reach), leakwatch_leak_episodes_total = the v_leaks rows, and the
+# oldest open leak's age is 0 once every leak was released.
+check_metrics() {
+  local c=$1 prom=$results/$1.prom id got want bad=0
+  [ -f "$prom" ] || { echo "FAIL: $c: no metrics file $prom" >&2; return 1; }
+  metric() { tr -d '\r' <"$prom" | awk -v n="$1" '$1 == n { print $2 }'; }
+  for id in 2001 2002 2003 2004 2005 2006 2007 2009; do
+    got=$(metric "leakwatch_alerts_total{event_id=\"$id\",outcome=\"raised\"}")
+    want=$(grep -c "^id=$id " "$results/$c/eventlog.txt" || true)
+    [ "$got" = "$want" ] || { echo "FAIL: $c: alerts_total $id raised is '$got', eventlog.txt has $want" >&2; bad=1; }
+    got=$(metric "leakwatch_alerts_total{event_id=\"$id\",outcome=\"held_back\"}")
+    [ "$got" = 0 ] || { echo "FAIL: $c: alerts_total $id held_back is '$got', expected 0" >&2; bad=1; }
+  done
+  got=$(metric leakwatch_leak_episodes_total)
+  want=$(sqlite3 "$results/$c/history.db" 'SELECT COUNT(*) FROM v_leaks')
+  [ "$got" = "$want" ] && [ "$want" -gt 0 ] ||
+    { echo "FAIL: $c: leak_episodes_total is '$got', v_leaks has $want rows" >&2; bad=1; }
+  got=$(metric leakwatch_oldest_leak_age_seconds)
+  [ "$got" = 0.000 ] || { echo "FAIL: $c: oldest_leak_age_seconds is '$got' with every leak released" >&2; bad=1; }
+  [ "$bad" = 0 ] && echo "$c: metrics file counters agree with eventlog.txt and v_leaks"
+}
+
 run_case() {
   local c=$1 cfg
   case $c in
   leak-one)
-    cfg=$(config "$c" 300ms 2s)
+    # With a metrics file: its alert and episode counters (issue 16) are
+    # checked against what reached the Event Log and v_leaks.
+    rm -f "$results/$c.prom"
+    cfg=$(config "$c" 300ms 2s "metrics_file: 'Z:$results/$c.prom'")
     play "$c" "$scenarios/leak-one.yaml" "$cfg"
+    check_metrics "$c"
     check "$c" 2000 \
       --events "1000 2001:$(L a1000) 2002:$(L a1000) 1001" \
       --insert '2001#1:2=alice' --insert '2001#1:3=CONTOSO' \

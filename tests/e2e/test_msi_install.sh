@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # E2E under Wine: the built MSI on a clean machine (a fresh copy of the test
 # prefix). A silent install with an invalid property fails and leaves nothing
-# behind; a silent install with valid properties puts the files in
-# C:\Program Files\LeakWatch, registers the service and the Event Log source
-# and records the checked properties; msiexec /x removes all of it and keeps
-# %ProgramData%\LeakWatch if the service made one.
+# behind (METRICS_FILE refused for a relative path and for a name
+# windows_exporter does not read); a silent install with valid properties
+# puts the files in C:\Program Files\LeakWatch and the Event Viewer custom
+# view in %ProgramData%\Microsoft\Event Viewer\Views, registers the service
+# and the Event Log source and records the checked properties (METRICS_FILE
+# among them); msiexec /x removes all of it and keeps %ProgramData%\LeakWatch
+# if the service made one.
 # usage: test_msi_install.sh MSI VERSION   (env LW_SOURCE_DIR, LW_BUILD_DIR, LW_WINEPREFIX)
 set -eEuo pipefail
 # Whatever ends the script under set -e says what and where (tests/lint).
 trap 'echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: \`$BASH_COMMAND\` exited $?; set -e ends the script here" >&2' ERR
 . "$LW_SOURCE_DIR/tests/lib/require.sh"
 . "$LW_SOURCE_DIR/tests/lib/wine-service.sh"
-require_tool wixl timeout # wixl: without it there is no MSI to install
+require_tool wixl msibuild timeout # wixl: without it there is no MSI to install
 
 msi=${1:?usage: test_msi_install.sh MSI VERSION}
 version=${2:?usage: test_msi_install.sh MSI VERSION}
@@ -65,29 +68,47 @@ sw='HKLM\SOFTWARE\LeakWatch'
 exe='C:\Program Files\LeakWatch\leakwatch.exe'
 
 # --- 1. An invalid property: the install fails and changes nothing ---------
+# Every invalid property is named, not only the first.
 rc=0
-run_msiexec bad.log /i 'C:\LeakWatch-x64.msi' POLL_INTERVAL=abc || rc=$?
+run_msiexec bad.log /i 'C:\LeakWatch-x64.msi' POLL_INTERVAL=abc METRICS_FILE=leakwatch.prom || rc=$?
 [ "$rc" = 67 ] || [ "$rc" = 1603 ] || check "install with POLL_INTERVAL=abc: exit $rc, expected 1603 (67 under Wine)"
 grep -aq "LeakWatch: invalid POLL_INTERVAL=abc: poll_interval: 'abc'" "$work/bad.log" ||
   check "the MSI log does not say why POLL_INTERVAL=abc was refused"
+grep -aq "LeakWatch: invalid METRICS_FILE=leakwatch.prom: metrics_file: 'leakwatch.prom' is not a full path" \
+  "$work/bad.log" || check "the MSI log does not say why METRICS_FILE=leakwatch.prom was refused"
 [ ! -e "$pf" ] || check "files installed by a failed install: $(ls "$pf")"
 ! key_exists "$svc" || check "service registered by a failed install"
 ! key_exists "$sw" || check "$sw written by a failed install"
-echo "ok: POLL_INTERVAL=abc refused (exit $rc), nothing installed"
+echo "ok: POLL_INTERVAL=abc METRICS_FILE=leakwatch.prom refused (exit $rc), nothing installed"
+
+# windows_exporter's textfile collector reads only *.prom files.
+rc=0
+run_msiexec bad-prom.log /i 'C:\LeakWatch-x64.msi' 'METRICS_FILE=C:\exporter\leakwatch.txt' || rc=$?
+[ "$rc" = 67 ] || [ "$rc" = 1603 ] || check "install with METRICS_FILE=...txt: exit $rc, expected 1603 (67 under Wine)"
+grep -aqF "LeakWatch: invalid METRICS_FILE=C:\\exporter\\leakwatch.txt: metrics_file: 'C:\\exporter\\leakwatch.txt' does not end in .prom" \
+  "$work/bad-prom.log" || check "the MSI log does not say why METRICS_FILE=C:\exporter\leakwatch.txt was refused"
+[ ! -e "$pf" ] || check "files installed by a failed install: $(ls "$pf")"
+! key_exists "$sw" || check "$sw written by a failed install"
+echo "ok: METRICS_FILE=C:\exporter\leakwatch.txt refused (exit $rc), nothing installed"
 
 # --- 2. Install with valid properties --------------------------------------
 rc=0
 run_msiexec install.log /i 'C:\LeakWatch-x64.msi' POLL_INTERVAL=30s GRACE_PERIOD=5m \
-  READERS_GROUP=Administrators || rc=$?
+  READERS_GROUP=Administrators 'METRICS_FILE=C:\exporter\textfile_inputs\leakwatch.prom' || rc=$?
 [ "$rc" = 0 ] || lw_fail "msiexec /i exited $rc (log: $work/install.log)"
-grep -aq "LeakWatch: 3 install properties given, all valid" "$work/install.log" ||
-  check "LwCheckProperties did not report 3 valid properties"
+grep -aq "LeakWatch: 4 install properties given, all valid" "$work/install.log" ||
+  check "LwCheckProperties did not report 4 valid properties"
 
 cmp -s "$pf/leakwatch.exe" "$stage/leakwatch.exe" || check "leakwatch.exe missing or not the built one"
 cmp -s "$pf/leakwatch.default.yaml" "$stage/leakwatch.default.yaml" ||
   check "leakwatch.default.yaml missing or not the built one"
 [ "$(ls "$pf" | sort | tr '\n' ' ')" = "leakwatch.default.yaml leakwatch.exe " ] ||
   check "unexpected files in Program Files\\LeakWatch: $(ls "$pf")"
+
+# The Event Viewer custom view, where Event Viewer finds custom views.
+views="$WINEPREFIX/drive_c/ProgramData/Microsoft/Event Viewer/Views"
+cmp -s "$views/LeakWatch.xml" "$LW_SOURCE_DIR/installer/leakwatch-eventviewer-view.xml" ||
+  check "the custom view is missing from $views or not installer/leakwatch-eventviewer-view.xml"
 
 expect_reg "$evt" EventMessageFile "REG_SZ|$exe"
 expect_reg "$evt" CategoryMessageFile "REG_SZ|$exe"
@@ -97,6 +118,7 @@ expect_reg "$evt" CategoryCount "REG_DWORD|0x7"
 expect_reg "$sw\\InstallProperties" poll_interval "REG_SZ|30s"
 expect_reg "$sw\\InstallProperties" grace_period "REG_SZ|5m"
 expect_reg "$sw\\InstallProperties" readers "REG_SZ|Administrators"
+expect_reg "$sw\\InstallProperties" metrics_file 'REG_SZ|C:\exporter\textfile_inputs\leakwatch.prom'
 # Not given; Windows Installer's own DATABASE (the package path) must not leak in.
 expect_reg "$sw\\InstallProperties" database "REG_SZ|"
 expect_reg "$sw" Version "REG_SZ|$version"
@@ -134,6 +156,7 @@ lw_sc query LeakWatch >/dev/null 2>&1 || rc=$?
 [ "$rc" != 0 ] || check "service still known to the SCM after msiexec /x"
 ! key_exists "$svc" || check "service registry key left by msiexec /x"
 [ ! -e "$pf" ] || check "Program Files\\LeakWatch left by msiexec /x: $(ls -A "$pf")"
+[ ! -e "$views/LeakWatch.xml" ] || check "the Event Viewer view left by msiexec /x"
 for k in "$evt" "$sw"; do
   if key_exists "$k"; then
     [ -z "$("$WINE64" reg query "$k" </dev/null 2>/dev/null | tr -d '\r' | grep '    REG_')" ] ||
@@ -144,6 +167,25 @@ if [ $had_data = 1 ]; then
   [ -d "$pd" ] || check "msiexec /x removed %ProgramData%\\LeakWatch (operator data)"
 fi
 echo "ok: uninstalled; service, files and registry values gone (ProgramData\\LeakWatch present before: $had_data)"
+
+# --- 4. Properties from the Property table, as a GPO transform brings them --
+# README's "Fleet rollout" recipe: a copy with the settings as Property rows
+# (msibuild); a transform is the difference between the two MSIs. No property
+# on the command line.
+cp "$msi" "$work/farm.msi"
+for row in "'POLL_INTERVAL', '45s'" "'METRICS_FILE', 'C:\\exporter\\farm.prom'"; do
+  msibuild "$work/farm.msi" -q "INSERT INTO \`Property\` (\`Property\`, \`Value\`) VALUES ($row)" ||
+    lw_fail "msibuild could not add the Property row $row"
+done
+cp "$work/farm.msi" "$WINEPREFIX/drive_c/LeakWatch-farm.msi"
+rc=0
+run_msiexec farm.log /i 'C:\LeakWatch-farm.msi' || rc=$?
+[ "$rc" = 0 ] || lw_fail "msiexec /i of the MSI with Property rows exited $rc (log: $work/farm.log)"
+grep -aq "LeakWatch: 2 install properties given, all valid" "$work/farm.log" ||
+  check "LwCheckProperties did not report the 2 properties of the Property table"
+expect_reg "$sw\\InstallProperties" poll_interval "REG_SZ|45s"
+expect_reg "$sw\\InstallProperties" metrics_file 'REG_SZ|C:\exporter\farm.prom'
+echo "ok: POLL_INTERVAL and METRICS_FILE from the Property table checked and recorded"
 
 if [ "$fails" -ne 0 ]; then
   echo "$fails check(s) failed; logs in $work" >&2

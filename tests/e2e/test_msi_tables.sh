@@ -2,7 +2,7 @@
 # The built MSI holds what issue 6 asks for, read back with `msiinfo export`:
 # the service (ServiceInstall, ServiceControl), the Event Log source and the
 # install-property values (Registry), the files and where they go (File,
-# Component, Directory), the version and upgrade identity (Property, Upgrade,
+# Component, Directory; the Event Viewer custom view of issue 16 too), the version and upgrade identity (Property, Upgrade,
 # LaunchCondition), and the property check that runs before anything changes
 # (CustomAction, InstallExecuteSequence).
 # usage: test_msi_tables.sh MSI VERSION
@@ -10,7 +10,7 @@ set -eEuo pipefail
 # Whatever ends the script under set -e says what and where (tests/lint).
 trap 'echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: \`$BASH_COMMAND\` exited $?; set -e ends the script here" >&2' ERR
 . "$(dirname "$0")/../lib/require.sh"
-require_tool wixl msiinfo # wixl: without it there is no MSI to read
+require_tool wixl msiinfo msiextract # wixl: without it there is no MSI to read
 
 msi=${1:?usage: test_msi_tables.sh MSI VERSION}
 version=${2:?usage: test_msi_tables.sh MSI VERSION}
@@ -66,23 +66,38 @@ reg 'SOFTWARE\LeakWatch\InstallProperties\' poll_interval '[LW_POLL_INTERVAL]' I
 reg 'SOFTWARE\LeakWatch\InstallProperties\' grace_period '[LW_GRACE_PERIOD]' InstallProperties
 reg 'SOFTWARE\LeakWatch\InstallProperties\' database '[LW_DATABASE]' InstallProperties
 reg 'SOFTWARE\LeakWatch\InstallProperties\' readers '[LW_READERS_GROUP]' InstallProperties
+reg 'SOFTWARE\LeakWatch\InstallProperties\' metrics_file '[LW_METRICS_FILE]' InstallProperties
 reg 'SOFTWARE\LeakWatch\' Version "$version" InstallProperties
 reg 'SOFTWARE\LeakWatch\' InstallDir '[INSTALLDIR]' InstallProperties
 # Nothing else writes to the registry (no operator data in the MSI).
-[ "$(table Registry | wc -l)" = 10 ] || fail "expected 10 Registry rows, got $(table Registry | wc -l)"
+[ "$(table Registry | wc -l)" = 11 ] || fail "expected 11 Registry rows, got $(table Registry | wc -l)"
 
 # Files: the exe, the default configuration and the operator's guide the
-# alerts point to, nothing else; all in
-# [ProgramFiles64Folder]LeakWatch, in 64-bit components (attribute 256).
+# alerts point to (README.md) in [ProgramFiles64Folder]LeakWatch, and the
+# Event Viewer custom view in [CommonAppDataFolder]Microsoft\Event
+# Viewer\Views (where Event Viewer looks for custom views), nothing else; all
+# in 64-bit components (attribute 256).
 table File | awk -F'\t' '{ print $1 "|" $2 "|" $3 }' | sort >"$tmp/files"
-printf '%s\n' 'README.md|OperatorGuide|README.md' \
+printf '%s\n' 'LeakWatchView|EventViewerView|LeakWatch.xml' 'README.md|OperatorGuide|README.md' \
   'leakwatch.default.yaml|DefaultConfig|leakwatch.default.yaml' \
   'leakwatch.exe|LeakWatchExe|leakwatch.exe' >"$tmp/files.want"
 cmp -s "$tmp/files" "$tmp/files.want" || fail "File rows: $(tr '\n' ' ' <"$tmp/files")"
 has_row Directory "INSTALLDIR${T}ProgramFiles64Folder${T}LeakWatch"
-table Component | awk -F'\t' '$3 != "INSTALLDIR" || int($4 / 256) % 2 != 1 { bad = bad " " $1 }
-  END { if (bad != "") { print "not 64-bit in INSTALLDIR:" bad; exit 1 } }' >&2 ||
-  fail "every component must be 64-bit and in INSTALLDIR"
+has_row Directory "EvMicrosoft${T}CommonAppDataFolder${T}Microsoft"
+has_row Directory "EvEventViewer${T}EvMicrosoft${T}Event Viewer"
+has_row Directory "EVENTVIEWERVIEWS${T}EvEventViewer${T}Views"
+has_row Directory "CommonAppDataFolder${T}TARGETDIR${T}."
+table Component | awk -F'\t' '
+  ($1 == "EventViewerView") != ($3 == "EVENTVIEWERVIEWS") || ($3 != "INSTALLDIR" && $3 != "EVENTVIEWERVIEWS") ||
+  int($4 / 256) % 2 != 1 { bad = bad " " $1 "(" $3 ")" }
+  END { if (bad != "") { print "misplaced or not 64-bit:" bad; exit 1 } }' >&2 ||
+  fail "every component must be 64-bit, the view's in EVENTVIEWERVIEWS and the others in INSTALLDIR"
+# The packed view is the source tree's, byte for byte.
+mkdir -p "$tmp/x"
+msiextract -C "$tmp/x" "$msi" >/dev/null || fail "msiextract $msi failed"
+view=$(find "$tmp/x" -name LeakWatch.xml | head -n 1)
+[ -n "$view" ] && cmp -s "$view" "${LW_SOURCE_DIR:?}/installer/leakwatch-eventviewer-view.xml" ||
+  fail "the MSI's LeakWatch.xml is not installer/leakwatch-eventviewer-view.xml (found: '${view:-none}')"
 
 # Identity: version from CMake, the fixed UpgradeCode, a major upgrade that
 # refuses downgrades.

@@ -18,7 +18,8 @@
 # Then the failures: missing rights (SYSTEM's session unreadable) and a
 # broken host (every LSA/WTS call fails) give exit 1 and one clear message,
 # and `run` reports each distinct collection error once (event 1102), not
-# every poll.
+# every poll. The farm's rules and dashboard query only metrics of the
+# metrics file written here (tests/farm/check_metric_names.py).
 # Needs: LW_SOURCE_DIR, LW_BUILD_DIR (a mingw build), Wine, python3.
 set -eEuo pipefail
 # Whatever ends the script under set -e says what and where (tests/lint).
@@ -136,6 +137,12 @@ YAML
   echo "ok: $name ($steps steps): sessions at steps 0 $mid $((steps - 1)) $((steps + 3)); run $polls polls:" \
     "$(tr '\n' ' ' <"$r/expected.stats")"
 done
+
+# The farm's alert rules and Grafana dashboard (issue 16) query only metrics
+# this exe writes: checked against the metrics file of the leak-2-to-152 run.
+checks=$((checks + 1))
+python3 "$src/tests/farm/check_metric_names.py" "$work/leak-2-to-152.run/leakwatch.prom" "$src" ||
+  fail "the farm's rules or dashboard query a metric leakwatch.exe does not write"
 
 # --- no rights: SYSTEM's session unreadable -> one clear error, exit 1 ------
 cat >"$work/denied.yaml" <<'YAML'

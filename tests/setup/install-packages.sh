@@ -12,6 +12,7 @@ packages=(
   gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 mingw-w64-tools
   wine wine64 msitools wixl
   valgrind cppcheck clang-format clang libclang-rt-14-dev dpkg-dev xz-utils python3
+  prometheus # promtool, for the farm's alert rules (the server it also installs is not used)
 )
 
 missing=()

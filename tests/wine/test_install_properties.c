@@ -95,7 +95,8 @@ static void free_lines(char **v) {
   free(v);
 }
 
-static char *rewrite(const char *text, const char *const values[4], int *rc) {
+static char *rewrite(const char *text, const char *const values[LW_INSTALL_PROPERTY_COUNT],
+                     int *rc) {
   char *out = NULL, err[256] = "";
   size_t len = 0;
   *rc = lw__install_properties_rewrite(text, strlen(text), values, &out, &len, err, sizeof err);
@@ -113,12 +114,14 @@ static void test_default_file(void **state) {
   size_t len = 0, n_in, n_out, i;
   char *def = slurp(default_config_path, &len);
   assert_non_null(def);
-  const char *values[4] = {"1s", "5m", "D:\\Data\\LeakWatch's\\history.db", "LeakWatch Readers"};
+  const char *values[LW_INSTALL_PROPERTY_COUNT] = {
+      "1s", "5m", "D:\\Data\\LeakWatch's\\history.db", "LeakWatch Readers",
+      "C:\\Program Files\\windows_exporter\\textfile_inputs\\leakwatch.prom"};
   int rc;
   char *out = rewrite(def, values, &rc);
   assert_int_equal(rc, 0);
 
-  /* Line for line: only the four keys' lines differ, in place. */
+  /* Line for line: only the five keys' lines differ, in place. */
   char **a = lines_of(def, &n_in), **b = lines_of(out, &n_out);
   assert_int_equal(n_in, n_out);
   int changed = 0;
@@ -133,13 +136,17 @@ static void test_default_file(void **state) {
     else if (strncmp(a[i], "database:", 9) == 0)
       assert_string_equal(
           b[i], "database: 'D:\\Data\\LeakWatch''s\\history.db'  # set at installation (DATABASE)");
+    else if (strncmp(a[i], "metrics_file:", 13) == 0)
+      assert_string_equal(b[i],
+                          "metrics_file: 'C:\\Program Files\\windows_exporter\\textfile_inputs\\"
+                          "leakwatch.prom'  # set at installation (METRICS_FILE)");
     else if (strncmp(a[i], "readers:", 8) == 0)
       assert_string_equal(b[i],
                           "readers: 'LeakWatch Readers'  # set at installation (READERS_GROUP)");
     else
       fail_msg("unexpected change of line %zu: '%s' -> '%s'", i + 1, a[i], b[i]);
   }
-  assert_int_equal(changed, 4);
+  assert_int_equal(changed, 5);
 
   /* It loads, with the values given and every other key at its default. */
   struct lw_config cfg, expect;
@@ -149,11 +156,14 @@ static void test_default_file(void **state) {
   assert_int_equal(cfg.grace_period_ms, 300000);
   assert_string_equal(cfg.database, "D:\\Data\\LeakWatch's\\history.db");
   assert_string_equal(cfg.readers, "LeakWatch Readers");
+  assert_string_equal(cfg.metrics_file,
+                      "C:\\Program Files\\windows_exporter\\textfile_inputs\\leakwatch.prom");
   lw_config_defaults(&expect); /* static strings: nothing to free */
   expect.poll_interval_ms = cfg.poll_interval_ms;
   expect.grace_period_ms = cfg.grace_period_ms;
   expect.database = cfg.database;
   expect.readers = cfg.readers;
+  expect.metrics_file = cfg.metrics_file;
   assert_true(lw_config_equal(&cfg, &expect));
   free_lines(a);
   free_lines(b);
@@ -166,7 +176,7 @@ static void test_crlf_partial_and_nothing(void **state) {
   (void)state;
   int rc;
   const char *text = "# c\r\npoll_interval: 60s\r\n# keep\r\ngrace_period: 10m\r\n";
-  const char *some[4] = {NULL, "2h", "", NULL};
+  const char *some[LW_INSTALL_PROPERTY_COUNT] = {NULL, "2h", "", NULL};
   char *out = rewrite(text, some, &rc);
   assert_int_equal(rc, 0);
   assert_string_equal(
@@ -174,7 +184,7 @@ static void test_crlf_partial_and_nothing(void **state) {
            "(GRACE_PERIOD)\r\n");
   free(out);
 
-  const char *none[4] = {NULL, "", NULL, ""};
+  const char *none[LW_INSTALL_PROPERTY_COUNT] = {NULL, "", NULL, ""};
   out = rewrite(text, none, &rc);
   assert_int_equal(rc, 0);
   assert_string_equal(out, text);
@@ -191,7 +201,7 @@ static void test_missing_keys_appended(void **state) {
   int rc;
   /* No final newline; `# poll_interval:` and an indented key are not the key's line. */
   const char *text = "# poll_interval: 60s\nholders:\n  readers_x: 1\npoll_intervalx: 3";
-  const char *values[4] = {"30s", NULL, NULL, "Administrators"};
+  const char *values[LW_INSTALL_PROPERTY_COUNT] = {"30s", NULL, NULL, "Administrators", NULL};
   char *out = rewrite(text, values, &rc);
   assert_int_equal(rc, 0);
   assert_string_equal(out, "# poll_interval: 60s\nholders:\n  readers_x: 1\npoll_intervalx: 3\n"
@@ -213,7 +223,7 @@ static void test_quoting_and_refusals(void **state) {
   char *out, err[256] = "";
   size_t len;
   /* Not "number unit": quoted, and left for the loader to judge. */
-  const char *odd[4] = {"1 s", "5m#x", NULL, NULL};
+  const char *odd[LW_INSTALL_PROPERTY_COUNT] = {"1 s", "5m#x", NULL, NULL};
   out = rewrite("poll_interval: 60s\ngrace_period: 10m\n", odd, &rc);
   assert_int_equal(rc, 0);
   assert_string_equal(out, "poll_interval: '1 s'  # set at installation (POLL_INTERVAL)\n"
@@ -221,7 +231,7 @@ static void test_quoting_and_refusals(void **state) {
   free(out);
 
   /* A line break would smuggle in a key of its own. */
-  const char *evil[4] = {NULL, NULL, "C:\\x.db\nlog_level: debug", NULL};
+  const char *evil[LW_INSTALL_PROPERTY_COUNT] = {NULL, NULL, "C:\\x.db\nlog_level: debug", NULL};
   rc = lw__install_properties_rewrite("database: ''\n", 13, evil, &out, &len, err, sizeof err);
   assert_int_equal(rc, LW_EINVAL);
   assert_null(out);
@@ -283,6 +293,7 @@ static void test_apply_nothing_given(void **state) {
   set_value(L"grace_period", L"");
   set_value(L"database", L"");
   set_value(L"readers", L"");
+  set_value(L"metrics_file", L"");
   assert_int_equal(apply(err, sizeof err), 0);
   text = slurp(cfg_path, &len);
   assert_non_null(text);
@@ -302,16 +313,20 @@ static void test_apply_values(void **state) {
   set_value(L"grace_period", L"5m");
   set_value(L"database", L"%ProgramData%\\LeakWatch\\h\u00e9.db");
   set_value(L"readers", L"");
+  set_value(L"metrics_file", L"C:\\exporter\\leakwatch.prom");
   assert_int_equal(apply(err, sizeof err), 0);
   text = slurp(cfg_path, &len);
   assert_non_null(text);
   assert_string_equal(text, "# doc\npoll_interval: 1s  # set at installation (POLL_INTERVAL)\n"
                             "# grace\ngrace_period: 5m  # set at installation (GRACE_PERIOD)\n"
                             "database: '%ProgramData%\\LeakWatch\\h\xc3\xa9.db'  # set at "
-                            "installation (DATABASE)\n");
+                            "installation (DATABASE)\n"
+                            "metrics_file: 'C:\\exporter\\leakwatch.prom'  # set at "
+                            "installation (METRICS_FILE)\n");
   free(text);
   assert_int_equal(lw_config_load(cfg_path, &cfg, err, sizeof err), 0);
   assert_int_equal(cfg.poll_interval_ms, 1000);
+  assert_string_equal(cfg.metrics_file, "C:\\exporter\\leakwatch.prom");
   lw_config_free(&cfg);
   snprintf(newp, sizeof newp, "%s.new", cfg_path);
   assert_false(exists(newp));
