@@ -22,9 +22,6 @@
 #include "store_testlib.h"
 
 #define MIN_MS INT64_C(60000)
-#ifndef LW_STORE_CHECKPOINT_PAGES
-#define LW_STORE_CHECKPOINT_PAGES 1000
-#endif
 
 static double now_ms(void) {
   struct timespec ts;
@@ -131,28 +128,25 @@ static void run(sqlite3 *db, sqlite3_stmt *s) {
 }
 
 /* The row IDs of what the store left alive after the first poll, aligned
- * with its snapshot (the store keeps one live row per LUID / session ID). */
+ * with its snapshot (sorted, as are these queries; one live row per LUID /
+ * session ID). */
 static void read_ids(struct floor_db *f, const struct lw_snapshot *s, int64_t *lids,
                      int64_t *wids) {
-  sqlite3_stmt *q = prep(f->db, "SELECT id FROM logon_sessions WHERE luid = ?1 AND "
-                                "last_seen IS NULL");
-  sqlite3_stmt *w = prep(f->db, "SELECT id, boot_id FROM wts_sessions WHERE session_id = ?1 "
-                                "AND last_seen IS NULL");
+  sqlite3_stmt *q = prep(f->db, "SELECT id, luid FROM logon_sessions WHERE last_seen IS NULL "
+                                "ORDER BY luid");
+  sqlite3_stmt *w = prep(f->db, "SELECT id, session_id, boot_id FROM wts_sessions WHERE "
+                                "last_seen IS NULL ORDER BY session_id");
   size_t i;
   for (i = 0; i < s->n_logons; i++) {
-    sqlite3_bind_int64(q, 1, (int64_t)s->logons[i].luid);
-    if (sqlite3_step(q) != SQLITE_ROW)
-      die("floor", "a live logon session has no row");
+    if (sqlite3_step(q) != SQLITE_ROW || sqlite3_column_int64(q, 1) != (int64_t)s->logons[i].luid)
+      die("floor", "the live logon sessions differ from the first snapshot");
     lids[i] = sqlite3_column_int64(q, 0);
-    sqlite3_reset(q);
   }
   for (i = 0; i < s->n_wts; i++) {
-    sqlite3_bind_int64(w, 1, s->wts[i].id);
-    if (sqlite3_step(w) != SQLITE_ROW)
-      die("floor", "a live WTS session has no row");
+    if (sqlite3_step(w) != SQLITE_ROW || sqlite3_column_int64(w, 1) != s->wts[i].id)
+      die("floor", "the live WTS sessions differ from the first snapshot");
     wids[i] = sqlite3_column_int64(w, 0);
-    f->boot_id = sqlite3_column_int64(w, 1);
-    sqlite3_reset(w);
+    f->boot_id = sqlite3_column_int64(w, 2);
   }
   sqlite3_finalize(q);
   sqlite3_finalize(w);
