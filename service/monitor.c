@@ -654,6 +654,10 @@ static void poll_once(struct lw_monitor *m) {
     if (lw_store_prune(m->store, start - m->cfg.retention_ms, PRUNE_BATCH_ROWS, NULL) != 0)
       database_problem(m, "prune old history", "see the database's own error above");
   }
+  /* After the poll's write, not in it: the WAL is copied back here once it is
+   * big enough (passive, never waits for a reader), so no commit pays it. */
+  if (!m->db_busy)
+    (void)lw_store_checkpoint(m->store, NULL);
   lw_snapshot_free(snap);
 
   m->metrics.last_poll_duration_ms = (uint32_t)(now_ms() - start);

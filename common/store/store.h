@@ -67,8 +67,12 @@
  * this many bytes of them (consecutive identical ones are shared); beyond
  * that the oldest are dropped, and counted. */
 #define LW_STORE_DEFERRED_MAX_BYTES (64u * 1024u * 1024u)
-/* WAL pages before SQLite copies them back into the database (its default is
- * 1000); the benchmark's baseline uses the same. */
+/* WAL pages at which lw_store_checkpoint, called between polls, copies them
+ * back into the database. */
+#define LW_STORE_CHECKPOINT_PAGES 1000
+/* WAL pages at which a poll's commit copies them back itself: the bound on the
+ * WAL when nobody calls lw_store_checkpoint (SQLite's own default is 1000);
+ * the benchmark's baseline uses the same. */
 #define LW_STORE_WAL_AUTOCHECKPOINT 4000
 
 /* Room for the moved-aside path (UTF-8, NUL included). */
@@ -274,6 +278,19 @@ struct lw_store_prune_result {
  */
 int lw_store_prune(struct lw_store *st, int64_t older_than_ms, int max_rows_per_batch,
                    struct lw_store_prune_result *res);
+
+/* ---- Between polls ----------------------------------------------------------- */
+
+/*
+ * Copies the WAL back into the database (a passive checkpoint: it never waits
+ * for a reader) once it holds LW_STORE_CHECKPOINT_PAGES pages or more, else
+ * does nothing. Meant for the time between polls, so a poll's commit never
+ * pays for one (it does only past LW_STORE_WAL_AUTOCHECKPOINT pages, when this
+ * is not called). *pages (may be NULL): the pages copied back, 0 when none.
+ * Returns 0, LW_EBUSY while the store is deferred, LW_EINVAL for a read-only
+ * store, or an LW_E* code.
+ */
+int lw_store_checkpoint(struct lw_store *st, int *pages);
 
 /* ---- Queries -------------------------------------------------------------- */
 

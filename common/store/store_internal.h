@@ -184,6 +184,7 @@ struct lw_store {
   struct lw__deferred *dq, *dq_tail; /* polls taken while deferred, oldest first */
   size_t n_dq, dq_bytes;
   char defer_error[256]; /* why it is deferred (SQLite's message), for the poll rows */
+  int wal_pages;         /* pages in the WAL after the last commit (the WAL hook's) */
 };
 
 /* ---- store_sql.c (calls no other store file) ---- */

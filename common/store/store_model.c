@@ -207,10 +207,12 @@ static bool same_instance(const struct lw__wts_version *v, const struct lw_wts_s
 }
 
 static bool version_differs(const struct lw__wts_version *v, const struct lw_wts_session *s) {
-  return v->state != s->state || !str_eq(v->station, s->station) || !str_eq(v->user, s->user) ||
+  /* The numbers first: they decide most changes without a string read. */
+  return v->state != s->state || v->logon_time != s->logon_time ||
+         v->connect_time != s->connect_time || v->disconnect_time != s->disconnect_time ||
+         !str_eq(v->station, s->station) || !str_eq(v->user, s->user) ||
          !str_eq(v->domain, s->domain) || !str_eq(v->client, s->client) ||
-         !str_eq(v->client_address, s->client_address) || v->logon_time != s->logon_time ||
-         v->connect_time != s->connect_time || v->disconnect_time != s->disconnect_time;
+         !str_eq(v->client_address, s->client_address);
 }
 
 static void extras_free(struct lw__extra *e) {
@@ -363,6 +365,17 @@ struct plan {
   size_t n_wended;
   struct lw__wts **new_wlive;
   size_t n_new_wlive;
+  unsigned char *wact; /* per snapshot WTS entry: an enum wts_action */
+};
+
+/* What phase 1 decided for a snapshot's WTS entry, so phase 2 does not compare
+ * the strings a second time. */
+enum wts_action {
+  WTS_DUPLICATE, /* a repeated ID (a collector bug): skipped */
+  WTS_SAME,      /* the live instance, unchanged */
+  WTS_VERSION,   /* the live instance, with a new version */
+  WTS_REUSED,    /* the ID's live instance ended; this is a new one */
+  WTS_FRESH      /* a new instance */
 };
 
 static void plan_free(struct plan *p) {
@@ -382,6 +395,7 @@ static void plan_free(struct plan *p) {
   free(p->wcreated);
   free(p->versions);
   free(p->new_wlive);
+  free(p->wact);
 }
 
 /* Appends one element of `size` bytes to a growing array. Returns 0 or
@@ -454,15 +468,20 @@ static int plan_logons(struct plan *p, const struct lw__live *live, size_t n_old
   return 0;
 }
 
-/* Phase 1 for WTS sessions (few: comparing them in full is cheap). */
+/* Phase 1 for WTS sessions (few: comparing them in full is cheap, once). */
 static int plan_wts(struct plan *p, struct lw__wts **wlive, size_t n_old,
                     const struct lw_snapshot *snap, int64_t taken_at) {
   size_t i, j = 0, kept = 0;
+  p->wact = malloc(snap->n_wts != 0 ? snap->n_wts : 1);
+  if (p->wact == NULL)
+    return LW_ENOMEM;
   for (i = 0; i < snap->n_wts; i++) {
     const struct lw_wts_session *s = &snap->wts[i];
-    bool fresh = true;
-    if (i > 0 && snap->wts[i - 1].id == s->id)
+    p->wact[i] = WTS_FRESH;
+    if (i > 0 && snap->wts[i - 1].id == s->id) {
+      p->wact[i] = WTS_DUPLICATE;
       continue;
+    }
     while (j < n_old && wlive[j]->session_id < s->id) {
       p->n_wended++;
       j++;
@@ -471,26 +490,28 @@ static int plan_wts(struct plan *p, struct lw__wts **wlive, size_t n_old,
       struct lw__wts *w = wlive[j];
       const struct lw__wts_version *cur = w->v[w->n_v - 1];
       j++;
-      if (same_instance(cur, s)) {
-        fresh = false;
-        kept++;
-        if (version_differs(cur, s)) {
-          struct lw__wts_version *v;
-          /* Growing the capacity now leaves the contents unchanged. */
-          if (lw__ptr_reserve((void ***)&w->v, w->n_v, &w->cap_v, 1) != 0)
-            return LW_ENOMEM;
-          v = lw__wts_version_new(taken_at, s);
-          if (v == NULL ||
-              lw__ptr_push((void ***)&p->versions, &p->n_versions, &p->cap_versions, v) != 0) {
-            free(v);
-            return LW_ENOMEM;
-          }
-        }
-      } else {
+      if (!same_instance(cur, s)) {
+        p->wact[i] = WTS_REUSED;
         p->n_wended++; /* the ID was reused: the old instance ended */
+      } else if (!version_differs(cur, s)) {
+        p->wact[i] = WTS_SAME;
+        kept++;
+      } else {
+        struct lw__wts_version *v;
+        p->wact[i] = WTS_VERSION;
+        kept++;
+        /* Growing the capacity now leaves the contents unchanged. */
+        if (lw__ptr_reserve((void ***)&w->v, w->n_v, &w->cap_v, 1) != 0)
+          return LW_ENOMEM;
+        v = lw__wts_version_new(taken_at, s);
+        if (v == NULL ||
+            lw__ptr_push((void ***)&p->versions, &p->n_versions, &p->cap_versions, v) != 0) {
+          free(v);
+          return LW_ENOMEM;
+        }
       }
     }
-    if (fresh) {
+    if (p->wact[i] == WTS_FRESH || p->wact[i] == WTS_REUSED) {
       struct lw__wts *w = lw__wts_new(s->id, taken_at, s);
       if (w == NULL ||
           lw__ptr_push((void ***)&p->wcreated, &p->n_wcreated, &p->cap_wcreated, w) != 0) {
@@ -579,42 +600,40 @@ static void apply_logons(struct lw__model *m, struct plan *p, struct lw__boot *b
   p->new_live = NULL;
 }
 
+static void end_wts(struct lw__model *m, struct lw__wts *w, int64_t ended_at,
+                    struct lw_store_poll_result *res) {
+  w->last_seen = ended_at;
+  mark_wts_dirty(m, w);
+  res->wts_ended++;
+}
+
+/* Phase 2 for WTS sessions: walks the snapshot and the live list as phase 1
+ * did, doing what it decided (p->wact). */
 static void apply_wts(struct lw__model *m, struct plan *p, const struct lw_snapshot *snap,
                       struct lw__boot *boot, int64_t ended_at, struct lw_store_poll_result *res) {
   struct lw__wts **wlive = m->wlive;
   size_t n_old = m->n_wlive, i, j = 0, k = 0, c = 0, v = 0;
   for (i = 0; i < snap->n_wts; i++) {
     const struct lw_wts_session *s = &snap->wts[i];
-    bool fresh = true;
-    if (i > 0 && snap->wts[i - 1].id == s->id)
+    enum wts_action a = (enum wts_action)p->wact[i];
+    if (a == WTS_DUPLICATE)
       continue;
-    while (j < n_old && wlive[j]->session_id < s->id) {
-      wlive[j]->last_seen = ended_at;
-      mark_wts_dirty(m, wlive[j]);
-      res->wts_ended++;
-      j++;
-    }
-    if (j < n_old && wlive[j]->session_id == s->id) {
-      struct lw__wts *w = wlive[j];
-      const struct lw__wts_version *cur = w->v[w->n_v - 1];
-      j++;
-      if (same_instance(cur, s)) {
-        fresh = false;
-        if (version_differs(cur, s)) {
-          w->v[w->n_v++] = p->versions[v];
-          p->versions[v++] = NULL;
-          mark_wts_dirty(m, w);
-          res->wts_changed++;
-        }
-        if (p->new_wlive != NULL)
-          p->new_wlive[k++] = w;
-      } else {
-        w->last_seen = ended_at;
+    while (j < n_old && wlive[j]->session_id < s->id)
+      end_wts(m, wlive[j++], ended_at, res);
+    if (a == WTS_REUSED) {
+      end_wts(m, wlive[j++], ended_at, res);
+    } else if (a == WTS_SAME || a == WTS_VERSION) {
+      struct lw__wts *w = wlive[j++];
+      if (a == WTS_VERSION) {
+        w->v[w->n_v++] = p->versions[v];
+        p->versions[v++] = NULL;
         mark_wts_dirty(m, w);
-        res->wts_ended++;
+        res->wts_changed++;
       }
+      if (p->new_wlive != NULL)
+        p->new_wlive[k++] = w;
     }
-    if (fresh) {
+    if (a == WTS_FRESH || a == WTS_REUSED) {
       struct lw__wts *w = p->wcreated[c];
       p->wcreated[c++] = NULL;
       w->boot = boot;
@@ -623,11 +642,8 @@ static void apply_wts(struct lw__model *m, struct plan *p, const struct lw_snaps
       p->new_wlive[k++] = w;
     }
   }
-  for (; j < n_old; j++) {
-    wlive[j]->last_seen = ended_at;
-    mark_wts_dirty(m, wlive[j]);
-    res->wts_ended++;
-  }
+  for (; j < n_old; j++)
+    end_wts(m, wlive[j], ended_at, res);
   p->n_wcreated = 0;
   p->n_versions = 0;
   if (p->new_wlive != NULL) {

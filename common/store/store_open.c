@@ -324,6 +324,19 @@ void lw__store_close_db(struct lw_store *st) {
   st->db = NULL;
 }
 
+/* After each commit: `pages` are in the WAL. A poll writes a dozen pages,
+ * mostly the same hot ones (the ends of the tables and indexes, the header),
+ * so they are copied back in batches; past LW_STORE_WAL_AUTOCHECKPOINT (no
+ * lw_store_checkpoint between polls) the commit does it, as SQLite would. */
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages) {
+  struct lw_store *st = arg;
+  st->wal_pages = pages;
+  if (pages >= LW_STORE_WAL_AUTOCHECKPOINT &&
+      sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) == SQLITE_OK)
+    st->wal_pages = 0;
+  return SQLITE_OK;
+}
+
 /* Settings for every connection; then, for a writer, WAL and the schema. */
 static int configure(struct lw_store *st, int busy_ms, bool is_new, int version, char *err,
                      size_t errlen) {
@@ -354,16 +367,14 @@ static int configure(struct lw_store *st, int busy_ms, bool is_new, int version,
    * may lose the last polls but never the database's consistency. */
   if (rc == 0)
     rc = lw__store_exec(db, "PRAGMA synchronous = NORMAL", err, errlen);
-  /* A poll writes a dozen pages, mostly the same hot ones (the ends of the
-   * tables and indexes, the header): copying them back every
-   * LW_STORE_WAL_AUTOCHECKPOINT pages rather than SQLite's 1000 copies each
-   * once per several hours, not every hour. */
-  if (rc == 0)
-    rc = lw__store_err(sqlite3_wal_autocheckpoint(db, LW_STORE_WAL_AUTOCHECKPOINT));
-  /* After a checkpoint, keep the WAL file no bigger than that (a big prune or
-   * a long reader can make it grow past it). */
+  /* The WAL is copied back between polls (lw_store_checkpoint), not by the
+   * commit of the poll that crosses SQLite's threshold: the hook only counts,
+   * and checkpoints itself past the backstop. After a checkpoint, the WAL file
+   * is kept no bigger than the backstop (a big prune or a long reader can make
+   * it grow past it). */
   if (rc == 0) {
     char sql[64];
+    sqlite3_wal_hook(db, wal_hook, st);
     snprintf(sql, sizeof sql, "PRAGMA journal_size_limit = %d",
              LW_STORE_WAL_AUTOCHECKPOINT * 4096 + 1048576);
     rc = lw__store_exec(db, sql, err, errlen);

@@ -8,6 +8,9 @@
  * the in-memory state still refers to are never touched; boots go last, and
  * only when nothing refers to them and they are older than every boot the
  * store is using.
+ *
+ * Also the checkpoint between polls (lw_store_checkpoint), the other periodic
+ * work kept off the poll's write path.
  */
 #include <stdio.h>
 #include <string.h>
@@ -163,4 +166,26 @@ int lw_store_prune(struct lw_store *st, int64_t older_than_ms, int max_rows_per_
   if (rc == 0)
     (void)sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
   return rc;
+}
+
+int lw_store_checkpoint(struct lw_store *st, int *pages) {
+  int log = 0, done = 0, src;
+  if (pages != NULL)
+    *pages = 0;
+  if (st == NULL || st->opts.read_only)
+    return LW_EINVAL;
+  if (st->db == NULL)
+    return LW_EBUSY; /* deferred: nothing written since */
+  if (st->wal_pages < LW_STORE_CHECKPOINT_PAGES)
+    return 0;
+  /* Passive: a reader holding old pages keeps them in the WAL, and the next
+   * call copies the rest; the WAL restarts only once all were copied. */
+  src = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+  if (src != SQLITE_OK)
+    return lw__store_err(src);
+  if (pages != NULL)
+    *pages = done;
+  if (done >= log)
+    st->wal_pages = 0;
+  return 0;
 }
