@@ -519,8 +519,7 @@ static int raise_pinned(struct step *s, size_t n_ids, uint32_t highest, int any_
   if (rc == 0)
     rc = lw__detect_ins(a, LW_INSERT_2003_ID_RANGES, ranges.p);
   if (rc == 0)
-    rc = any_live ? lw__detect_ins_u(a, LW_INSERT_2003_HIGHEST_ID, highest)
-                  : lw__detect_ins(a, LW_INSERT_2003_HIGHEST_ID, "none");
+    rc = lw__detect_ins_highest(a, LW_INSERT_2003_HIGHEST_ID, any_live, highest);
   if (rc == 0)
     rc = lw__detect_ins_u(a, LW_INSERT_2003_LIVE_SESSIONS, live);
   if (rc == 0)

@@ -128,6 +128,8 @@ int lw__detect_ins_u(struct lw_alert *a, size_t at, uint64_t v);
 int lw__detect_ins_who(struct lw_alert *a, size_t at_user, size_t at_domain, const char *user,
                        const char *domain);
 int lw__detect_ins_type(struct lw_alert *a, size_t at_code, size_t at_name, uint32_t type);
+/* The highest session ID in use, or "none" when no session is live. */
+int lw__detect_ins_highest(struct lw_alert *a, size_t at, int any_live, uint32_t highest);
 /* Adds a leak episode change; NULL when out of memory. */
 struct lw_leak_change *lw__detect_change_new(struct lw_detect_output *out, int kind,
                                              int64_t boot_time, const struct lw_detect_logon *r);

@@ -120,8 +120,7 @@ int lw__detect_summary_state(struct lw_alert *a, const char *reason,
   if (rc == 0)
     rc = lw__detect_ins(a, LW_INSERT_2009_PINNED_RANGES, ranges.p);
   if (rc == 0)
-    rc = any_live ? lw__detect_ins_u(a, LW_INSERT_2009_HIGHEST_ID, highest)
-                  : lw__detect_ins(a, LW_INSERT_2009_HIGHEST_ID, "none");
+    rc = lw__detect_ins_highest(a, LW_INSERT_2009_HIGHEST_ID, any_live, highest);
   if (rc == 0)
     rc = lw__detect_ins_u(a, LW_INSERT_2009_LIVE_SESSIONS, live);
 cleanup:

@@ -202,6 +202,19 @@ static int ins_end(struct lw_alert *a, const struct lw_detect_logon *r, size_t a
   return rc;
 }
 
+/* The fields 2001 and 2002 share, from the leaked record. */
+static void leak_fields(struct lw_alert *a, const struct lw_detect_logon *r, int64_t now) {
+  a->luid = r->luid;
+  a->logon_type = r->logon_type;
+  a->terminal_session = r->terminal_session;
+  a->logon_time = r->logon_time;
+  a->minutes = minutes_between(r->orphaned_since, now);
+}
+
+int lw__detect_ins_highest(struct lw_alert *a, size_t at, int any_live, uint32_t highest) {
+  return any_live ? lw__detect_ins_u(a, at, highest) : lw__detect_ins(a, at, "none");
+}
+
 int lw__detect_raise_leaked(struct lw__alert_vec *av, struct lw_detect_output *out,
                             int64_t boot_time, const struct lw_detect_logon *r, int64_t now,
                             const struct lw_detect_logon *const *sys, size_t n_sys,
@@ -211,11 +224,7 @@ int lw__detect_raise_leaked(struct lw__alert_vec *av, struct lw_detect_output *o
   int rc;
   if (a == NULL)
     return LW_ENOMEM;
-  a->luid = r->luid;
-  a->logon_type = r->logon_type;
-  a->terminal_session = r->terminal_session;
-  a->logon_time = r->logon_time;
-  a->minutes = minutes_between(r->orphaned_since, now);
+  leak_fields(a, r, now);
   a->system_logons = (uint32_t)n_sys;
   if ((rc = lw__detect_copy_who(&a->user, &a->domain, r->user, r->domain)) != 0 ||
       (rc = lw__detect_ins(a, LW_INSERT_2001_LUID, lw_luid_format(r->luid, luid))) != 0 ||
@@ -247,11 +256,7 @@ int lw__detect_raise_released(struct lw__alert_vec *av, struct lw_detect_output 
     struct lw_alert *a = lw__detect_alert_new(av, LW_EVENT_SESSION_RELEASED, now);
     if (a == NULL)
       return LW_ENOMEM;
-    a->luid = r->luid;
-    a->logon_type = r->logon_type;
-    a->terminal_session = r->terminal_session;
-    a->logon_time = r->logon_time;
-    a->minutes = minutes_between(r->orphaned_since, now);
+    leak_fields(a, r, now);
     if ((rc = lw__detect_copy_who(&a->user, &a->domain, r->user, r->domain)) != 0 ||
         (rc = lw__detect_ins(a, LW_INSERT_2002_LUID, lw_luid_format(r->luid, luid))) != 0 ||
         (rc = lw__detect_ins_who(a, LW_INSERT_2002_USER, LW_INSERT_2002_DOMAIN, r->user,
