@@ -327,7 +327,7 @@ int lw_alert_policy_apply(struct lw_alert_policy_state *st, uint32_t max_per_hou
 /* ---- Blob ------------------------------------------------------------------- */
 
 #define POLICY_MAGIC "LWAP"
-#define POLICY_VERSION 2 /* 1: no flags byte */
+#define POLICY_VERSION 2 /* written only with a state pending; else version 1 */
 #define POLICY_HEADER 5  /* magic + version */
 
 static void put_le(unsigned char *p, uint64_t v, int bytes) {
@@ -357,7 +357,9 @@ int lw_alert_policy_save(const struct lw_alert_policy_state *st, char **blob, si
   if (p == NULL)
     return LW_ENOMEM;
   memcpy(p, POLICY_MAGIC, 4);
-  p[4] = POLICY_VERSION;
+  /* One encoding per state (load -> save gives the same bytes): version 1
+   * when nothing is pending, as every blob written before version 2. */
+  p[4] = st->state_pending ? POLICY_VERSION : 1;
   off = POLICY_HEADER;
   put_le(p + off, (uint64_t)st->held_since, 8);
   put_le(p + off + 8, st->held, 4);
@@ -370,7 +372,8 @@ int lw_alert_policy_save(const struct lw_alert_policy_state *st, char **blob, si
       off += 12;
     }
   }
-  p[off++] = (unsigned char)(st->state_pending != 0);
+  if (st->state_pending)
+    p[off++] = 1;
   *blob = (char *)p;
   *len = off;
   return 0;
@@ -398,10 +401,9 @@ int lw_alert_policy_load(const char *blob, size_t len, struct lw_alert_policy_st
   if (n > LW_ALERT_POLICY_SLOTS || len != off + n * 12 + (p[4] >= 2 ? 1u : 0u))
     return LW_ECORRUPT;
   if (p[4] >= 2) {
-    unsigned char flags = p[len - 1];
-    if (flags > 1)
+    if (p[len - 1] != 1) /* version 2 exists only to say a state is pending */
       return LW_ECORRUPT;
-    tmp.state_pending = flags;
+    tmp.state_pending = 1;
   }
   /* Nothing held means no period; a period with nothing held is not one. */
   if ((tmp.held_since == LW_TIME_UNKNOWN) != (tmp.held == 0))

@@ -212,10 +212,11 @@ int lw_alert_policy_flush(struct lw_alert_policy_state *st, uint32_t max_per_hou
                           struct lw_alert *summary);
 
 /*
- * Saves the state as a blob: "LWAP", a version byte (2), then little-endian fixed
- * fields (held_since, held, the non-empty slots), then a flags byte (1:
- * state_pending). At most 4 + 1 + 13 + 60 * 12 + 1 bytes. Version 1 (no flags byte)
- * still loads.
+ * Saves the state as a blob: "LWAP", a version byte, then little-endian fixed
+ * fields (held_since, held, the non-empty slots); version 2 adds a byte 1 at the end
+ * for state_pending, version 1 (also every blob of older LeakWatch) has none and
+ * means nothing is pending. One encoding per state, so load -> save gives the same
+ * bytes. At most 4 + 1 + 13 + 60 * 12 + 1 bytes.
  * Returns 0 and sets *blob (heap, the caller frees it with free()) and *len, or
  * LW_EINVAL / LW_ENOMEM (then *blob and *len are untouched).
  */

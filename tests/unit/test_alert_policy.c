@@ -296,7 +296,7 @@ static void test_blob_round_trip(void **state) {
     lw_alert_clear(&sum);
   }
   assert_int_equal(lw_alert_policy_save(&st, &blob, &len), 0);
-  assert_memory_equal(blob, "LWAP\x02", 5);
+  assert_memory_equal(blob, "LWAP\x01", 5); /* nothing pending: version 1, as before */
   lw_alert_policy_init(&back);
   assert_int_equal(lw_alert_policy_load(blob, len, &back), 0);
   assert_int_equal(lw_alert_policy_save(&back, &blob2, &len2), 0);
@@ -323,7 +323,10 @@ static void test_blob_corrupt(void **state) {
   lw_alert_policy_init(&st);
   make(v, 8, LW_EVENT_SESSION_LEAKED, T0);
   assert_int_equal(lw_alert_policy_apply(&st, 5, T0, v, 8, &sum), 0);
+  st.state_pending = 1; /* version 2: its flag byte last */
   assert_int_equal(lw_alert_policy_save(&st, &blob, &len), 0);
+  assert_int_equal(blob[4], 2);
+  assert_int_equal(blob[len - 1], 1);
   lw_alert_policy_init(&back);
   back.held = 77;
   for (size_t n = 0; n < len; n++)
@@ -336,6 +339,8 @@ static void test_blob_corrupt(void **state) {
   assert_int_equal(lw_alert_policy_load(blob, len, &back), LW_ETOONEW);
   blob[4] = 2;
   blob[len - 1] = 2; /* a flag this version does not know */
+  assert_int_equal(lw_alert_policy_load(blob, len, &back), LW_ECORRUPT);
+  blob[len - 1] = 0; /* nothing pending is version 1's to say: not canonical */
   assert_int_equal(lw_alert_policy_load(blob, len, &back), LW_ECORRUPT);
   blob[len - 1] = 1;
   assert_int_equal(lw_alert_policy_load(blob, len, &back), 0);

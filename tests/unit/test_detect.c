@@ -1943,10 +1943,10 @@ static void make_blob(struct bb *x, enum blob_variant v, int accum_first) {
     bb_var(x, 2);
   }
 
-  /* The rate limit: "LWAP" 2, nothing held, two slots (minutes 7 and 9), no
-   * state pending. */
-  bb_var(x, 5 + 13 + 2 * 12 + 1);
-  bb_raw(x, "LWAP\x02", 5);
+  /* The rate limit: "LWAP" 1 (no state pending), nothing held, two slots
+   * (minutes 7 and 9). */
+  bb_var(x, 5 + 13 + 2 * 12);
+  bb_raw(x, "LWAP\x01", 5);
   /* (the fuzzer's find: `now - held_since` overflowed at the next poll) */
   bb_le(x,
         v == BV_POLICY_HELD_FAR ? (uint64_t)INT64_C(-9223370937343148032)
@@ -1958,7 +1958,6 @@ static void make_blob(struct bb *x, enum blob_variant v, int accum_first) {
   bb_le(x, v == BV_POLICY_SLOT_ZERO ? 0 : 1, 4);
   bb_le(x, v == BV_POLICY_SLOTS_SWAPPED ? 7 : 9, 8);
   bb_le(x, 1, 4);
-  bb_le(x, 0, 1); /* flags */
   bb_le(x, 0, 4); /* the CRC */
   fix_crc(x->b, x->n);
 }
@@ -2011,17 +2010,17 @@ static void test_blob_canonical(void **state) {
     char *pb = NULL;
     size_t pl = 0;
     make_blob(&x, BV_CANONICAL, accum_first);
-    const unsigned char *p = x.b + x.n - 4 - 43; /* the policy blob */
+    const unsigned char *p = x.b + x.n - 4 - 42; /* the policy blob */
     assert_memory_equal(p, "LWAP", 4);
-    assert_int_equal(lw_alert_policy_load((const char *)p, 43, &pol), 0);
+    assert_int_equal(lw_alert_policy_load((const char *)p, 42, &pol), 0);
     assert_int_equal(lw_alert_policy_save(&pol, &pb, &pl), 0);
-    assert_int_equal(pl, 43);
-    assert_memory_equal(pb, p, 43);
+    assert_int_equal(pl, 42);
+    assert_memory_equal(pb, p, 42);
     free(pb);
     make_blob(&x, BV_POLICY_SLOTS_SWAPPED, accum_first);
-    assert_int_equal(lw_alert_policy_load((const char *)x.b + x.n - 47, 43, &pol), LW_ECORRUPT);
+    assert_int_equal(lw_alert_policy_load((const char *)x.b + x.n - 46, 42, &pol), LW_ECORRUPT);
     make_blob(&x, BV_POLICY_SLOT_ZERO, accum_first);
-    assert_int_equal(lw_alert_policy_load((const char *)x.b + x.n - 47, 43, &pol), LW_ECORRUPT);
+    assert_int_equal(lw_alert_policy_load((const char *)x.b + x.n - 46, 42, &pol), LW_ECORRUPT);
   }
 }
 
