@@ -98,6 +98,22 @@ lw_query() {
   printf '%s\n' "$out"
 }
 
+# lw_query_has NAME REGEX: 0 when `sc query NAME` matches REGEX (extended).
+# Wine's sc has answered a query with an incomplete text under load while
+# the next answer was right: it asks up to three times, and when no answer
+# matches prints each of them (so a real wrong state is shown, never hidden).
+lw_query_has() {
+  local out answers="" try
+  for try in 1 2 3; do
+    out=$(lw_query "$1")
+    grep -qE "$2" <<<"$out" && { [ "$try" = 1 ] || echo "lw_query_has: matched at try $try" >&2; return 0; }
+    answers+="--- sc query $1, try $try:"$'\n'"$out"$'\n'
+    sleep 0.3
+  done
+  printf '%s' "$answers" >&2
+  return 1
+}
+
 # lw_wait_state NAME STATE SECONDS: polls `sc query` until STATE. For
 # LeakWatch STOPPED, its process is first watched from /proc until it is
 # gone: a stopping service may still scan handles, and each `sc` started

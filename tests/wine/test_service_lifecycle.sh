@@ -68,7 +68,7 @@ lw_sc stop LeakWatch >/dev/null
 lw_wait_state LeakWatch STOPPED 5 || lw_fail "service not STOPPED within 5 s"
 t1=$(date +%s%N)
 echo "ok: STOPPED in $(((t1 - t0) / 1000000)) ms"
-lw_query LeakWatch | grep -q 'WIN32_EXIT_CODE *: *0 ' || lw_fail "clean stop should exit 0: $(lw_query LeakWatch)"
+lw_query_has LeakWatch 'WIN32_EXIT_CODE *: *0 ' || lw_fail "clean stop should exit 0 (sc query's answers above)"
 
 lw_sc delete LeakWatch >/dev/null
 rc=0
@@ -89,8 +89,8 @@ echo "ok: events 1000 and 1001 reported"
 lw_sc create LeakWatch binPath= 'C:\lwtest\leakwatch.exe service --config C:\lwtest\broken.yaml' start= demand >/dev/null
 lw_sc start LeakWatch >/dev/null 2>&1 || true
 lw_wait_state LeakWatch STOPPED 10 || lw_fail "service with a bad config did not stop by itself"
-q=$(lw_query LeakWatch)
-echo "$q" | grep -q 'SERVICE_EXIT_CODE *: *10 ' || lw_fail "expected service-specific exit code 10: $q"
+lw_query_has LeakWatch 'SERVICE_EXIT_CODE *: *10 ' ||
+  lw_fail "expected service-specific exit code 10 (sc query's answers above)"
 grep -q 'ReportEventW.*0xc000044c' "$work/wine.log" || lw_fail "no event 1100 (configuration error)"
 grep -q "broken.yaml:1:16: poll_interval" "$work/wine.log" || lw_fail "event 1100 does not name file:line:column"
 lw_sc delete LeakWatch >/dev/null
