@@ -102,7 +102,9 @@ grep -aq "LeakWatch: 4 install properties given, all valid" "$work/install.log" 
 cmp -s "$pf/leakwatch.exe" "$stage/leakwatch.exe" || check "leakwatch.exe missing or not the built one"
 cmp -s "$pf/leakwatch.default.yaml" "$stage/leakwatch.default.yaml" ||
   check "leakwatch.default.yaml missing or not the built one"
-[ "$(ls "$pf" | sort | tr '\n' ' ')" = "leakwatch.default.yaml leakwatch.exe " ] ||
+cmp -s "$pf/README.md" "$stage/README.md" ||
+  check "README.md (the guide the alerts point to) missing or not the built one"
+[ "$(ls "$pf" | LC_ALL=C sort | tr '\n' ' ')" = "README.md leakwatch.default.yaml leakwatch.exe " ] ||
   check "unexpected files in Program Files\\LeakWatch: $(ls "$pf")"
 
 # The Event Viewer custom view, where Event Viewer finds custom views.
