@@ -221,16 +221,24 @@ INSERT_NAME_RE = re.compile(r"F\((\d+),\s*(\w+)\)")
 README_NAMES_RE = re.compile(r"^\| (\d{4}) \| ([A-Z_]+(?:, [A-Z_]+)*) \|$", re.M)
 
 
-def check_insert_names(root):
-    """events.h's LW_INSERTS_<ID> names against README's table of them."""
+def events_h_insert_names(root):
+    """{event ID: [NAME, ...]} from events.h's LW_INSERTS_<ID>; None without it."""
     table = os.path.join(root, "common", "events.h")
-    readme = os.path.join(root, "README.md")
-    if not os.path.exists(table) or not os.path.exists(readme):
-        return []
+    if not os.path.exists(table):
+        return None
     code = {}
     with open(table, encoding="utf-8") as f:
         for m in INSERT_NAME_RE.finditer(f.read()):
             code.setdefault(m.group(1), []).append(m.group(2))
+    return code
+
+
+def check_insert_names(root):
+    """events.h's LW_INSERTS_<ID> names against README's table of them."""
+    code = events_h_insert_names(root)
+    readme = os.path.join(root, "README.md")
+    if code is None or not os.path.exists(readme):
+        return []
     with open(readme, encoding="utf-8") as f:
         doc = {m.group(1): m.group(2).split(", ") for m in README_NAMES_RE.finditer(f.read())}
     problems = []
@@ -248,14 +256,10 @@ MC_NAME_RE = re.compile(r"%(\d+)\s+(?:;\s*\*\s*)?([A-Z][A-Z_]*)")  # across "; *
 
 def check_mc_insert_names(root):
     """events.h's LW_INSERTS_<ID> names against messages.mc's comments."""
-    table = os.path.join(root, "common", "events.h")
+    code = events_h_insert_names(root)
     mc = os.path.join(root, "service", "os", "messages.mc")
-    if not os.path.exists(table) or not os.path.exists(mc):
+    if code is None or not os.path.exists(mc):
         return []
-    code = {}
-    with open(table, encoding="utf-8") as f:
-        for m in INSERT_NAME_RE.finditer(f.read()):
-            code.setdefault(m.group(1), []).append(m.group(2))
     doc = {}
     with open(mc, encoding="utf-8") as f:
         for m in MC_INSERTS_RE.finditer(f.read()):
