@@ -63,7 +63,8 @@ tests/e2e/run-scenario.sh "$scenario" "$out.config.yaml" "$out"
 say "4. What reached the Event Log API (build/demo/eventlog.txt, from Wine's ReportEventW trace)"
 awk '{print $1, $2}' "$out/eventlog.txt" | sort | uniq -c | sed 's/^/  /'
 echo
-grep -m 1 '^id=2003' "$out/eventlog.txt" | cut -c1-400 || true
+echo "The last state event (the truth when the run ended):"
+grep -E '^id=(2003|2009) ' "$out/eventlog.txt" | tail -n 1 | cut -c1-400 || true
 
 say "5. The alerts as Event Viewer shows them (build/demo/alerts.txt: leakwatch events)"
 python3 - "$out/alerts.txt" <<'PY'
@@ -71,7 +72,7 @@ import re, sys
 text = open(sys.argv[1], encoding="utf-8").read().replace("\r\n", "\n")
 records = [r for r in re.split(r"\n(?=Log Name:)", text) if r.startswith("Log Name:")]
 ids = [re.search(r"Event ID: +(\d+)", r).group(1) for r in records]
-held = sum(1 for r in records if "held back" in r)
+held = sum(1 for r in records if "(held back by alerts.max_per_hour" in r)
 print("%d alerts in the history (%d of them held back from the Event Log by alerts.max_per_hour):"
       % (len(records), held))
 for i in sorted(set(ids)):
