@@ -33,6 +33,7 @@ static const struct command commands[] = {
     {"holders", lw_cmd_holders, "who holds tokens of logon sessions (--luid, --json)"},
     {"events", lw_cmd_events, "the alerts raised, as Event Viewer shows them (--json, --csv)"},
     {"history", lw_cmd_history, "the stored history (--at TIME, --user, --since, --json, --csv)"},
+    {"leaks", lw_cmd_leaks, "what is leaked now, or in a range (--since, --until, --json, --csv)"},
 };
 
 static void print_help(FILE *f) {
