@@ -111,6 +111,8 @@ static struct lw_leak_item *find_row(struct lw_leak_item *v, size_t n, int64_t b
  * into that row; the others stay rows of their own. */
 static int fold_system(struct lw_leaks *l) {
   size_t n_users = 0, w;
+  if (l->n == 0)
+    return 0;
   qsort(l->v, l->n, sizeof *l->v, by_key);
   while (n_users < l->n && !l->v[n_users].leak.system)
     n_users++;
