@@ -66,8 +66,8 @@ static int cmp_u64(uint64_t a, uint64_t b) {
   return a < b ? -1 : a > b;
 }
 
-/* Users first, each part by (boot, LUID): the users are then a sorted run
- * that find_user searches. */
+/* Users first, each part by (boot, LUID): the users, then the system ones,
+ * are sorted runs that find_row searches. */
 static int by_key(const void *a, const void *b) {
   const struct lw_leak_item *x = a, *y = b;
   if (x->leak.system != y->leak.system)

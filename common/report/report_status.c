@@ -175,6 +175,24 @@ static void who(const struct lw_leak_item *it, char *buf, size_t size) {
     snprintf(buf, size, "%s", it->leak.user != NULL ? it->leak.user : "-");
 }
 
+/* "pinned IDs:   N: 2-151, 153", cut at a range to fit 120 columns (IDs
+ * scattered by many reconnections make a long list; --json has it whole). */
+static void print_ranges(FILE *out, const struct facts *f) {
+  char head[48];
+  size_t room, n = strlen(f->ranges);
+  int k = snprintf(head, sizeof head, "pinned IDs:   %zu%s", f->n_pinned, n > 0 ? ": " : "");
+  room = 120 - (size_t)k;
+  fputs(head, out);
+  if (n <= room) {
+    fprintf(out, "%s\n", f->ranges);
+    return;
+  }
+  n = room - 5; /* ", ..." */
+  while (n > 0 && f->ranges[n] != ',')
+    n--;
+  fprintf(out, "%.*s, ...\n", (int)n, f->ranges);
+}
+
 static void print_text(FILE *out, const struct lw_status_query *q, const struct facts *f,
                        enum lw_check c, const char *error) {
   char t[LW_ISO_TIME_SIZE];
@@ -214,7 +232,7 @@ static void print_text(FILE *out, const struct lw_status_query *q, const struct 
     fprintf(out, ", session %u, leaked at %s\n", (unsigned)o->leak.terminal_session,
             lw_time_format_iso(o->leak.leaked_at, t));
   }
-  fprintf(out, "pinned IDs:   %zu%s%s\n", f->n_pinned, f->n_pinned > 0 ? ": " : "", f->ranges);
+  print_ranges(out, f);
   if (f->have_fig)
     fprintf(out, "highest ID:   %u, live sessions: %u (poll of %s)\n",
             (unsigned)f->fig.figures.highest_session_id, (unsigned)f->fig.figures.live_sessions,

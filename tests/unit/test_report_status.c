@@ -228,6 +228,36 @@ static void test_ok_and_unknown(void **state) {
   free(out);
 }
 
+/* Scattered pinned IDs: the text line is cut at a range to fit 120 columns,
+ * JSON has them all. */
+static void test_many_ranges(void **state) {
+  static char path[1100];
+  struct lw_store *st = NULL;
+  struct lw_status_query q;
+  char err[256], *out, *line, *end;
+  (void)state;
+  snprintf(path, sizeof path, "%s", tl_path("status-ranges.db"));
+  assert_int_equal(lw_store_open(path, NULL, &st, NULL, err, sizeof err), 0);
+  poll_at(st, T0, true);
+  for (uint32_t id = 1000; id < 1100; id += 2)
+    leak(st, 0x10000 + id, "u", id, T0, false, 0);
+  poll_at(st, T0 + MIN_MS, true);
+  assert_int_equal(lw_store_close(st, NULL), 0);
+  query(&q, LW_REPORT_TABLE, T0 + MIN_MS);
+  out = run(path, &q, LW_CHECK_LEAKS);
+  line = strstr(out, "pinned IDs:   50: 1000, 1002, ");
+  assert_non_null(line);
+  end = strchr(line, '\n');
+  assert_non_null(end);
+  assert_true(end - line <= 120);
+  assert_memory_equal(end - 5, ", ...", 5);
+  free(out);
+  query(&q, LW_REPORT_JSON, T0 + MIN_MS);
+  out = run(path, &q, LW_CHECK_LEAKS);
+  expect_has(out, ", 1096, 1098\",");
+  free(out);
+}
+
 /* A name is escaped for the terminal in the text. */
 static void test_escaped(void **state) {
   static char path[1100];
@@ -249,9 +279,8 @@ static void test_escaped(void **state) {
 
 int main(int argc, char **argv) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_leaks_open),
-      cmocka_unit_test(test_not_polling),
-      cmocka_unit_test(test_ok_and_unknown),
+      cmocka_unit_test(test_leaks_open),     cmocka_unit_test(test_not_polling),
+      cmocka_unit_test(test_ok_and_unknown), cmocka_unit_test(test_many_ranges),
       cmocka_unit_test(test_escaped),
   };
   tl_set_dir(argc > 1 ? argv[1] : ".");
