@@ -218,9 +218,9 @@ static void print_text(FILE *out, const struct lw_status_query *q, const struct 
             f->last.has_data ? "" : " (its collection failed)");
   else
     fputs("last poll:    none recorded\n", out);
-  fprintf(out, "poll every:   %lld s (%s); not polling after %lld s\n",
-          (long long)(q->poll_interval_ms / 1000), q->interval_from,
-          (long long)(LW_STATUS_STALE_INTERVALS * q->poll_interval_ms / 1000));
+  fprintf(out, "poll every:   %g s (%s); not polling after %g s\n",
+          (double)q->poll_interval_ms / 1000.0, q->interval_from,
+          (double)(LW_STATUS_STALE_INTERVALS * q->poll_interval_ms) / 1000.0);
   fprintf(out, "open leaks:   %zu (%u leaked logon sessions, DWM/UMFD included)\n", f->leaks.n,
           f->leaks.episodes);
   if (f->leaks.n > 0) {
@@ -279,7 +279,7 @@ static int print_json(FILE *out, const struct lw_status_query *q, const struct f
     lw_json_kv_int64(&j, "last_poll_age_seconds", (q->now - f->last.taken_at) / 1000);
   else
     lw_json_kv_null(&j, "last_poll_age_seconds");
-  lw_json_kv_int64(&j, "poll_interval_seconds", q->poll_interval_ms / 1000);
+  lw_json_kv_int64(&j, "poll_interval_ms", q->poll_interval_ms);
   lw_json_kv_string(&j, "poll_interval_from", q->interval_from);
   if (known) {
     lw_json_kv_uint64(&j, "open_leaks", f->leaks.n);

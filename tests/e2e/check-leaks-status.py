@@ -74,6 +74,20 @@ def main():
     check(st.get("service") != "running", f"status --json: service {st.get('service')!r}")
     check(st.get("oldest_leak") and f"{st['oldest_leak']['domain']}\\{st['oldest_leak']['user']}"
           in users, f"status --json: oldest leak {st.get('oldest_leak')!r}")
+    for when, code, word, svc in (("running", 1, "leaks open", "running"),
+                                  ("stopped", 2, "not polling", "stopped")):
+        rc = int(open(os.path.join(work, "run", f"status-{when}.rc")).read())
+        js = json.loads(open(os.path.join(work, "run", f"status-{when}.json"), "rb").read()
+                        .decode("utf-8").replace("\r", ""))
+        check(rc == code and js.get("exit_code") == code and js.get("status") == word and
+              js.get("service") == svc and js.get("polling") == (code == 1),
+              f"status while the service is {when}: exit {rc}, {js.get('status')!r}, service "
+              f"{js.get('service')!r}, polling {js.get('polling')!r}; want {code}, {word!r}, "
+              f"{svc!r}")
+        check(js.get("pinned_ranges") == ranges(pinned) and
+              js.get("highest_session_id") == highest and js.get("open_leaks") == len(users),
+              f"status while the service is {when}: {js.get('open_leaks')} open, pinned "
+              f"{js.get('pinned_ranges')!r}, highest {js.get('highest_session_id')}")
     miss = json.load(open(os.path.join(work, "missing.json.lf"), encoding="utf-8"))
     check(miss.get("exit_code") == 3 and miss.get("status") == "unknown" and miss.get("error"),
           f"status on a missing database: {miss!r}")
@@ -90,8 +104,8 @@ def main():
             print(f"FAIL: {m}", file=sys.stderr)
         sys.exit(1)
     print(f"check-leaks-status: leaks = the scenario's {len(users)} users (15 with DWM/UMFD "
-          f"folded in); status: not polling (2), pinned {ranges(pinned)}, highest {highest}; "
-          f"a missing database: unknown (3)")
+          f"folded in); status: leaks open (1) while the service runs, not polling (2) once "
+          f"stopped, pinned {ranges(pinned)}, highest {highest}; a missing database: unknown (3)")
 
 
 if __name__ == "__main__":

@@ -8,8 +8,12 @@
 #     the DWM/UMFD of every tenth session folded in (system_logons 2);
 #   - `leaks` (table): every line within 120 columns; `leaks --csv`: the same
 #     rows through a strict CSV reader;
-#   - `status --db --json` and the text: exit code 2 "not polling" (the
-#     service is stopped), with 150 open leaks, pinned 2-151, highest ID 152;
+#   - `status --json` in the run's own prefix (run-scenario.sh with
+#     LW_SCENARIO_STATUS=1): exit code 1 "leaks open" while the service runs,
+#     2 "not polling" once the SCM has it stopped;
+#   - `status --db --json` and the text on the simulated host: exit code 2
+#     "not polling" (no service there), with 150 open leaks, pinned 2-151,
+#     highest ID 152;
 #   - v_polls' last row holds the same figures (schema 5);
 #   - `status --db` on a missing database: exit code 3 (unknown).
 # check-leaks-status.py compares against the scenario file itself.
@@ -34,7 +38,7 @@ fail() {
 }
 # The demo's settings: a poll every 300 ms stands for one a minute.
 printf '%s\n' 'poll_interval: 300ms' 'grace_period: 2s' 'gap_threshold: 10' >"$work/config.yaml"
-bash "$src/tests/e2e/run-scenario.sh" "$scenario" "$work/config.yaml" "$work/run" ||
+LW_SCENARIO_STATUS=1 bash "$src/tests/e2e/run-scenario.sh" "$scenario" "$work/config.yaml" "$work/run" ||
   fail "run-scenario.sh failed (its output is above; results in $work/run)"
 db=$work/run/history.db
 

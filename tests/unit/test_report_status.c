@@ -158,6 +158,7 @@ static void test_leaks_open(void **state) {
   out = run(make_history(1, true), &q, LW_CHECK_LEAKS);
   expect_has(out, "\"status\": \"leaks open\",\n  \"exit_code\": 1,");
   expect_has(out, "\"polling\": true,");
+  expect_has(out, "\"poll_interval_ms\": 60000,\n  \"poll_interval_from\": \"the default\",");
   expect_has(out, "\"last_poll\": \"2026-11-21T09:02:00Z\",\n  \"last_poll_age_seconds\": 60,");
   expect_has(out, "\"open_leaks\": 5,\n  \"leaked_logon_sessions\": 6,");
   expect_has(out, "\"luid\": \"00000000:00000200\",\n    \"user\": \"alice\",");
