@@ -33,6 +33,8 @@ static const struct command commands[] = {
     {"holders", lw_cmd_holders, "who holds tokens of logon sessions (--luid, --json)"},
     {"events", lw_cmd_events, "the alerts raised, as Event Viewer shows them (--json, --csv)"},
     {"history", lw_cmd_history, "the stored history (--at TIME, --user, --since, --json, --csv)"},
+    {"status", lw_cmd_status, "polling? leaks open? exit code 0-3 for monitoring (--json)"},
+    {"leaks", lw_cmd_leaks, "what is leaked now, or in a range (--since, --until, --json, --csv)"},
 };
 
 static void print_help(FILE *f) {

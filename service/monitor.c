@@ -554,6 +554,10 @@ static void detect_and_alert(struct lw_monitor *m, struct lw_snapshot *snap) {
   m->metrics.pinned_session_ids = d->pinned_ids;
   m->metrics.highest_session_id = d->highest_id;
   lw_metrics_out_leaks(&m->metrics, &m->detect, d, snap->taken_at);
+  /* The same figures in this poll's row (v_polls): the gap over time. */
+  struct lw_store_poll_figures f = {d->live_sessions, d->leaked, d->leaked_system, d->pinned_ids,
+                                    d->highest_id};
+  lw_store_set_poll_figures(m->store, &f);
 }
 
 /* Event 1105 when polls start taking POLL_LATE_INTERVALS intervals, 1004

@@ -52,7 +52,7 @@
 #include "snapshot.h"
 
 /* PRAGMA user_version of the schema this code writes (history: store_schema.c). */
-#define LW_STORE_SCHEMA_VERSION 4
+#define LW_STORE_SCHEMA_VERSION 5
 /* PRAGMA application_id of a LeakWatch database ("LWh1"). */
 #define LW_STORE_APPLICATION_ID 0x4c576831
 
@@ -242,6 +242,20 @@ int lw_store_set_detector_state(struct lw_store *st, const void *blob, size_t le
  * or an LW_E* code. */
 int lw_store_get_detector_state(struct lw_store *st, void **blob, size_t *len, int64_t *saved_at);
 
+/* The detector's figures after a poll (schema 5), columns of that poll's row
+ * so that "the gap over time" is one query over v_polls instead of a
+ * correlated subquery per poll. */
+struct lw_store_poll_figures {
+  uint32_t live_sessions;      /* WTS sessions that are not listeners */
+  uint32_t open_leaks;         /* logon sessions with an open leak episode */
+  uint32_t open_leaks_system;  /* of those, DWM-n / UMFD-n */
+  uint32_t pinned_ids;         /* terminal session IDs pinned by leaks */
+  uint32_t highest_session_id; /* highest WTS session ID in use (not a listener) */
+};
+/* Queued for the next lw_store_record_poll only (a poll without them, or a
+ * failed collection, leaves the columns NULL). Returns 0 or LW_EINVAL. */
+int lw_store_set_poll_figures(struct lw_store *st, const struct lw_store_poll_figures *f);
+
 /* ---- Token holders (issue 7) ---------------------------------------------
  * What a holder scan found for a leaked logon session: one row of v_holders.
  * Queued like the detector's output and written with the next poll. */
@@ -300,7 +314,16 @@ struct lw_store_poll_info {
   int64_t taken_at;
   uint32_t duration_ms;
   uint32_t logon_sessions, wts_sessions;
+  bool has_data;    /* not a failed collection (lw_store_last_poll) */
+  bool has_figures; /* the poll's detector figures (schema 5) are known */
+  struct lw_store_poll_figures figures;
 };
+
+/* The latest poll recorded (a failed collection included: has_data false),
+ * or with with_figures the latest one whose detector figures are known (never
+ * in a database older than schema 5). Returns 0, LW_ENOENT when there is none,
+ * or an LW_E* code. */
+int lw_store_last_poll(struct lw_store *st, bool with_figures, struct lw_store_poll_info *out);
 
 /* Finds the latest poll with data (not a failed collection) taken at or before
  * `at` ("latest" in the order polls were recorded, which is time order unless
@@ -357,6 +380,13 @@ struct lw_store_leak_row {
 int lw_store_each_leak(struct lw_store *st, bool open_only,
                        int (*fn)(void *ctx, const struct lw_store_leak_row *row), void *ctx);
 
+/* Leak episodes that were open at some time in [since, until] (leaked at or
+ * before until, released at or after since or not at all; LW_TIME_UNKNOWN =
+ * open-ended), in order of leaked_at. As lw_store_each_leak otherwise. */
+int lw_store_each_leak_between(struct lw_store *st, int64_t since, int64_t until,
+                               int (*fn)(void *ctx, const struct lw_store_leak_row *row),
+                               void *ctx);
+
 struct lw_store_alert_row {
   int64_t id, boot_id;
   struct lw_store_alert alert;
@@ -376,5 +406,12 @@ struct lw_store_holder_row {
  * which is then returned. Returns 0 or an LW_E* code (LW_EINVAL: NULL st/fn). */
 int lw_store_each_holder(struct lw_store *st, int64_t since, int64_t until,
                          int (*fn)(void *ctx, const struct lw_store_holder_row *row), void *ctx);
+
+/* The holders the latest scan of each leaked logon session found (the rows of
+ * its greatest scanned_at), of boot boot_id (0: every boot), ordered by boot,
+ * LUID and PID. As lw_store_each_holder otherwise. */
+int lw_store_each_latest_holder(struct lw_store *st, int64_t boot_id,
+                                int (*fn)(void *ctx, const struct lw_store_holder_row *row),
+                                void *ctx);
 
 #endif /* LW_STORE_H */

@@ -207,6 +207,9 @@ int lw__defer_poll(struct lw_store *st, int64_t taken_at, int64_t boot_time, uin
   d->extras = st->m.next_extras;
   d->extras_tail = st->m.next_extras_tail;
   st->m.next_extras = st->m.next_extras_tail = NULL;
+  d->has_figures = st->m.next_has_figures;
+  d->figures = st->m.next_figures;
+  st->m.next_has_figures = false;
   if (st->dq_tail != NULL)
     st->dq_tail->next = d;
   else
@@ -243,11 +246,14 @@ int lw__defer_resume(struct lw_store *st, int busy_ms, struct lw_store_poll_resu
   size_t det_len = m->det_len;
   bool det_dirty = m->det_dirty;
   uint32_t dropped_total = m->dropped_total;
+  bool has_figures = m->next_has_figures;
+  struct lw_store_poll_figures figures = m->next_figures;
   char err[sizeof res->message] = "";
   int rc;
 
   /* The model holds only what waits for the open: the output queued after
-   * the last poll, the detector state and the count of dropped polls. Set
+   * the last poll, the detector state, the figures of the poll being recorded
+   * and the count of dropped polls. Set
    * them aside while the database's state is loaded. */
   after = m->next_extras;
   after_tail = m->next_extras_tail;
@@ -269,6 +275,8 @@ int lw__defer_resume(struct lw_store *st, int busy_ms, struct lw_store_poll_resu
       m->next_extras = d->extras;
       m->next_extras_tail = d->extras_tail;
       d->extras = d->extras_tail = NULL;
+      m->next_has_figures = d->has_figures;
+      m->next_figures = d->figures;
       if (lw__model_apply(m, &st->opts, d->taken_at, d->boot_time, d->duration_ms,
                           d->ds != NULL ? d->ds->snap : NULL, d->error, &r) != 0) {
         /* Out of memory: this poll is lost, counted; its output goes on. */
@@ -315,6 +323,8 @@ int lw__defer_resume(struct lw_store *st, int busy_ms, struct lw_store_poll_resu
   m->det_len = det_len;
   m->det_dirty = det_dirty;
   m->dropped_total = dropped_total;
+  m->next_has_figures = has_figures;
+  m->next_figures = figures;
   if (rc != 0) {
     res->rc = rc;
     snprintf(res->message, sizeof res->message, "%s", err);

@@ -101,6 +101,8 @@ struct lw__poll {
   int64_t tx_id;
   uint32_t dropped_before; /* polls dropped from the queue just before this one */
   struct lw__extra *extras, *extras_tail;
+  bool has_figures; /* the detector's figures of this poll (schema 5) */
+  struct lw_store_poll_figures figures;
 };
 
 /* One live logon session in the sorted live list: the fields the per-poll
@@ -128,6 +130,8 @@ struct lw__model {
   uint32_t dropped; /* dropped, not yet reported in a written row */
   uint32_t dropped_total;
   struct lw__extra *next_extras, *next_extras_tail; /* for the next poll */
+  bool next_has_figures;                            /* lw_store_set_poll_figures's, */
+  struct lw_store_poll_figures next_figures;        /* for the next poll */
   int64_t last_poll_t;                              /* taken_at of the latest poll applied */
   void *det_blob;                                   /* the detector state to write, or NULL */
   size_t det_len;
@@ -172,6 +176,8 @@ struct lw__deferred {
   char *error;          /* its error, or NULL */
   uint32_t dropped_before;
   struct lw__extra *extras, *extras_tail;
+  bool has_figures;
+  struct lw_store_poll_figures figures;
 };
 
 struct lw_store {

@@ -754,6 +754,9 @@ int lw__model_apply(struct lw__model *m, const struct lw_store_options *opts, in
   rec->extras = m->next_extras;
   rec->extras_tail = m->next_extras_tail;
   m->next_extras = m->next_extras_tail = NULL;
+  rec->has_figures = m->next_has_figures && snap != NULL;
+  rec->figures = m->next_figures;
+  m->next_has_figures = false;
   if (m->polls_tail != NULL)
     m->polls_tail->next = rec;
   else

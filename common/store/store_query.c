@@ -308,28 +308,15 @@ cleanup:
 
 /* ---- Leak episodes and alerts --------------------------------------------- */
 
-int lw_store_each_leak(struct lw_store *st, bool open_only,
-                       int (*fn)(void *ctx, const struct lw_store_leak_row *row), void *ctx) {
-  sqlite3_stmt *s = NULL;
+/* Steps a leak_episodes query whose columns are LEAK_COLUMNS' and calls fn
+ * for each row; finalizes s. Returns 0, fn's non-zero value or an LW_E* code. */
+#define LEAK_COLUMNS                                                                               \
+  "SELECT id, boot_id, luid, user, domain, logon_type, terminal_session, logon_time, "             \
+  "session_ended_at, leaked_at, released_at, system, with_luid, end_seen, orphan_seen_at "         \
+  "FROM leak_episodes "
+static int run_leaks(sqlite3_stmt *s, int (*fn)(void *ctx, const struct lw_store_leak_row *row),
+                     void *ctx) {
   int src, rc = 0;
-  if (st == NULL || fn == NULL)
-    return LW_EINVAL;
-  if (st->db == NULL)
-    return LW_EBUSY; /* deferred: the database is not open yet */
-  src = sqlite3_prepare_v2(st->db,
-                           open_only ? "SELECT id, boot_id, luid, user, domain, logon_type, "
-                                       "terminal_session, logon_time, session_ended_at, leaked_at, "
-                                       "released_at, system, with_luid, end_seen, orphan_seen_at "
-                                       "FROM leak_episodes WHERE boot_id = (SELECT "
-                                       "MAX(id) FROM boots) AND released_at IS NULL "
-                                       "ORDER BY leaked_at, id"
-                                     : "SELECT id, boot_id, luid, user, domain, logon_type, "
-                                       "terminal_session, logon_time, session_ended_at, leaked_at, "
-                                       "released_at, system, with_luid, end_seen, orphan_seen_at "
-                                       "FROM leak_episodes ORDER BY leaked_at, id",
-                           -1, &s, NULL);
-  if (src != SQLITE_OK)
-    return lw__store_err(src);
   while ((src = sqlite3_step(s)) == SQLITE_ROW) {
     struct lw_store_leak_row r;
     memset(&r, 0, sizeof r);
@@ -354,6 +341,109 @@ int lw_store_each_leak(struct lw_store *st, bool open_only,
   }
   if (rc == 0 && src != SQLITE_DONE)
     rc = lw__store_err(src);
+  sqlite3_finalize(s);
+  return rc;
+}
+
+int lw_store_each_leak(struct lw_store *st, bool open_only,
+                       int (*fn)(void *ctx, const struct lw_store_leak_row *row), void *ctx) {
+  sqlite3_stmt *s = NULL;
+  int src;
+  if (st == NULL || fn == NULL)
+    return LW_EINVAL;
+  if (st->db == NULL)
+    return LW_EBUSY; /* deferred: the database is not open yet */
+  src = sqlite3_prepare_v2(st->db,
+                           open_only ? LEAK_COLUMNS "WHERE boot_id = (SELECT MAX(id) FROM boots) "
+                                                    "AND released_at IS NULL ORDER BY leaked_at, id"
+                                     : LEAK_COLUMNS "ORDER BY leaked_at, id",
+                           -1, &s, NULL);
+  if (src != SQLITE_OK)
+    return lw__store_err(src);
+  return run_leaks(s, fn, ctx);
+}
+
+int lw_store_each_leak_between(struct lw_store *st, int64_t since, int64_t until,
+                               int (*fn)(void *ctx, const struct lw_store_leak_row *row),
+                               void *ctx) {
+  sqlite3_stmt *s = NULL;
+  int src;
+  if (st == NULL || fn == NULL)
+    return LW_EINVAL;
+  if (st->db == NULL)
+    return LW_EBUSY; /* deferred: the database is not open yet */
+  /* An unset bound is bound NULL: the IS NULL makes it open-ended. */
+  src = sqlite3_prepare_v2(st->db,
+                           LEAK_COLUMNS "WHERE (?2 IS NULL OR leaked_at <= ?2) AND (?1 IS NULL OR "
+                                        "released_at IS NULL OR released_at >= ?1) "
+                                        "ORDER BY leaked_at, id",
+                           -1, &s, NULL);
+  if (src != SQLITE_OK)
+    return lw__store_err(src);
+  lw__bind_time(s, 1, since);
+  lw__bind_time(s, 2, until);
+  return run_leaks(s, fn, ctx);
+}
+
+int lw_store_last_poll(struct lw_store *st, bool with_figures, struct lw_store_poll_info *out) {
+  sqlite3_stmt *s = NULL;
+  int src, rc;
+  bool v5;
+  if (st == NULL || out == NULL)
+    return LW_EINVAL;
+  if (st->db == NULL)
+    return LW_EBUSY; /* deferred: the database is not open yet */
+  memset(out, 0, sizeof *out);
+  /* A reader does not migrate: an older database has no figures. */
+  src = sqlite3_prepare_v2(st->db,
+                           "SELECT 1 FROM pragma_table_info('polls') "
+                           "WHERE name = 'highest_session_id'",
+                           -1, &s, NULL);
+  if (src != SQLITE_OK)
+    return lw__store_err(src);
+  v5 = sqlite3_step(s) == SQLITE_ROW;
+  sqlite3_finalize(s);
+  if (with_figures && !v5)
+    return LW_ENOENT;
+  src = sqlite3_prepare_v2(
+      st->db,
+      !v5 ? "SELECT p.id, p.boot_id, b.boot_time, p.t, p.duration_ms, p.logon_sessions, "
+            "p.wts_sessions FROM polls p LEFT JOIN boots b ON b.id = p.boot_id "
+            "ORDER BY p.id DESC LIMIT 1"
+      : with_figures
+          ? "SELECT p.id, p.boot_id, b.boot_time, p.t, p.duration_ms, p.logon_sessions, "
+            "p.wts_sessions, p.live_sessions, p.open_leaks, p.open_leaks_system, p.pinned_ids, "
+            "p.highest_session_id FROM polls p LEFT JOIN boots b ON b.id = p.boot_id "
+            "WHERE p.highest_session_id IS NOT NULL ORDER BY p.id DESC LIMIT 1"
+          : "SELECT p.id, p.boot_id, b.boot_time, p.t, p.duration_ms, p.logon_sessions, "
+            "p.wts_sessions, p.live_sessions, p.open_leaks, p.open_leaks_system, p.pinned_ids, "
+            "p.highest_session_id FROM polls p LEFT JOIN boots b ON b.id = p.boot_id "
+            "ORDER BY p.id DESC LIMIT 1",
+      -1, &s, NULL);
+  if (src != SQLITE_OK)
+    return lw__store_err(src);
+  src = sqlite3_step(s);
+  if (src == SQLITE_ROW) {
+    out->id = sqlite3_column_int64(s, 0);
+    out->boot_id = sqlite3_column_int64(s, 1);
+    out->boot_time = lw__column_time(s, 2);
+    out->taken_at = sqlite3_column_int64(s, 3);
+    out->duration_ms = (uint32_t)sqlite3_column_int64(s, 4);
+    out->has_data = sqlite3_column_type(s, 5) != SQLITE_NULL;
+    out->logon_sessions = (uint32_t)sqlite3_column_int64(s, 5);
+    out->wts_sessions = (uint32_t)sqlite3_column_int64(s, 6);
+    out->has_figures = v5 && sqlite3_column_type(s, 11) != SQLITE_NULL;
+    if (out->has_figures) {
+      out->figures.live_sessions = (uint32_t)sqlite3_column_int64(s, 7);
+      out->figures.open_leaks = (uint32_t)sqlite3_column_int64(s, 8);
+      out->figures.open_leaks_system = (uint32_t)sqlite3_column_int64(s, 9);
+      out->figures.pinned_ids = (uint32_t)sqlite3_column_int64(s, 10);
+      out->figures.highest_session_id = (uint32_t)sqlite3_column_int64(s, 11);
+    }
+    rc = 0;
+  } else {
+    rc = src == SQLITE_DONE ? LW_ENOENT : lw__store_err(src);
+  }
   sqlite3_finalize(s);
   return rc;
 }
@@ -428,22 +518,14 @@ int lw_store_each_alert(struct lw_store *st, int64_t since, int64_t until,
   return rc;
 }
 
-int lw_store_each_holder(struct lw_store *st, int64_t since, int64_t until,
-                         int (*fn)(void *ctx, const struct lw_store_holder_row *row), void *ctx) {
-  sqlite3_stmt *s = NULL;
+/* Steps a holders query (HOLDER_COLUMNS) and calls fn for each row;
+ * finalizes s. Returns 0, fn's non-zero value or an LW_E* code. */
+#define HOLDER_COLUMNS                                                                             \
+  "SELECT h.id, h.boot_id, h.luid, h.scanned_at, h.pid, h.image, h.services, h.tokens, "           \
+  "h.exited_process, h.held_by_pid FROM holders h "
+static int run_holders(sqlite3_stmt *s, int (*fn)(void *ctx, const struct lw_store_holder_row *row),
+                       void *ctx) {
   int src, rc = 0;
-  if (st == NULL || fn == NULL)
-    return LW_EINVAL;
-  if (st->db == NULL)
-    return LW_EBUSY; /* deferred: the database is not open yet */
-  /* Grouped per session and process, so a caller sees each (boot, LUID, PID)'s
-   * scans together and its latest last. */
-  rc = prepare_between(st,
-                       "SELECT id, boot_id, luid, scanned_at, pid, image, services, tokens, "
-                       "exited_process, held_by_pid FROM holders WHERE 1",
-                       "scanned_at", "boot_id, luid, pid, scanned_at, id", since, until, &s);
-  if (rc != 0)
-    return rc;
   while ((src = sqlite3_step(s)) == SQLITE_ROW) {
     struct lw_store_holder_row r;
     memset(&r, 0, sizeof r);
@@ -465,6 +547,46 @@ int lw_store_each_holder(struct lw_store *st, int64_t since, int64_t until,
     rc = lw__store_err(src);
   sqlite3_finalize(s);
   return rc;
+}
+
+int lw_store_each_holder(struct lw_store *st, int64_t since, int64_t until,
+                         int (*fn)(void *ctx, const struct lw_store_holder_row *row), void *ctx) {
+  sqlite3_stmt *s = NULL;
+  int rc;
+  if (st == NULL || fn == NULL)
+    return LW_EINVAL;
+  if (st->db == NULL)
+    return LW_EBUSY; /* deferred: the database is not open yet */
+  /* Grouped per session and process, so a caller sees each (boot, LUID, PID)'s
+   * scans together and its latest last. */
+  rc = prepare_between(st, HOLDER_COLUMNS "WHERE 1", "h.scanned_at",
+                       "h.boot_id, h.luid, h.pid, h.scanned_at, h.id", since, until, &s);
+  if (rc != 0)
+    return rc;
+  return run_holders(s, fn, ctx);
+}
+
+int lw_store_each_latest_holder(struct lw_store *st, int64_t boot_id,
+                                int (*fn)(void *ctx, const struct lw_store_holder_row *row),
+                                void *ctx) {
+  sqlite3_stmt *s = NULL;
+  int src;
+  if (st == NULL || fn == NULL)
+    return LW_EINVAL;
+  if (st->db == NULL)
+    return LW_EBUSY; /* deferred: the database is not open yet */
+  src = sqlite3_prepare_v2(st->db,
+                           HOLDER_COLUMNS
+                           "JOIN (SELECT boot_id, luid, MAX(scanned_at) AS at FROM holders "
+                           "WHERE ?1 IS NULL OR boot_id = ?1 GROUP BY boot_id, luid) x "
+                           "ON x.boot_id IS h.boot_id AND x.luid = h.luid AND h.scanned_at = x.at "
+                           "ORDER BY h.boot_id, h.luid, h.pid, h.id",
+                           -1, &s, NULL);
+  if (src != SQLITE_OK)
+    return lw__store_err(src);
+  if (boot_id != 0)
+    sqlite3_bind_int64(s, 1, boot_id);
+  return run_holders(s, fn, ctx);
 }
 
 int lw_store_get_detector_state(struct lw_store *st, void **blob, size_t *len, int64_t *saved_at) {

@@ -17,6 +17,9 @@
  *      terminal_session, logged) and of leak_episodes (system, with_luid,
  *      end_seen, orphan_seen_at), filled in for older rows from what they
  *      kept; v_alerts and v_leaks gain them at the end (issue 13).
+ *   5  the detector's figures of each poll as columns of polls (live_sessions,
+ *      open_leaks, open_leaks_system, pinned_ids, highest_session_id; NULL for
+ *      older rows and failed polls); v_polls gains them at the end (issue 15).
  *
  * Indexes are few on purpose: each one is pages written per poll. Sessions are
  * found by (boot_id, first_seen); polls are written in time order, so their
@@ -281,14 +284,29 @@ static const char *const schema_v4[] = {
     "ORDER BY e.leaked_at, e.id",
     NULL,
 };
+
+static const char *const schema_v5[] = {
+    "ALTER TABLE polls ADD COLUMN live_sessions INTEGER", /* WTS sessions but listeners */
+    "ALTER TABLE polls ADD COLUMN open_leaks INTEGER",
+    "ALTER TABLE polls ADD COLUMN open_leaks_system INTEGER", /* of those, DWM-n / UMFD-n */
+    "ALTER TABLE polls ADD COLUMN pinned_ids INTEGER",
+    "ALTER TABLE polls ADD COLUMN highest_session_id INTEGER",
+    "DROP VIEW IF EXISTS v_polls",
+    "CREATE VIEW v_polls AS\n"
+    "SELECT " ISO("p.t") " AS polled_at, p.boot_id, p.logon_sessions, p.wts_sessions,\n"
+    "  p.duration_ms, p.error,\n"
+    "  p.live_sessions, p.open_leaks, p.open_leaks_system, p.pinned_ids, p.highest_session_id\n"
+    "FROM polls p ORDER BY p.id",
+    NULL,
+};
 /* clang-format on */
 
 /* Nothing turns into version 0. */
 static const char *const schema_v0[] = {NULL};
 
 /* migrations[k] turns version k-1 into version k. */
-static const char *const *const migrations[] = {schema_v0, schema_v1, schema_v2, schema_v3,
-                                                schema_v4};
+static const char *const *const migrations[] = {schema_v0, schema_v1, schema_v2,
+                                                schema_v3, schema_v4, schema_v5};
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == LW_STORE_SCHEMA_VERSION + 1,
                "one migration per schema version");

@@ -9,8 +9,9 @@ const char *lw__store_stmt_sql(enum lw__stmt_id id) {
   case LW__ST_INSERT_BOOT:
     return "INSERT INTO boots(boot_time, first_poll) VALUES (?1, ?2)";
   case LW__ST_INSERT_POLL:
-    return "INSERT INTO polls(boot_id, t, duration_ms, logon_sessions, wts_sessions, error) "
-           "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+    return "INSERT INTO polls(boot_id, t, duration_ms, logon_sessions, wts_sessions, error, "
+           "live_sessions, open_leaks, open_leaks_system, pinned_ids, highest_session_id) "
+           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
   case LW__ST_INSERT_LOGON:
     return "INSERT INTO logon_sessions(boot_id, luid, data_status, logon_type, terminal_session, "
            "logon_time, user, domain, sid, auth_package, logon_server, dns_domain, upn, "

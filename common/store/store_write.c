@@ -118,6 +118,13 @@ static int insert_poll(struct lw_store *st, struct lw__poll *p, bool data_kept, 
     sqlite3_bind_int64(s, 5, p->n_wts);
   }
   lw__bind_text(s, 6, error);
+  if (p->has_figures) {
+    sqlite3_bind_int64(s, 7, p->figures.live_sessions);
+    sqlite3_bind_int64(s, 8, p->figures.open_leaks);
+    sqlite3_bind_int64(s, 9, p->figures.open_leaks_system);
+    sqlite3_bind_int64(s, 10, p->figures.pinned_ids);
+    sqlite3_bind_int64(s, 11, p->figures.highest_session_id);
+  }
   src = step_done(s);
   free(error);
   if (src == SQLITE_OK)
@@ -640,6 +647,14 @@ int lw_store_release_leak(struct lw_store *st, uint64_t luid, int64_t released_a
   e.release_luid = luid;
   e.released_at = released_at;
   return lw__model_add_extra(&st->m, &e);
+}
+
+int lw_store_set_poll_figures(struct lw_store *st, const struct lw_store_poll_figures *f) {
+  if (st == NULL || f == NULL || st->opts.read_only)
+    return LW_EINVAL;
+  st->m.next_figures = *f;
+  st->m.next_has_figures = true;
+  return 0;
 }
 
 int lw_store_set_detector_state(struct lw_store *st, const void *blob, size_t len) {

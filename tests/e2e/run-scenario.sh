@@ -39,6 +39,12 @@
 # The outputs are the same, covering both runs (eventlog.txt then has two
 # 1000 and two 1001); fakehost.stats is FILE's run, and fakehost-1.stats the
 # run before the restart.
+#
+# LW_SCENARIO_STATUS=1 (optional): `leakwatch status --json` is run in the
+# run's prefix once every step is played while the service still runs, and
+# again once it has stopped, into OUTDIR/status-running.json and
+# status-stopped.json, with their exit codes in status-running.rc and
+# status-stopped.rc (issue 15: the verdicts against the real SCM).
 set -eEuo pipefail
 
 args=("$@")
@@ -253,8 +259,18 @@ if [ -n "$restart_at" ]; then
 fi
 play_until "$steps" "$steps"
 
+# status_json NAME: `leakwatch status --json` in this prefix (its default
+# configuration and database: the service's), exit code kept beside it.
+status_json() {
+  local rc=0
+  WINEDEBUG=-all "$WINE64" "$exe" status --json </dev/null >"$out/status-$1.json" \
+    2>"$out/status-$1.err" || rc=$?
+  echo "$rc" >"$out/status-$1.rc"
+}
+[ "${LW_SCENARIO_STATUS:-0}" != 1 ] || status_json running
 lw_sc stop LeakWatch >/dev/null || true
 lw_wait_state LeakWatch STOPPED 30 || die "the service did not stop"
+[ "${LW_SCENARIO_STATUS:-0}" != 1 ] || status_json stopped
 # The service closed the database at its stop (a clean WAL checkpoint).
 
 [ -f "$db_unix" ] || die "no history database at $database"

@@ -4,9 +4,10 @@
 # CSI, a bidirectional override and line breaks, is played to the real
 # service (tests/e2e/run-scenario.sh); then every operator output is read as
 # the tool it lands in reads it (tests/e2e/check_hostile_output.py):
-#   - `history --csv` and `sessions --csv`, by a strict CSV reader: no cell
-#     begins with = + - @ TAB or CR; `--csv-exact` keeps them;
-#   - `events`, `history` and `sessions` as text: no raw control character
+#   - `history --csv`, `sessions --csv` and `leaks --csv`, by a strict CSV
+#     reader: no cell begins with = + - @ TAB or CR; `--csv-exact` keeps them;
+#   - `events`, `history`, `sessions`, `leaks` and `status` as text: no raw
+#     control character
 #     (C0 but LF, DEL, C1, bidirectional controls), and the names are there,
 #     escaped.
 # Needs: LW_SOURCE_DIR, LW_BUILD_DIR (a mingw build), Wine, python3.
@@ -66,15 +67,22 @@ else
   run sessions.csv sessions --csv
   run sessions.csv-exact sessions --csv-exact
   run sessions.txt sessions
-  expect csv "$work/history.csv" "$work/events.csv" "$work/sessions.csv"
-  expect csv-exact "$work/history.csv-exact" "$work/sessions.csv-exact"
-  expect text "$work/history.txt" "$work/events.txt" "$work/sessions.txt" "$work/out/alerts.txt"
+  run leaks.txt leaks --db "$db"
+  run leaks.csv leaks --db "$db" --csv
+  run leaks.csv-exact leaks --db "$db" --csv-exact
+  # status exits 2 here (the service was stopped): not a failure of this test.
+  bash "$exec_sh" --step 1 "$scen" -- status --db "$db" >"$work/status.txt" 2>"$work/status.txt.err" || true
+  expect csv "$work/history.csv" "$work/events.csv" "$work/sessions.csv" "$work/leaks.csv"
+  expect csv-exact "$work/history.csv-exact" "$work/sessions.csv-exact" "$work/leaks.csv-exact"
+  expect text "$work/history.txt" "$work/events.txt" "$work/sessions.txt" "$work/out/alerts.txt" \
+    "$work/leaks.txt" "$work/status.txt"
   # The names are there, escaped, not dropped.
   contains history.txt 'red\x1b[31m\x1b]0;pwned\x07\u009b2J'
   contains history.txt 'admin\u202eexe.txt'
   contains history.txt 'line1\nForged: yes\rCR'
   contains sessions.txt 'red\x1b[31m'
   contains events.txt 'admin\u202eexe.txt'
+  contains leaks.txt 'admin\u202eexe.txt'
   contains history.csv "\"'=HYPERLINK("
   contains sessions.csv "\"'-2+3+cmd|"
   leaks=$(grep -c '^Event ID:      2001' "$work/events.txt")

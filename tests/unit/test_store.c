@@ -172,7 +172,9 @@ static void test_create(void **state) {
   struct lw_store_open_info info;
   char err[256];
   static const char *const v_polls[] = {
-      "polled_at", "boot_id", "logon_sessions", "wts_sessions", "duration_ms", "error", NULL};
+      "polled_at",         "boot_id",    "logon_sessions",     "wts_sessions",
+      "duration_ms",       "error",      "live_sessions",      "open_leaks",
+      "open_leaks_system", "pinned_ids", "highest_session_id", NULL};
   static const char *const v_logon[] = {
       "boot_id",    "luid",       "user",         "domain",
       "sid",        "logon_type", "auth_package", "terminal_session",
@@ -564,6 +566,101 @@ static void test_failed_collection(void **state) {
   s->taken_at = T0 + 2 * MIN_MS;
   record_ok(st, s, &res);
   assert_int_equal(res.rows_written, 1);
+  lw_snapshot_free(s);
+  close_store(st);
+}
+
+/* ---- Per-poll figures (schema 5) ------------------------------------------ */
+
+static struct lw_store *open_ro(const char *path) {
+  struct lw_store *st = NULL;
+  struct lw_store_options o;
+  char err[512];
+  memset(&o, 0, sizeof o);
+  o.read_only = true;
+  if (lw_store_open(path, &o, &st, NULL, err, sizeof err) != 0)
+    fail_msg("read-only open of %s: %s", path, err);
+  return st;
+}
+
+/* The detector's figures go into their poll's row only; a poll without them,
+ * a failed collection and rows of schema 4 have NULL there. */
+static void test_poll_figures(void **state) {
+  const char *path = tl_path("figures.db");
+  struct lw_store *st = open_store(path);
+  struct lw_store_poll_result res;
+  struct lw_store_poll_info pi;
+  struct lw_snapshot *s = empty_snap(T0, BOOT);
+  struct lw_store_poll_figures f = {3, 150, 100, 150, 152};
+  (void)state;
+  add_logon(s, 0x4a1f2, "alice", LW_LOGON_REMOTE_INTERACTIVE, 2);
+  add_wts(s, 2, LW_WTS_ACTIVE, "alice");
+  finish_keep_counts(s);
+  assert_int_equal(lw_store_last_poll(st, false, &pi), LW_ENOENT);
+  assert_int_equal(lw_store_set_poll_figures(st, &f), 0);
+  record_ok(st, s, &res);
+  assert_int_equal(res.rows_written, 5); /* boot, poll, logon, WTS and its state: no more */
+  s->taken_at += MIN_MS;
+  record_ok(st, s, &res); /* no figures given: NULL */
+  assert_int_equal(lw_store_set_poll_figures(st, &f), 0);
+  assert_int_equal(
+      lw_store_record_failed_poll(st, T0 + 2 * MIN_MS, LW_TIME_UNKNOWN, 5, "boom", &res), 0);
+  assert_string_equal(q_text(st->db, "SELECT group_concat(coalesce(live_sessions, '-') || '/' || "
+                                     "coalesce(open_leaks, '-') || '/' || "
+                                     "coalesce(open_leaks_system, '-') || '/' || "
+                                     "coalesce(pinned_ids, '-') || '/' || "
+                                     "coalesce(highest_session_id, '-'), ' ') FROM v_polls"),
+                      "3/150/100/150/152 -/-/-/-/- -/-/-/-/-");
+  /* The latest poll is the failed one; the latest with figures the first. */
+  assert_int_equal(lw_store_last_poll(st, false, &pi), 0);
+  assert_int_equal(pi.taken_at, T0 + 2 * MIN_MS);
+  assert_false(pi.has_data);
+  assert_false(pi.has_figures);
+  assert_int_equal(lw_store_last_poll(st, true, &pi), 0);
+  assert_int_equal(pi.taken_at, T0);
+  assert_true(pi.has_data);
+  assert_true(pi.has_figures);
+  assert_int_equal(pi.logon_sessions, 1);
+  assert_int_equal(pi.figures.live_sessions, 3);
+  assert_int_equal(pi.figures.open_leaks, 150);
+  assert_int_equal(pi.figures.open_leaks_system, 100);
+  assert_int_equal(pi.figures.pinned_ids, 150);
+  assert_int_equal(pi.figures.highest_session_id, 152);
+  assert_int_equal(lw_store_set_poll_figures(NULL, &f), LW_EINVAL);
+  assert_int_equal(lw_store_set_poll_figures(st, NULL), LW_EINVAL);
+
+  /* Back to schema 4 (its v_polls, no columns), as an older LeakWatch left it. */
+  assert_int_equal(
+      sqlite3_exec(st->db,
+                   "DROP VIEW v_polls; ALTER TABLE polls DROP COLUMN live_sessions; "
+                   "ALTER TABLE polls DROP COLUMN open_leaks; "
+                   "ALTER TABLE polls DROP COLUMN open_leaks_system; "
+                   "ALTER TABLE polls DROP COLUMN pinned_ids; "
+                   "ALTER TABLE polls DROP COLUMN highest_session_id; "
+                   "CREATE VIEW v_polls AS SELECT p.t AS polled_at, p.boot_id, p.logon_sessions, "
+                   "p.wts_sessions, p.duration_ms, p.error FROM polls p ORDER BY p.id; "
+                   "PRAGMA user_version = 4",
+                   NULL, NULL, NULL),
+      SQLITE_OK);
+  close_store(st);
+  /* A reader does not migrate: the last poll without figures. */
+  st = open_ro(path);
+  assert_int_equal(lw_store_last_poll(st, false, &pi), 0);
+  assert_int_equal(pi.taken_at, T0 + 2 * MIN_MS);
+  assert_false(pi.has_figures);
+  assert_int_equal(lw_store_last_poll(st, true, &pi), LW_ENOENT);
+  lw_store_close(st, NULL);
+  /* The writer migrates: old rows keep NULL, new polls get their figures. */
+  st = open_store(path);
+  assert_int_equal(q_int(st->db, "PRAGMA user_version"), LW_STORE_SCHEMA_VERSION);
+  assert_int_equal(q_int(st->db, "SELECT count(*) FROM v_polls WHERE open_leaks IS NULL"), 3);
+  f.highest_session_id = 153;
+  assert_int_equal(lw_store_set_poll_figures(st, &f), 0);
+  s->taken_at = T0 + 3 * MIN_MS;
+  record_ok(st, s, &res);
+  assert_string_equal(q_text(st->db, "SELECT polled_at || ' ' || highest_session_id || ' ' || "
+                                     "live_sessions FROM v_polls ORDER BY polled_at DESC LIMIT 1"),
+                      "2026-11-21T09:03:00Z 153 3");
   lw_snapshot_free(s);
   close_store(st);
 }
@@ -1133,6 +1230,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_restart_keeps_live_sessions),
       cmocka_unit_test(test_reboot),
       cmocka_unit_test(test_failed_collection),
+      cmocka_unit_test(test_poll_figures),
       cmocka_unit_test(test_alerts_and_leaks),
       cmocka_unit_test(test_detector_state_period),
       cmocka_unit_test(test_holders),

@@ -213,6 +213,9 @@ static void open_locked_then_released(int write) {
       queue_leak(st, &h.l[0], rec[n]->taken_at);
     }
     assert_int_equal(lw_store_set_detector_state(st, det, sizeof det), 0);
+    /* Each poll's figures go with that poll, however late it is written. */
+    struct lw_store_poll_figures f = {1, 2, 0, 2, 100u + (uint32_t)k};
+    assert_int_equal(lw_store_set_poll_figures(st, &f), 0);
     assert_int_equal(lw_store_record_poll(st, rec[n], &res), LW_EBUSY);
     assert_int_equal(res.rc, LW_EBUSY);
     assert_false(res.poll_recorded);
@@ -243,6 +246,9 @@ static void open_locked_then_released(int write) {
   assert_int_equal(q_int(st->db, "SELECT count(*) FROM polls a JOIN polls b ON b.id = a.id + 1 "
                                  "WHERE b.t <= a.t"),
                    0);
+  assert_string_equal(q_text(st->db, "SELECT group_concat(coalesce(highest_session_id, '-'), ' ') "
+                                     "FROM polls"),
+                      "- - - 100 101 102 103 - 105 -");
   assert_int_equal(q_int(st->db, "SELECT count(*) FROM alerts"), 1);
   assert_int_equal(q_int(st->db, "SELECT count(*) FROM leak_episodes WHERE released_at IS NULL"),
                    1);

@@ -479,8 +479,8 @@ static void test_newer_schema_refused(void **state) {
   const char *path = tl_path("newer.db");
   (void)state;
   make_db(path, "PRAGMA application_id = 1280796721; CREATE TABLE boots(id INTEGER PRIMARY KEY);"
-                "CREATE TABLE future(x); INSERT INTO future VALUES (42); PRAGMA user_version = 5;");
-  expect_refused(path, LW_ETOONEW, "newer LeakWatch (schema version 5");
+                "CREATE TABLE future(x); INSERT INTO future VALUES (42); PRAGMA user_version = 6;");
+  expect_refused(path, LW_ETOONEW, "newer LeakWatch (schema version 6");
   /* And in WAL mode (as the newer LeakWatch would leave it). */
   path = tl_path("newer-wal.db");
   make_db(path, "PRAGMA journal_mode = WAL; PRAGMA application_id = 1280796721; "
