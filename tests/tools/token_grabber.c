@@ -211,8 +211,9 @@ int main(int argc, char **argv) {
   if (logon_user != NULL) {
     wchar_t user[256], password[256];
     DWORD got = GetEnvironmentVariableW(L"LW_GRABBER_PASSWORD", password,
-                                        sizeof password / sizeof password[0]);
-    if (MultiByteToWideChar(CP_ACP, 0, logon_user, -1, user, sizeof user / sizeof user[0]) == 0) {
+                                        (DWORD)(sizeof password / sizeof password[0]));
+    if (MultiByteToWideChar(CP_ACP, 0, logon_user, -1, user, (int)(sizeof user / sizeof user[0])) ==
+        0) {
       printf("error --logon: user name '%s' not understood\n", logon_user);
     } else if (got == 0 || got >= sizeof password / sizeof password[0]) {
       printf("error --logon: LW_GRABBER_PASSWORD is not set (or too long)\n");

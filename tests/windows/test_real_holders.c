@@ -269,7 +269,7 @@ static void check_holders(struct run *r, const char *leakwatch_exe, uint64_t lui
     else if (strstr(h, "token_grabber") == NULL)
       lw_fail("the grabber's entry does not name its image token_grabber.exe");
     else if (strstr(h, "\"tokens\": ") == NULL ||
-             strtoul(strstr(h, "\"tokens\": ") + 10, NULL, 10) != GRABBER_COPIES)
+             strtoul(strstr(h, "\"tokens\": ") + 10, NULL, 10) != (unsigned long)GRABBER_COPIES)
       lw_fail("the grabber's entry does not count its %d token copies", GRABBER_COPIES);
   }
   free(json);

@@ -41,7 +41,7 @@ static int same_name(const char *a, const wchar_t *b) {
 static void name_of_sid(const wchar_t *sid_text, wchar_t *name, DWORD name_len) {
   PSID sid = NULL;
   wchar_t domain[256];
-  DWORD domain_len = sizeof domain / sizeof domain[0];
+  DWORD domain_len = (DWORD)(sizeof domain / sizeof domain[0]);
   SID_NAME_USE use;
   name[0] = 0;
   if (!ConvertStringSidToSidW(sid_text, &sid))
@@ -98,7 +98,7 @@ static void check_well_known(const struct lw_snapshot *s) {
     if (l == NULL)
       continue;
     lw_luid_format(wk[i].luid, text);
-    name_of_sid(wk[i].wsid, name, sizeof name / sizeof name[0]);
+    name_of_sid(wk[i].wsid, name, (DWORD)(sizeof name / sizeof name[0]));
     /* SYSTEM's own session carries the computer account's name in LSA. */
     if (!same_name(l->user, name) &&
         !(wk[i].luid == LW_LUID_SYSTEM && same_name(l->user, computer)))
@@ -117,7 +117,7 @@ static void check_own_session(const struct lw_snapshot *s) {
   } user;
   DWORD len = 0;
   wchar_t *wsid = NULL, name[256];
-  DWORD name_len = sizeof name / sizeof name[0];
+  DWORD name_len = (DWORD)(sizeof name / sizeof name[0]);
   char sid[256] = "", text[LW_LUID_TEXT_SIZE];
   uint64_t luid;
   const struct lw_logon_session *l;
