@@ -37,6 +37,10 @@ param(
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 . (Join-Path $PSScriptRoot 'lib.ps1')
+# CMake passes C:/...: msiexec and the rest get the usual C:\... form.
+$Msi = [IO.Path]::GetFullPath($Msi)
+$Grabber = [IO.Path]::GetFullPath($Grabber)
+$Work = [IO.Path]::GetFullPath($Work)
 
 $dataDir = Join-Path $env:ProgramData 'LeakWatch'
 $installed = $false

@@ -28,6 +28,9 @@ param(
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 . (Join-Path $PSScriptRoot 'lib.ps1')
+# CMake passes C:/...: msiexec and the rest get the usual C:\... form.
+$Msi = [IO.Path]::GetFullPath($Msi)
+$Work = [IO.Path]::GetFullPath($Work)
 
 $warmup = 50
 $limits = @{ HandlesMid = 1.10; PrivateMid = 1.05; HandlesFirst = 1.20; PrivateFirst = 1.20 }
