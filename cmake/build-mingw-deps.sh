@@ -2,8 +2,10 @@
 # Cross-builds SQLite, libyaml and cmocka for x86_64-w64-mingw32 from Debian's
 # source packages (Debian ships no mingw builds of them) and installs them as
 # static libraries under PREFIX, with pkg-config files so CMake finds them the
-# same way as on Linux. The result is cached: a second run with the same source
-# versions does nothing.
+# same way as on Linux; also SQLite's own shell, PREFIX/bin/sqlite3.exe (the
+# MSI installs it next to leakwatch.exe, issue 15). The result is cached: a
+# second run with the same source versions and this same script does nothing
+# (a cache without sqlite3.exe, from before it was built here, is rebuilt).
 #
 # usage: cmake/build-mingw-deps.sh PREFIX
 set -eEuo pipefail
@@ -29,7 +31,7 @@ if ! ls sqlite3_*.orig.tar.?z libyaml_*.orig.tar.?z cmocka_*.orig.tar.?z >/dev/n
 fi
 versions=$(ls sqlite3_*.orig.tar.?z libyaml_*.orig.tar.?z cmocka_*.orig.tar.?z | sort | tr '\n' ' ')
 versions="$versions $(sha256sum "$here/build-mingw-deps.sh" | cut -c1-16)"
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$versions" ]; then
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$versions" ] && [ -f "$prefix/bin/sqlite3.exe" ]; then
   exit 0
 fi
 echo "build-mingw-deps: building $versions into $prefix" >&2
@@ -41,7 +43,7 @@ unpack() { # unpack TARBALL -> prints directory
   echo "$work/$dir"
 }
 
-mkdir -p "$prefix/lib/pkgconfig" "$prefix/include"
+mkdir -p "$prefix/lib/pkgconfig" "$prefix/include" "$prefix/bin"
 jobs=$(nproc)
 
 # SQLite: its configure cannot cross-build (mksourceid without .exe), so make the
@@ -52,11 +54,21 @@ src=$(unpack sqlite3_*.orig.tar.?z)
   mkdir -p native && cd native
   # Native tools only: the caller (CMake) may have exported a cross CC.
   env -u CFLAGS -u LDFLAGS -u CPPFLAGS CC=gcc ../configure --disable-tcl >/dev/null
-  make -j"$jobs" sqlite3.c >/dev/null
+  make -j"$jobs" sqlite3.c shell.c >/dev/null
   version=$(sed -n 's/^#define SQLITE_VERSION *"\(.*\)"/\1/p' sqlite3.h)
   flags="-O2 -DSQLITE_THREADSAFE=1 -DSQLITE_ENABLE_FTS5=0 -DSQLITE_DEFAULT_FOREIGN_KEYS=1 -DSQLITE_OMIT_LOAD_EXTENSION"
   $host-gcc $flags -c sqlite3.c -o sqlite3.o
+  rm -f "$prefix/lib/libsqlite3.a"
   $host-ar rcs "$prefix/lib/libsqlite3.a" sqlite3.o
+  # The shell, sqlite3.exe: the amalgamation's shell.c with the same sqlite3.c
+  # and flags as the library, plus the options SQLite's makefile gives its
+  # shell (SHELL_OPT). Third-party code: its own flags, not our warnings.
+  # UNICODE + -municode: wmain, so arguments (a database path) are UTF-16
+  # as in SQLite's own Windows build. Static: no mingw runtime DLL to ship.
+  shell_opt=$(sed -n 's/^SHELL_OPT *+\{0,1\}= *//p' Makefile | tr '\n' ' ')
+  # shellcheck disable=SC2086 # word splitting of the flag lists is wanted
+  $host-gcc $flags $shell_opt -DUNICODE -D_UNICODE -municode -static -s \
+    shell.c sqlite3.c -o "$prefix/bin/sqlite3.exe"
   cp sqlite3.h sqlite3ext.h "$prefix/include/"
   printf 'prefix=%s\nlibdir=${prefix}/lib\nincludedir=${prefix}/include\n\nName: SQLite\nDescription: SQL database engine\nVersion: %s\nLibs: -L${libdir} -lsqlite3\nCflags: -I${includedir}\n' \
     "$prefix" "$version" >"$prefix/lib/pkgconfig/sqlite3.pc"
