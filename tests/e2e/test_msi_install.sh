@@ -3,8 +3,9 @@
 # prefix). A silent install with an invalid property fails and leaves nothing
 # behind (METRICS_FILE refused for a relative path and for a name
 # windows_exporter does not read); a silent install with valid properties
-# puts the files in C:\Program Files\LeakWatch and the Event Viewer custom
-# view in %ProgramData%\Microsoft\Event Viewer\Views, registers the service
+# puts the files (SQLite's sqlite3.exe among them) in C:\Program
+# Files\LeakWatch and the Event Viewer custom view in
+# %ProgramData%\Microsoft\Event Viewer\Views, registers the service
 # and the Event Log source and records the checked properties (METRICS_FILE
 # among them); msiexec /x removes all of it and keeps %ProgramData%\LeakWatch
 # if the service made one.
@@ -104,7 +105,9 @@ cmp -s "$pf/leakwatch.default.yaml" "$stage/leakwatch.default.yaml" ||
   check "leakwatch.default.yaml missing or not the built one"
 cmp -s "$pf/README.md" "$stage/README.md" ||
   check "README.md (the guide the alerts point to) missing or not the built one"
-[ "$(ls "$pf" | LC_ALL=C sort | tr '\n' ' ')" = "README.md leakwatch.default.yaml leakwatch.exe " ] ||
+cmp -s "$pf/sqlite3.exe" "$stage/sqlite3.exe" ||
+  check "sqlite3.exe (SQLite's shell, issue 15) missing or not the built one"
+[ "$(ls "$pf" | LC_ALL=C sort | tr '\n' ' ')" = "README.md leakwatch.default.yaml leakwatch.exe sqlite3.exe " ] ||
   check "unexpected files in Program Files\\LeakWatch: $(ls "$pf")"
 
 # The Event Viewer custom view, where Event Viewer finds custom views.
@@ -157,6 +160,7 @@ rc=0
 lw_sc query LeakWatch >/dev/null 2>&1 || rc=$?
 [ "$rc" != 0 ] || check "service still known to the SCM after msiexec /x"
 ! key_exists "$svc" || check "service registry key left by msiexec /x"
+[ ! -e "$pf/sqlite3.exe" ] || check "sqlite3.exe left by msiexec /x"
 [ ! -e "$pf" ] || check "Program Files\\LeakWatch left by msiexec /x: $(ls -A "$pf")"
 [ ! -e "$views/LeakWatch.xml" ] || check "the Event Viewer view left by msiexec /x"
 for k in "$evt" "$sw"; do

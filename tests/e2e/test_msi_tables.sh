@@ -10,7 +10,7 @@ set -eEuo pipefail
 # Whatever ends the script under set -e says what and where (tests/lint).
 trap 'echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: \`$BASH_COMMAND\` exited $?; set -e ends the script here" >&2' ERR
 . "$(dirname "$0")/../lib/require.sh"
-require_tool wixl msiinfo msiextract # wixl: without it there is no MSI to read
+require_tool wixl msiinfo msiextract file # wixl: without it there is no MSI to read
 
 msi=${1:?usage: test_msi_tables.sh MSI VERSION}
 version=${2:?usage: test_msi_tables.sh MSI VERSION}
@@ -72,15 +72,16 @@ reg 'SOFTWARE\LeakWatch\' InstallDir '[INSTALLDIR]' InstallProperties
 # Nothing else writes to the registry (no operator data in the MSI).
 [ "$(table Registry | wc -l)" = 11 ] || fail "expected 11 Registry rows, got $(table Registry | wc -l)"
 
-# Files: the exe, the default configuration and the operator's guide the
-# alerts point to (README.md) in [ProgramFiles64Folder]LeakWatch, and the
+# Files: the exe, the default configuration, the operator's guide the
+# alerts point to (README.md) and SQLite's shell (sqlite3.exe, issue 15) in
+# [ProgramFiles64Folder]LeakWatch, and the
 # Event Viewer custom view in [CommonAppDataFolder]Microsoft\Event
 # Viewer\Views (where Event Viewer looks for custom views), nothing else; all
 # in 64-bit components (attribute 256).
 table File | awk -F'\t' '{ print $1 "|" $2 "|" $3 }' | sort >"$tmp/files"
 printf '%s\n' 'LeakWatchView|EventViewerView|LeakWatch.xml' 'README.md|OperatorGuide|README.md' \
   'leakwatch.default.yaml|DefaultConfig|leakwatch.default.yaml' \
-  'leakwatch.exe|LeakWatchExe|leakwatch.exe' >"$tmp/files.want"
+  'leakwatch.exe|LeakWatchExe|leakwatch.exe' 'sqlite3.exe|SqliteShell|sqlite3.exe' | sort >"$tmp/files.want"
 cmp -s "$tmp/files" "$tmp/files.want" || fail "File rows: $(tr '\n' ' ' <"$tmp/files")"
 has_row Directory "INSTALLDIR${T}ProgramFiles64Folder${T}LeakWatch"
 has_row Directory "EvMicrosoft${T}CommonAppDataFolder${T}Microsoft"
@@ -98,6 +99,14 @@ msiextract -C "$tmp/x" "$msi" >/dev/null || fail "msiextract $msi failed"
 view=$(find "$tmp/x" -name LeakWatch.xml | head -n 1)
 [ -n "$view" ] && cmp -s "$view" "${LW_SOURCE_DIR:?}/installer/leakwatch-eventviewer-view.xml" ||
   fail "the MSI's LeakWatch.xml is not installer/leakwatch-eventviewer-view.xml (found: '${view:-none}')"
+
+# The packed shell is the one the build made (cmake/build-mingw-deps.sh),
+# byte for byte, a Windows x64 console program.
+shell=$(find "$tmp/x" -name sqlite3.exe | head -n 1)
+[ -n "$shell" ] && cmp -s "$shell" "${LW_BUILD_DIR:?}/installer/msi-stage/sqlite3.exe" ||
+  fail "the MSI's sqlite3.exe is not the staged build's (found: '${shell:-none}')"
+[ -z "$shell" ] || file -b "$shell" | grep -q 'PE32+ executable (console) x86-64' ||
+  fail "the MSI's sqlite3.exe is not a Windows x64 console program: $(file -b "$shell")"
 
 # Identity: version from CMake, the fixed UpgradeCode, a major upgrade that
 # refuses downgrades.
