@@ -15,6 +15,7 @@ require_tool wixl msiinfo msiextract file # wixl: without it there is no MSI to 
 msi=${1:?usage: test_msi_tables.sh MSI VERSION}
 version=${2:?usage: test_msi_tables.sh MSI VERSION}
 [ -f "$msi" ] || { echo "FAIL: no MSI at $msi (build the msi target)" >&2; exit 1; }
+msi=$(realpath "$msi")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fails=0
@@ -25,7 +26,8 @@ fail() {
 
 # table NAME: the table's rows (the three header lines dropped), CR removed.
 table() {
-  msiinfo export "$msi" "$1" >"$tmp/$1.idt" || { fail "msiinfo export $1 failed"; return; }
+  # In $tmp: exporting Binary also writes its streams to ./Binary/.
+  (cd "$tmp" && msiinfo export "$msi" "$1") >"$tmp/$1.idt" || { fail "msiinfo export $1 failed"; return; }
   tail -n +4 "$tmp/$1.idt" | tr -d '\r'
 }
 T=$'\t'
