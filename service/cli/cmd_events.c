@@ -47,6 +47,13 @@ static void usage(FILE *f) {
         f);
 }
 
+static int print_events(struct lw_store *st, const char *db, void *query, char *err,
+                        size_t errlen) {
+  struct lw_events_query *q = query;
+  q->db = db;
+  return lw_events_print(st, q, stdout, err, errlen);
+}
+
 int lw_cmd_events(int argc, char **argv) {
   struct lw_events_query q;
   struct lw_report_args ra;
@@ -82,24 +89,6 @@ int lw_cmd_events(int argc, char **argv) {
   q.since = ra.since;
   q.until = ra.until;
   q.format = ra.format;
-  q.csv_flags = ra.csv_exact ? LW_CSV_EXACT : LW_CSV_LF;
-  if (q.format == LW_REPORT_CSV && lw_cli_csv_stdout())
-    q.csv_flags |= LW_CSV_CRLF;
-
-  char err[1024] = "";
-  char *db = NULL;
-  int status = LW_EXIT_FAILURE;
-  struct lw_store *st = lw_cli_open_history("events", ra.db, &db);
-  if (st == NULL)
-    goto cleanup;
-  q.db = db;
-  if (lw_events_print(st, &q, stdout, err, sizeof err) != 0) {
-    fprintf(stderr, "leakwatch events: %s\n", err);
-    goto cleanup;
-  }
-  status = LW_EXIT_OK;
-cleanup:
-  lw_store_close(st, NULL);
-  free(db);
-  return status;
+  q.csv_flags = lw_cli_csv_flags(q.format == LW_REPORT_CSV, ra.csv_exact);
+  return lw_cli_print_history("events", ra.db, print_events, &q);
 }

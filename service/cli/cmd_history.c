@@ -16,12 +16,15 @@
 #include "history.h"
 #include "store.h"
 
+static int print_history(struct lw_store *st, const char *db, void *query, char *err,
+                         size_t errlen) {
+  (void)db; /* the history's printer names no database */
+  return lw_history_print(st, query, stdout, err, errlen);
+}
+
 int lw_cmd_history(int argc, char **argv) {
   struct lw_history_query q;
-  struct lw_store *st = NULL;
   char err[1024] = "";
-  char *db = NULL;
-  int rc, status = LW_EXIT_FAILURE;
 
   if (lw_history_parse_args(argc, argv, &q, err, sizeof err) != 0) {
     fprintf(stderr, "leakwatch history: %s\n\n%s", err, lw_history_usage());
@@ -33,17 +36,5 @@ int lw_cmd_history(int argc, char **argv) {
   }
   if (q.format == LW_REPORT_CSV)
     q.csv_crlf = lw_cli_csv_stdout();
-  st = lw_cli_open_history("history", q.db, &db);
-  if (st == NULL)
-    goto cleanup;
-  rc = lw_history_print(st, &q, stdout, err, sizeof err);
-  if (rc != 0) {
-    fprintf(stderr, "leakwatch history: %s\n", err);
-    goto cleanup;
-  }
-  status = LW_EXIT_OK;
-cleanup:
-  lw_store_close(st, NULL);
-  free(db);
-  return status;
+  return lw_cli_print_history("history", q.db, print_history, &q);
 }

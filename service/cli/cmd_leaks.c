@@ -34,6 +34,17 @@ static void usage(FILE *f) {
         f);
 }
 
+static int print_leaks(struct lw_store *st, const char *db, void *query, char *err, size_t errlen) {
+  struct lw_leaks_query *q = query;
+  q->db = db;
+  int rc = lw_leaks_print(st, q, stdout, err, errlen);
+  if (rc == 0 && fflush(stdout) != 0) {
+    snprintf(err, errlen, "cannot write the output: %s", lw_strerror(LW_EIO));
+    rc = LW_EIO;
+  }
+  return rc;
+}
+
 int lw_cmd_leaks(int argc, char **argv) {
   struct lw_leaks_query q;
   struct lw_report_args ra;
@@ -72,28 +83,6 @@ int lw_cmd_leaks(int argc, char **argv) {
   q.until = ra.until;
   q.ranged = ra.since != LW_TIME_UNKNOWN || ra.until != LW_TIME_UNKNOWN;
   q.format = ra.format;
-  q.csv_flags = ra.csv_exact ? LW_CSV_EXACT : LW_CSV_LF;
-  if (q.format == LW_REPORT_CSV && lw_cli_csv_stdout())
-    q.csv_flags |= LW_CSV_CRLF;
-
-  char err[1024] = "";
-  char *db = NULL;
-  int status = LW_EXIT_FAILURE;
-  struct lw_store *st = lw_cli_open_history("leaks", ra.db, &db);
-  if (st == NULL)
-    goto cleanup;
-  q.db = db;
-  if (lw_leaks_print(st, &q, stdout, err, sizeof err) != 0) {
-    fprintf(stderr, "leakwatch leaks: %s\n", err);
-    goto cleanup;
-  }
-  if (fflush(stdout) != 0) {
-    fprintf(stderr, "leakwatch leaks: cannot write the output: %s\n", lw_strerror(LW_EIO));
-    goto cleanup;
-  }
-  status = LW_EXIT_OK;
-cleanup:
-  lw_store_close(st, NULL);
-  free(db);
-  return status;
+  q.csv_flags = lw_cli_csv_flags(q.format == LW_REPORT_CSV, ra.csv_exact);
+  return lw_cli_print_history("leaks", ra.db, print_leaks, &q);
 }

@@ -92,9 +92,7 @@ int lw_cmd_sessions(int argc, char **argv) {
     }
   }
   q.format = ra.format;
-  q.csv_flags = ra.csv_exact ? LW_CSV_EXACT : 0;
-  if (q.format == LW_REPORT_CSV && lw_cli_csv_stdout())
-    q.csv_flags |= LW_CSV_CRLF;
+  q.csv_flags = lw_cli_csv_flags(q.format == LW_REPORT_CSV, ra.csv_exact);
   if (q.with_processes && q.format == LW_REPORT_CSV) {
     fputs("leakwatch sessions: --processes is for the table (--json has the processes)\n", stderr);
     return LW_EXIT_USAGE;

@@ -42,4 +42,19 @@ struct lw_store;
  * "leakwatch CMD: ...". *db gets its path (free it; NULL when not found). */
 struct lw_store *lw_cli_open_history(const char *cmd, const char *db_arg, char **db);
 
+/* A printer of the history for lw_cli_print_history: prints `query` of the
+ * store at path db to stdout; returns 0, or an LW_E* code with err set. */
+typedef int (*lw_cli_history_printer)(struct lw_store *st, const char *db, void *query, char *err,
+                                      size_t errlen);
+
+/* The reading commands' run: opens the history of db_arg as
+ * lw_cli_open_history does, prints it with print(query), says what failed as
+ * "leakwatch CMD: ...", and closes it. Returns LW_EXIT_OK or LW_EXIT_FAILURE. */
+int lw_cli_print_history(const char *cmd, const char *db_arg, lw_cli_history_printer print,
+                         void *query);
+
+/* The csv_writer flags of a report's output: --csv-exact or formula-safe, rows
+ * ending in CRLF when stdout is CSV in binary mode (lw_cli_csv_stdout). */
+unsigned lw_cli_csv_flags(int csv, bool exact);
+
 #endif /* LW_COMMANDS_H */

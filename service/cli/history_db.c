@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "csv_writer.h"
 #include "paths.h"
 #include "store.h"
 
@@ -23,4 +24,28 @@ struct lw_store *lw_cli_open_history(const char *cmd, const char *db_arg, char *
   if (lw_store_open(*db, &opts, &st, NULL, err, sizeof err) != 0)
     fprintf(stderr, "leakwatch %s: %s\n", cmd, err);
   return st;
+}
+
+int lw_cli_print_history(const char *cmd, const char *db_arg, lw_cli_history_printer print,
+                         void *query) {
+  char *db = NULL;
+  int status = LW_EXIT_FAILURE;
+  struct lw_store *st = lw_cli_open_history(cmd, db_arg, &db);
+  if (st != NULL) {
+    char err[1024] = "";
+    if (print(st, db, query, err, sizeof err) != 0)
+      fprintf(stderr, "leakwatch %s: %s\n", cmd, err);
+    else
+      status = LW_EXIT_OK;
+  }
+  lw_store_close(st, NULL);
+  free(db);
+  return status;
+}
+
+unsigned lw_cli_csv_flags(int csv, bool exact) {
+  unsigned flags = exact ? LW_CSV_EXACT : LW_CSV_LF;
+  if (csv && lw_cli_csv_stdout())
+    flags |= LW_CSV_CRLF;
+  return flags;
 }
