@@ -11,6 +11,7 @@
 #include "csv_writer.h"
 #include "alloc.h"
 #include "error.h"
+#include "holders.h"
 #include "json_writer.h"
 #include "luid.h"
 #include "text_safe.h"
@@ -112,14 +113,6 @@ static int print_alert(void *ctx, const struct lw_store_alert_row *row) {
   return 0;
 }
 
-static const char *basename_of(const char *path) {
-  const char *b = path;
-  for (const char *c = path; *c != '\0'; c++)
-    if (*c == '\\' || *c == '/')
-      b = c + 1;
-  return b;
-}
-
 /* Prints the finished (boot, LUID, PID) group p->holder, then forgets it. */
 static void print_holder(struct printer *p) {
   const struct lw_store_holder *h = &p->holder;
@@ -136,7 +129,7 @@ static void print_holder(struct printer *p) {
     if (p->holders == 0 || p->last_boot != p->holder_boot || p->last_luid != h->luid)
       fprintf(p->out, "\nLogon session %s (boot %lld):\n", luid, (long long)p->holder_boot);
     fputs(h->exited_process ? "  exited " : "  ", p->out);
-    lw_text_safe_fputs(p->image != NULL ? basename_of(p->image) : "(image unknown)", p->out,
+    lw_text_safe_fputs(p->image != NULL ? lw_holders_basename(p->image) : "(image unknown)", p->out,
                        LW_TEXT_ONE_LINE);
     fprintf(p->out, " (PID %u)", h->pid);
     if (h->exited_process)

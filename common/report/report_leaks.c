@@ -11,6 +11,7 @@
 #include "alloc.h"
 #include "csv_writer.h"
 #include "error.h"
+#include "holders.h"
 #include "json_writer.h"
 #include "luid.h"
 #include "text_safe.h"
@@ -202,14 +203,6 @@ const char *lw_leak_session_end(const struct lw_store_leak *leak) {
   return leak->end_seen == 1 ? "seen" : leak->end_seen == 0 ? "before LeakWatch" : "unknown";
 }
 
-static const char *base_name(const char *path) {
-  const char *b = path;
-  for (const char *c = path; *c != '\0'; c++)
-    if (*c == '\\' || *c == '/')
-      b = c + 1;
-  return b;
-}
-
 static const char *iso_or(int64_t ms, char buf[LW_ISO_TIME_SIZE], const char *none) {
   if (ms == LW_TIME_UNKNOWN)
     return none;
@@ -254,7 +247,7 @@ static const char *holders_text(const struct lw_leak_item *it, char *buf, size_t
     const struct lw_leak_holder *h = &it->holders[i];
     int k = snprintf(buf + n, size - n, "%s%s%s (PID %u)", i > 0 ? ", " : "",
                      h->exited_process ? "exited " : "",
-                     h->image != NULL ? base_name(h->image) : "(image unknown)", h->pid);
+                     h->image != NULL ? lw_holders_basename(h->image) : "(image unknown)", h->pid);
     if (k < 0)
       break;
     n += (size_t)k;

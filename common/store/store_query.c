@@ -22,6 +22,14 @@ void lw_store_filter_init(struct lw_store_filter *f) {
   f->until = LW_TIME_UNKNOWN;
 }
 
+/* Whether a query can run: LW_EINVAL for a NULL store or no place for the
+ * result, LW_EBUSY for a deferred store (its database is not open yet), else 0. */
+static int readable(const struct lw_store *st, bool have_result) {
+  if (st == NULL || !have_result)
+    return LW_EINVAL;
+  return st->db == NULL ? LW_EBUSY : 0;
+}
+
 /* Appends a fragment to a fixed buffer; the fragments are constants, so the
  * buffer is sized for all of them at once. */
 static void append(char *buf, size_t size, const char *frag) {
@@ -47,10 +55,9 @@ int lw__store_latest_boot(struct lw_store *st, int64_t *boot_id) {
 int lw_store_find_poll(struct lw_store *st, int64_t at, struct lw_store_poll_info *out) {
   sqlite3_stmt *s = NULL;
   int src, rc;
-  if (st == NULL || out == NULL)
-    return LW_EINVAL;
-  if (st->db == NULL)
-    return LW_EBUSY; /* deferred: the database is not open yet */
+  int ready = readable(st, out != NULL);
+  if (ready != 0)
+    return ready;
   memset(out, 0, sizeof *out);
   src = sqlite3_prepare_v2(st->db,
                            "SELECT p.id, p.boot_id, b.boot_time, p.t, p.duration_ms, "
@@ -113,10 +120,9 @@ int lw_store_each_logon(struct lw_store *st, const struct lw_store_filter *f,
   sqlite3_stmt *s = NULL;
   int src, rc = 0;
 
-  if (st == NULL || fn == NULL)
-    return LW_EINVAL;
-  if (st->db == NULL)
-    return LW_EBUSY; /* deferred: the database is not open yet */
+  int ready = readable(st, fn != NULL);
+  if (ready != 0)
+    return ready;
   if (f == NULL) {
     lw_store_filter_init(&any);
     f = &any;
@@ -161,10 +167,9 @@ int lw_store_each_wts(struct lw_store *st, const struct lw_store_filter *f,
   sqlite3_stmt *s = NULL;
   int src, rc = 0;
 
-  if (st == NULL || fn == NULL)
-    return LW_EINVAL;
-  if (st->db == NULL)
-    return LW_EBUSY; /* deferred: the database is not open yet */
+  int ready = readable(st, fn != NULL);
+  if (ready != 0)
+    return ready;
   if (f == NULL) {
     lw_store_filter_init(&any);
     f = &any;
@@ -349,10 +354,9 @@ int lw_store_each_leak(struct lw_store *st, bool open_only,
                        int (*fn)(void *ctx, const struct lw_store_leak_row *row), void *ctx) {
   sqlite3_stmt *s = NULL;
   int src;
-  if (st == NULL || fn == NULL)
-    return LW_EINVAL;
-  if (st->db == NULL)
-    return LW_EBUSY; /* deferred: the database is not open yet */
+  int ready = readable(st, fn != NULL);
+  if (ready != 0)
+    return ready;
   src = sqlite3_prepare_v2(st->db,
                            open_only ? LEAK_COLUMNS "WHERE boot_id = (SELECT MAX(id) FROM boots) "
                                                     "AND released_at IS NULL ORDER BY leaked_at, id"
@@ -368,10 +372,9 @@ int lw_store_each_leak_between(struct lw_store *st, int64_t since, int64_t until
                                void *ctx) {
   sqlite3_stmt *s = NULL;
   int src;
-  if (st == NULL || fn == NULL)
-    return LW_EINVAL;
-  if (st->db == NULL)
-    return LW_EBUSY; /* deferred: the database is not open yet */
+  int ready = readable(st, fn != NULL);
+  if (ready != 0)
+    return ready;
   /* An unset bound is bound NULL: the IS NULL makes it open-ended. */
   src = sqlite3_prepare_v2(st->db,
                            LEAK_COLUMNS "WHERE (?2 IS NULL OR leaked_at <= ?2) AND (?1 IS NULL OR "
@@ -389,10 +392,9 @@ int lw_store_last_poll(struct lw_store *st, bool with_figures, struct lw_store_p
   sqlite3_stmt *s = NULL;
   int src, rc;
   bool v5;
-  if (st == NULL || out == NULL)
-    return LW_EINVAL;
-  if (st->db == NULL)
-    return LW_EBUSY; /* deferred: the database is not open yet */
+  int ready = readable(st, out != NULL);
+  if (ready != 0)
+    return ready;
   memset(out, 0, sizeof *out);
   /* A reader does not migrate: an older database has no figures. */
   src = sqlite3_prepare_v2(st->db,
@@ -481,10 +483,9 @@ int lw_store_each_alert(struct lw_store *st, int64_t since, int64_t until,
                         int (*fn)(void *ctx, const struct lw_store_alert_row *row), void *ctx) {
   sqlite3_stmt *s = NULL;
   int src, rc = 0;
-  if (st == NULL || fn == NULL)
-    return LW_EINVAL;
-  if (st->db == NULL)
-    return LW_EBUSY; /* deferred: the database is not open yet */
+  int ready = readable(st, fn != NULL);
+  if (ready != 0)
+    return ready;
   rc = prepare_between(st,
                        "SELECT id, boot_id, raised_at, event_id, message, fields, suppressed, "
                        "luid, user, domain, terminal_session, logged FROM alerts WHERE 1",
@@ -553,10 +554,9 @@ int lw_store_each_holder(struct lw_store *st, int64_t since, int64_t until,
                          int (*fn)(void *ctx, const struct lw_store_holder_row *row), void *ctx) {
   sqlite3_stmt *s = NULL;
   int rc;
-  if (st == NULL || fn == NULL)
-    return LW_EINVAL;
-  if (st->db == NULL)
-    return LW_EBUSY; /* deferred: the database is not open yet */
+  int ready = readable(st, fn != NULL);
+  if (ready != 0)
+    return ready;
   /* Grouped per session and process, so a caller sees each (boot, LUID, PID)'s
    * scans together and its latest last. */
   rc = prepare_between(st, HOLDER_COLUMNS "WHERE 1", "h.scanned_at",
@@ -571,10 +571,9 @@ int lw_store_each_latest_holder(struct lw_store *st, int64_t boot_id,
                                 void *ctx) {
   sqlite3_stmt *s = NULL;
   int src;
-  if (st == NULL || fn == NULL)
-    return LW_EINVAL;
-  if (st->db == NULL)
-    return LW_EBUSY; /* deferred: the database is not open yet */
+  int ready = readable(st, fn != NULL);
+  if (ready != 0)
+    return ready;
   src = sqlite3_prepare_v2(st->db,
                            HOLDER_COLUMNS
                            "JOIN (SELECT boot_id, luid, MAX(scanned_at) AS at FROM holders "

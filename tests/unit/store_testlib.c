@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store.h"
+
 /* 2026-11-21T09:00:00Z */
 #define TL_START_MS INT64_C(1795251600000)
 
@@ -324,4 +326,35 @@ int tl_write_file(const char *path, const void *data, size_t len) {
   ok = fwrite(data, 1, len, f) == len;
   ok = fclose(f) == 0 && ok;
   return ok ? 0 : -1;
+}
+
+struct lw_store *tl_open_read_only(const char *db) {
+  struct lw_store_options o;
+  struct lw_store *st = NULL;
+  char err[256];
+  memset(&o, 0, sizeof o);
+  o.read_only = true;
+  if (lw_store_open(db, &o, &st, NULL, err, sizeof err) != 0) {
+    fprintf(stderr, "tl_open_read_only %s: %s\n", db, err);
+    return NULL;
+  }
+  return st;
+}
+
+static char tl_out_path[1100];
+
+FILE *tl_out_begin(const char *name) {
+  snprintf(tl_out_path, sizeof tl_out_path, "%s", tl_path(name));
+  return fopen(tl_out_path, "wb");
+}
+
+char *tl_out_end(FILE *f) {
+  unsigned char *text;
+  size_t len = 0;
+  if (f == NULL || fclose(f) != 0)
+    return NULL;
+  text = tl_read_file(tl_out_path, &len);
+  if (text != NULL)
+    text[len] = '\0';
+  return (char *)text;
 }

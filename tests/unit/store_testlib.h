@@ -10,6 +10,7 @@
 #define LW_STORE_TESTLIB_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "snapshot.h"
@@ -78,5 +79,15 @@ int64_t tl_file_size(const char *path);
 unsigned char *tl_read_file(const char *path, size_t *len);
 /* Writes bytes to a file. Returns 0 or -1. */
 int tl_write_file(const char *path, const void *data, size_t len);
+
+struct lw_store;
+/* The database at db opened read-only, as the CLI opens it; NULL (the reason
+ * on stderr) when it cannot be. */
+struct lw_store *tl_open_read_only(const char *db);
+/* What a printer writes, captured: tl_out_begin opens a new file "<dir>/<name>"
+ * for it (NULL on failure); tl_out_end closes it and returns its text,
+ * NUL-terminated (malloc'd), or NULL. One capture at a time. */
+FILE *tl_out_begin(const char *name);
+char *tl_out_end(FILE *f);
 
 #endif /* LW_STORE_TESTLIB_H */

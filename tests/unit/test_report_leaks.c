@@ -101,30 +101,22 @@ static const char *make_history(int with_rows) {
 }
 
 static char *run(const char *db, struct lw_leaks_query *q) {
-  struct lw_store *st = NULL;
-  struct lw_store_options o;
-  char err[256];
-  const char *out_path = tl_path("leaks-out.txt");
-  unsigned char *text;
-  size_t len = 0;
-  FILE *f;
+  char err[256] = "";
+  struct lw_store *st = tl_open_read_only(db);
+  FILE *f = tl_out_begin("leaks-out.txt");
+  char *text;
   int rc;
 
-  memset(&o, 0, sizeof o);
-  o.read_only = true;
-  assert_int_equal(lw_store_open(db, &o, &st, NULL, err, sizeof err), 0);
-  f = fopen(out_path, "wb");
+  assert_non_null(st);
   assert_non_null(f);
   q->db = "C:\\h.db";
   rc = lw_leaks_print(st, q, f, err, sizeof err);
-  fclose(f);
+  text = tl_out_end(f);
   lw_store_close(st, NULL);
   if (rc != 0)
     fail_msg("lw_leaks_print = %d (%s)", rc, err);
-  text = tl_read_file(out_path, &len);
   assert_non_null(text);
-  text[len] = '\0';
-  return (char *)text;
+  return text;
 }
 
 static void query(struct lw_leaks_query *q, enum lw_report_format format) {

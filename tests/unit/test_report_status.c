@@ -104,31 +104,20 @@ static void query(struct lw_status_query *q, enum lw_report_format format, int64
 
 /* Runs the status of db (NULL: unreadable) into a string (malloc'd). */
 static char *run(const char *db, const struct lw_status_query *q, enum lw_check want) {
-  struct lw_store *st = NULL;
-  struct lw_store_options o;
-  const char *out_path = tl_path("status-out.txt");
-  unsigned char *text;
-  size_t len = 0;
-  FILE *f;
+  struct lw_store *st = db != NULL ? tl_open_read_only(db) : NULL;
+  FILE *f = tl_out_begin("status-out.txt");
   enum lw_check got;
+  char *text;
 
-  memset(&o, 0, sizeof o);
-  o.read_only = true;
-  if (db != NULL) {
-    char err[256];
-    assert_int_equal(lw_store_open(db, &o, &st, NULL, err, sizeof err), 0);
-  }
-  f = fopen(out_path, "wb");
+  assert_true(db == NULL || st != NULL);
   assert_non_null(f);
   got = lw_status_print(st, q, f);
-  fclose(f);
+  text = tl_out_end(f);
   lw_store_close(st, NULL);
-  text = tl_read_file(out_path, &len);
   assert_non_null(text);
-  text[len] = '\0';
   if (got != want)
-    fail_msg("verdict %d, want %d:\n%s", (int)got, (int)want, (char *)text);
-  return (char *)text;
+    fail_msg("verdict %d, want %d:\n%s", (int)got, (int)want, text);
+  return text;
 }
 
 static void expect_has(char *out, const char *part) {
