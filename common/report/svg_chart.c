@@ -60,7 +60,9 @@ static bool joins(const struct lw_series *s, size_t prev, size_t i) {
 static void draw_axes(struct lw_out *o, const struct frame *fr, uint32_t step) {
   const struct lw_series *s = fr->s;
   char iso[LW_ISO_TIME_SIZE];
-  bool days = s->to - s->from >= INT64_C(3) * 86400000;
+  /* Labels as long as the span needs: dates, days and minutes, or times. */
+  int64_t span = s->to - s->from;
+  int kind = span >= INT64_C(3) * 86400000 ? 0 : span >= 3600000 ? 1 : 2;
   lw_html_raw(o, "<g class=\"lw-axis\">");
   for (uint64_t v = 0; v <= (uint64_t)fr->top; v += step) {
     double y = y_of(fr, (uint32_t)v);
@@ -74,10 +76,12 @@ static void draw_axes(struct lw_out *o, const struct frame *fr, uint32_t step) {
     double x = x_of(fr, t);
     const char *text = lw_time_format_iso(i == 4 ? s->to : t, iso);
     char label[24];
-    if (days)
+    if (kind == 0)
       snprintf(label, sizeof label, "%.10s", text);
-    else
+    else if (kind == 1)
       snprintf(label, sizeof label, "%.5s %.5s", text + 5, text + 11);
+    else
+      snprintf(label, sizeof label, "%.8s", text + 11);
     lw_html_printf(o,
                    "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
                    "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">%s</text>",
