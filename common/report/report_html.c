@@ -138,11 +138,12 @@ static int page_load(struct lw_store *st, const struct lw_html_query *q, struct 
 /* ---- Writing ------------------------------------------------------------ */
 
 static void put_time(struct lw_out *o, int64_t ms, const char *none) {
-  char iso[LW_ISO_TIME_SIZE];
-  if (ms == LW_TIME_UNKNOWN)
+  if (ms == LW_TIME_UNKNOWN) {
     lw_html_raw(o, none);
-  else
+  } else {
+    char iso[LW_ISO_TIME_SIZE];
     lw_html_raw(o, lw_time_format_iso(ms, iso));
+  }
 }
 
 /* One key figure: <div><dt>label</dt><dd id=lw-fig-NAME data-figure=NAME
@@ -151,8 +152,7 @@ static void figure(struct lw_out *o, const char *name, const char *label, bool k
                    uint64_t value, bool bad) {
   lw_html_printf(o, "<div%s><dt>%s</dt>", bad ? " class=\"lw-bad\"" : "", label);
   if (known)
-    lw_html_printf(o,
-                   "<dd id=\"lw-fig-%s\" data-figure=\"%s\" data-value=\"%llu\">%llu</dd></div>",
+    lw_html_printf(o, "<dd id=\"lw-fig-%s\" data-figure=\"%s\" data-value=\"%llu\">%llu</dd></div>",
                    name, name, (unsigned long long)value, (unsigned long long)value);
   else
     lw_html_printf(o, "<dd id=\"lw-fig-%s\" data-figure=\"%s\" data-value=\"\">unknown</dd></div>",
@@ -203,9 +203,8 @@ static void write_figures(struct lw_out *o, const struct lw_html_query *q, const
   const struct lw_store_poll_figures *f = &s->last.figures;
   bool k = s->have_last;
   bool ranged = q->since != LW_TIME_UNKNOWN || q->until != LW_TIME_UNKNOWN;
-  uint64_t gap = k && f->highest_session_id > f->live_sessions
-                     ? f->highest_session_id - f->live_sessions
-                     : 0;
+  uint64_t gap =
+      k && f->highest_session_id > f->live_sessions ? f->highest_session_id - f->live_sessions : 0;
   lw_html_raw(o, "<section id=\"lw-now\"><h2>Key figures</h2>\n<dl class=\"lw-figures\">");
   figure(o, "open_leaks", ranged ? "Open leaks (of the range, still open)" : "Open leaks", true,
          p->open_rows, p->open_rows > 0);
@@ -237,11 +236,11 @@ static void write_charts(struct lw_out *o, const struct page *p) {
                          {{LW_SERIES_HIGHEST_ID, "highest session ID"},
                           {LW_SERIES_LIVE, "live sessions"},
                           {LW_SERIES_PINNED, "pinned IDs"}}};
-  struct lw_chart logons = {"lw-chart-logons",
-                            "Logon sessions and leaked logon sessions over time",
-                            2,
-                            {{LW_SERIES_LOGONS, "logon sessions (LSA)"},
-                             {LW_SERIES_LEAKED, "leaked logon sessions"}}};
+  struct lw_chart logons = {
+      "lw-chart-logons",
+      "Logon sessions and leaked logon sessions over time",
+      2,
+      {{LW_SERIES_LOGONS, "logon sessions (LSA)"}, {LW_SERIES_LEAKED, "leaked logon sessions"}}};
   lw_html_raw(o, "<section id=\"lw-gap\"><h2>The gap: highest session ID against live "
                  "sessions</h2>\n");
   lw_svg_chart(o, s, &gap);
@@ -252,7 +251,8 @@ static void write_charts(struct lw_out *o, const struct page *p) {
                    " %llu polls are shown in %llu time buckets of %lld min: each line is a "
                    "bucket's highest value, the pale band goes down to its lowest, so no peak is "
                    "lost.",
-                   (unsigned long long)s->polls, (unsigned long long)s->n, (long long)(s->width_ms / 60000));
+                   (unsigned long long)s->polls, (unsigned long long)s->n,
+                   (long long)(s->width_ms / 60000));
   lw_html_raw(o, "</p></section>\n<section id=\"lw-logons\"><h2>Live and leaked logon "
                  "sessions</h2>\n");
   lw_svg_chart(o, s, &logons);
@@ -273,8 +273,8 @@ static void put_who(struct lw_out *o, const struct lw_store_leak *l) {
 static void write_leak_row(struct lw_out *o, const struct lw_leak_item *it, bool ranged) {
   char luid[LW_LUID_TEXT_SIZE];
   lw_luid_format(it->leak.luid, luid);
-  lw_html_printf(o, "<tr data-luid=\"%s\" data-session=\"%u\"><td><code>%s</code></td>",
-                 luid, (unsigned)it->leak.terminal_session, luid);
+  lw_html_printf(o, "<tr data-luid=\"%s\" data-session=\"%u\"><td><code>%s</code></td>", luid,
+                 (unsigned)it->leak.terminal_session, luid);
   lw_html_printf(o, "<td class=\"n\">%u</td><td>", (unsigned)it->leak.terminal_session);
   put_time(o, it->leak.leaked_at, "-");
   lw_html_raw(o, "</td>");
@@ -306,7 +306,7 @@ static void write_leak_row(struct lw_out *o, const struct lw_leak_item *it, bool
 
 static void write_leaks(struct lw_out *o, const struct lw_html_query *q, const struct page *p) {
   bool ranged = q->since != LW_TIME_UNKNOWN || q->until != LW_TIME_UNKNOWN;
-  size_t shown = p->leaks.n < LW_HTML_MAX_LEAK_ROWS ? p->leaks.n : LW_HTML_MAX_LEAK_ROWS;
+  size_t shown = 0;
   lw_html_printf(o, "<section id=\"lw-leaks\"><h2>%s</h2>\n",
                  ranged ? "Leak episodes of the range" : "Open leaks");
   if (p->leaks.n == 0) {
@@ -314,13 +314,14 @@ static void write_leaks(struct lw_out *o, const struct lw_html_query *q, const s
                    ranged ? "No leak episode in this range." : "No open leaks.");
     return;
   }
-  lw_html_printf(o, "<table id=\"lw-leaks-table\" data-rows=\"%llu\"><thead><tr><th>LUID</th>"
-                    "<th class=\"n\">Session</th><th>Leaked at (UTC)</th>%s<th>Session end</th>"
-                    "<th class=\"n\">DWM/UMFD</th><th>User</th><th>Held by</th></tr></thead>"
-                    "<tbody>\n",
+  lw_html_printf(o,
+                 "<table id=\"lw-leaks-table\" data-rows=\"%llu\"><thead><tr><th>LUID</th>"
+                 "<th class=\"n\">Session</th><th>Leaked at (UTC)</th>%s<th>Session end</th>"
+                 "<th class=\"n\">DWM/UMFD</th><th>User</th><th>Held by</th></tr></thead>"
+                 "<tbody>\n",
                  (unsigned long long)p->leaks.n, ranged ? "<th>Released</th>" : "");
-  for (size_t i = 0; i < shown; i++)
-    write_leak_row(o, &p->leaks.v[i], ranged);
+  for (; shown < p->leaks.n && shown < LW_HTML_MAX_LEAK_ROWS; shown++)
+    write_leak_row(o, &p->leaks.v[shown], ranged);
   lw_html_raw(o, "</tbody></table>\n");
   if (shown < p->leaks.n)
     lw_html_printf(o,
@@ -351,8 +352,9 @@ static void write_images(struct lw_out *o, const struct page *p) {
     lw_html_text(o, h->image != NULL ? lw_holders_basename(h->image) : "(image unknown)");
     lw_html_raw(o, "</b><br><code>");
     lw_html_text(o, h->image != NULL ? h->image : "");
-    lw_html_printf(o, "</code></td><td class=\"n\">%llu</td><td class=\"n\">%llu</td>"
-                      "<td class=\"n\">%llu</td><td>",
+    lw_html_printf(o,
+                   "</code></td><td class=\"n\">%llu</td><td class=\"n\">%llu</td>"
+                   "<td class=\"n\">%llu</td><td>",
                    (unsigned long long)h->logons, (unsigned long long)h->processes,
                    (unsigned long long)h->tokens_max);
     put_time(o, h->last_scanned, "-");
@@ -360,8 +362,9 @@ static void write_images(struct lw_out *o, const struct page *p) {
   }
   lw_html_raw(o, "</tbody></table>\n");
   if (p->images_total > p->n_images)
-    lw_html_printf(o, "<p class=\"lw-note\">%llu more images: <code>leakwatch events "
-                      "--holders</code> and <code>v_holders</code> have them.</p>\n",
+    lw_html_printf(o,
+                   "<p class=\"lw-note\">%llu more images: <code>leakwatch events "
+                   "--holders</code> and <code>v_holders</code> have them.</p>\n",
                    (unsigned long long)(p->images_total - p->n_images));
   lw_html_raw(o, "</section>\n");
 }
@@ -382,7 +385,8 @@ static void put_event_name(struct lw_out *o, uint32_t id) {
   }
 #undef LW_NAME_OF
   for (i = 0; name[i] != '\0' && i + 1 < sizeof buf; i++)
-    buf[i] = name[i] == '_' ? ' ' : (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
+    buf[i] =
+        name[i] == '_' ? ' ' : (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
   buf[i] = '\0';
   lw_html_text(o, buf);
 }
@@ -397,10 +401,11 @@ static void write_alerts(struct lw_out *o, const struct page *p) {
   for (size_t i = 0; i < p->n_alerts; i++)
     if (p->alerts[i].alerts > most)
       most = p->alerts[i].alerts;
-  lw_html_printf(o, "<table id=\"lw-alerts-table\" data-rows=\"%llu\"><thead><tr>"
-                    "<th class=\"n\">Event ID</th><th>Event</th><th class=\"n\">Alerts</th>"
-                    "<th></th><th class=\"n\">Held back</th><th>First (UTC)</th>"
-                    "<th>Last (UTC)</th></tr></thead><tbody>\n",
+  lw_html_printf(o,
+                 "<table id=\"lw-alerts-table\" data-rows=\"%llu\"><thead><tr>"
+                 "<th class=\"n\">Event ID</th><th>Event</th><th class=\"n\">Alerts</th>"
+                 "<th></th><th class=\"n\">Held back</th><th>First (UTC)</th>"
+                 "<th>Last (UTC)</th></tr></thead><tbody>\n",
                  (unsigned long long)p->n_alerts);
   for (size_t i = 0; i < p->n_alerts; i++) {
     const struct lw_store_alert_count *c = &p->alerts[i];
@@ -422,8 +427,8 @@ static void write_alerts(struct lw_out *o, const struct page *p) {
                  "</section>\n");
 }
 
-int lw_report_html(struct lw_store *st, const struct lw_html_query *q, struct lw_out *o,
-                   char *err, size_t errlen) {
+int lw_report_html(struct lw_store *st, const struct lw_html_query *q, struct lw_out *o, char *err,
+                   size_t errlen) {
   struct page p;
   const char *what = "reading the history";
   int rc;

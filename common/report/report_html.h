@@ -46,7 +46,7 @@ struct lw_html_query {
  * (a memory sink: the caller writes the file whole). Returns 0, or an LW_E*
  * code with err saying what failed ("reading the polls failed: ...").
  */
-int lw_report_html(struct lw_store *st, const struct lw_html_query *q, struct lw_out *o,
-                   char *err, size_t errlen);
+int lw_report_html(struct lw_store *st, const struct lw_html_query *q, struct lw_out *o, char *err,
+                   size_t errlen);
 
 #endif /* LW_REPORT_HTML_H */

@@ -31,19 +31,19 @@ enum lw_series_figure {
 };
 
 struct lw_series_bucket {
-  int64_t first, last; /* taken_at of its earliest and latest poll */
-  uint32_t polls;      /* polls in it (0: an empty bucket) */
+  int64_t first, last;           /* taken_at of its earliest and latest poll */
+  uint32_t polls;                /* polls in it (0: an empty bucket) */
   uint32_t n[LW_SERIES_FIGURES]; /* of those, the polls that had the figure */
   uint32_t min[LW_SERIES_FIGURES], max[LW_SERIES_FIGURES];
 };
 
 struct lw_series {
-  int64_t from, to;       /* earliest and latest taken_at (LW_TIME_UNKNOWN: no poll) */
-  int64_t width_ms;       /* a bucket's span (>= 1) */
+  int64_t from, to; /* earliest and latest taken_at (LW_TIME_UNKNOWN: no poll) */
+  int64_t width_ms; /* a bucket's span (>= 1) */
   struct lw_series_bucket *b;
-  size_t n;               /* buckets */
-  uint64_t polls;         /* polls read */
-  uint64_t failed;        /* of those, failed collections */
+  size_t n;                         /* buckets */
+  uint64_t polls;                   /* polls read */
+  uint64_t failed;                  /* of those, failed collections */
   uint32_t peak[LW_SERIES_FIGURES]; /* the highest value of each figure */
   bool have_last;                   /* a poll with the detector's figures was read */
   struct lw_store_poll_info last;   /* the latest such poll (in recording order) */

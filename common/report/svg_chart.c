@@ -86,7 +86,10 @@ static void draw_axes(struct lw_out *o, const struct frame *fr, uint32_t step) {
                    "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
                    "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">%s</text>",
                    x, TOP + PLOT_H, x, TOP + PLOT_H + 5, x, TOP + PLOT_H + 20,
-                   i == 0 ? "start" : i == 4 ? "end" : "middle", label);
+                   i == 0   ? "start"
+                   : i == 4 ? "end"
+                            : "middle",
+                   label);
   }
   lw_html_printf(o, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">UTC</text></g>", W - RIGHT,
                  H - 2);
@@ -161,8 +164,7 @@ void lw_svg_chart(struct lw_out *o, const struct lw_series *s, const struct lw_c
   lw_html_printf(o, "<svg id=\"%s\" class=\"lw-chart\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" ",
                  c->id, W, H);
   lw_html_printf(o, "data-buckets=\"%llu\" data-polls=\"%llu\" data-bucket-ms=\"%lld\">",
-                 (unsigned long long)s->n,
-                 (unsigned long long)s->polls, (long long)s->width_ms);
+                 (unsigned long long)s->n, (unsigned long long)s->polls, (long long)s->width_ms);
   lw_html_raw(o, "<title>");
   lw_html_text(o, c->title);
   lw_html_raw(o, "</title>");
@@ -178,11 +180,12 @@ void lw_svg_chart(struct lw_out *o, const struct lw_series *s, const struct lw_c
     lx += 40 + 7.5 * (double)strlen(c->lines[k].label);
   }
   if (s->n == 0) {
-    lw_html_printf(o,
-                   "<rect class=\"lw-frame\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>"
-                   "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">no polls in this range</text>"
-                   "</svg>",
-                   LEFT, TOP, PLOT_W, PLOT_H, LEFT + PLOT_W / 2, TOP + PLOT_H / 2);
+    lw_html_printf(
+        o,
+        "<rect class=\"lw-frame\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>"
+        "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">no polls in this range</text>"
+        "</svg>",
+        LEFT, TOP, PLOT_W, PLOT_H, LEFT + PLOT_W / 2, TOP + PLOT_H / 2);
     return;
   }
   draw_axes(o, &fr, step);

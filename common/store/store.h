@@ -440,11 +440,11 @@ int lw_store_each_alert_count(struct lw_store *st, int64_t since, int64_t until,
 
 /* What the holder scans of a range found of one image. */
 struct lw_store_holder_image {
-  const char *image;      /* path; NULL: scans that could not name it */
-  uint64_t logons;        /* leaked logon sessions it held (distinct boot, LUID) */
-  uint64_t processes;     /* its processes found holding one (distinct boot, PID) */
-  uint64_t tokens_max;    /* the most token handles one process held of one session */
-  int64_t last_scanned;   /* its latest finding */
+  const char *image;    /* path; NULL: scans that could not name it */
+  uint64_t logons;      /* leaked logon sessions it held (distinct boot, LUID) */
+  uint64_t processes;   /* its processes found holding one (distinct boot, PID) */
+  uint64_t tokens_max;  /* the most token handles one process held of one session */
+  int64_t last_scanned; /* its latest finding */
 };
 /* One call per image found by scans in [since, until], the image that held
  * the most leaked logon sessions first (then by path). */

@@ -33,8 +33,8 @@ static int prepare_range(struct lw_store *st, const char *sql, int64_t since, in
 static int has_figures(struct lw_store *st, bool *yes) {
   sqlite3_stmt *s = NULL;
   int src = sqlite3_prepare_v2(
-      st->db, "SELECT 1 FROM pragma_table_info('polls') WHERE name = 'highest_session_id'", -1,
-      &s, NULL);
+      st->db, "SELECT 1 FROM pragma_table_info('polls') WHERE name = 'highest_session_id'", -1, &s,
+      NULL);
   if (src != SQLITE_OK)
     return lw__store_err(src);
   src = sqlite3_step(s);
@@ -133,13 +133,14 @@ int lw_store_each_holder_image(struct lw_store *st, int64_t since, int64_t until
    * each: boot IDs stay far below 2^31, LUIDs and PIDs within 32+32 bits
    * would not fit beside them, so the pairs are text. */
   if (rc == 0)
-    rc = prepare_range(st,
-                       "SELECT image, COUNT(DISTINCT boot_id || ':' || luid), "
-                       "COUNT(DISTINCT boot_id || ':' || pid), MAX(tokens), MAX(scanned_at) "
-                       "FROM holders "
-                       "WHERE (?1 IS NULL OR scanned_at >= ?1) AND (?2 IS NULL OR scanned_at <= ?2) "
-                       "GROUP BY image ORDER BY 2 DESC, image",
-                       since, until, &s);
+    rc =
+        prepare_range(st,
+                      "SELECT image, COUNT(DISTINCT boot_id || ':' || luid), "
+                      "COUNT(DISTINCT boot_id || ':' || pid), MAX(tokens), MAX(scanned_at) "
+                      "FROM holders "
+                      "WHERE (?1 IS NULL OR scanned_at >= ?1) AND (?2 IS NULL OR scanned_at <= ?2) "
+                      "GROUP BY image ORDER BY 2 DESC, image",
+                      since, until, &s);
   if (rc != 0)
     return rc;
   while ((src = sqlite3_step(s)) == SQLITE_ROW) {

@@ -64,8 +64,8 @@ static int parse_args(int argc, char **argv, struct report_opts *o) {
     case LW_REPORT_ARG_TAKEN:
       continue;
     case LW_REPORT_ARG_BAD_TIME:
-      fprintf(stderr, "leakwatch report: %s: '%s' is not a time such as 2026-11-21T09:00:00Z\n",
-              a, argv[i]);
+      fprintf(stderr, "leakwatch report: %s: '%s' is not a time such as 2026-11-21T09:00:00Z\n", a,
+              argv[i]);
       return LW_EXIT_USAGE;
     case LW_REPORT_ARG_NO_VALUE:
       fprintf(stderr, "leakwatch report: %s needs a value\n\n", a);

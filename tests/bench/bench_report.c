@@ -62,7 +62,6 @@ static void step(sqlite3_stmt *s, sqlite3 *db, const char *what) {
 struct open_leak {
   int64_t luid, leaked_at, release_at;
   uint32_t session;
-  int64_t episode; /* the user episode's row id */
 };
 
 static const char *const images[] = {
@@ -99,12 +98,13 @@ static uint32_t generate(const char *path, int days) {
   check(sqlite3_prepare_v2(db, "INSERT INTO boots(id, boot_time, first_poll) VALUES (?1, ?2, ?3)",
                            -1, &boot, NULL),
         db, "boots");
-  check(sqlite3_prepare_v2(db,
-                           "INSERT INTO polls(boot_id, t, duration_ms, logon_sessions, "
-                           "wts_sessions, live_sessions, open_leaks, open_leaks_system, "
-                           "pinned_ids, highest_session_id) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
-                           -1, &poll, NULL),
-        db, "polls");
+  check(
+      sqlite3_prepare_v2(db,
+                         "INSERT INTO polls(boot_id, t, duration_ms, logon_sessions, "
+                         "wts_sessions, live_sessions, open_leaks, open_leaks_system, "
+                         "pinned_ids, highest_session_id) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+                         -1, &poll, NULL),
+      db, "polls");
   check(sqlite3_prepare_v2(db,
                            "INSERT INTO leak_episodes(boot_id, luid, user, domain, logon_type, "
                            "terminal_session, logon_time, session_ended_at, leaked_at, system, "
@@ -147,8 +147,8 @@ static uint32_t generate(const char *path, int days) {
       step(boot, db, "boot");
     }
     /* Office hours on weekdays: 500 live sessions; nights and weekends 150. */
-    uint32_t live = week_day < 5 && day_min >= 8 * 60 && day_min < 18 * 60 ? 480 + rnd(40)
-                                                                           : 140 + rnd(20);
+    uint32_t live =
+        week_day < 5 && day_min >= 8 * 60 && day_min < 18 * 60 ? 480 + rnd(40) : 140 + rnd(20);
     /* A user leak about every four hours; a fifth are released within a day. */
     if (rnd(240) == 0 && n_open < 4096) {
       struct open_leak *l = &open[n_open++];
@@ -161,8 +161,7 @@ static uint32_t generate(const char *path, int days) {
       snprintf(user, sizeof user, "user%04u", (unsigned)rnd(5000));
       for (int k = 0; k < 3; k++) {
         static const char *const sys_user[] = {NULL, "DWM-", "UMFD-"};
-        static const char *const sys_domain[] = {"CONTOSO", "Window Manager",
-                                                 "Font Driver Host"};
+        static const char *const sys_domain[] = {"CONTOSO", "Window Manager", "Font Driver Host"};
         char name[32];
         if (k > 0)
           snprintf(name, sizeof name, "%s%u", sys_user[k], (unsigned)l->session);

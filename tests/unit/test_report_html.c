@@ -3,8 +3,9 @@
  * (report_series.c, svg_chart.c, html_text.c), on histories written through
  * the store: the key figures equal what was stored, every host text is
  * escaped and nothing can be fetched, long histories are shrunk to at most
- * LW_HTML_MAX_BUCKETS buckets that keep their peaks, and a range narrows
- * the polls. argv[1]: a folder for temporary files.
+ * LW_HTML_MAX_BUCKETS buckets that keep their peaks, a range narrows the
+ * polls, and the leaks table stops at LW_HTML_MAX_LEAK_ROWS rows. argv[1]: a folder for temporary
+ * files.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -95,7 +96,9 @@ static void alert(struct lw_store *st, uint32_t id, int64_t at, bool suppressed)
   assert_int_equal(lw_store_add_alert(st, &a), 0);
 }
 
-#define HOSTILE_USER "<script>alert(1)</script>\x1b[31m\xe2\x80\xae" "exe.txt"
+#define HOSTILE_USER                                                                               \
+  "<script>alert(1)</script>\x1b[31m\xe2\x80\xae"                                                  \
+  "exe.txt"
 #define HOSTILE_DOMAIN "\"onmouseover=\"x"
 #define HOSTILE_IMAGE "C:\\Tools\\<img src=http://evil/x>&'.exe"
 
@@ -288,8 +291,8 @@ static const char *make_long_history(uint32_t n, uint32_t spike, uint32_t dip) {
   snprintf(path, sizeof path, "%s", tl_path("html-long.db"));
   assert_int_equal(lw_store_open(path, NULL, &st, NULL, err, sizeof err), 0);
   for (uint32_t i = 0; i < n; i++)
-    poll_at(st, T0 + (int64_t)i * MIN_MS, i == spike ? 999 : 40 + i % 7, i == dip ? 0 : 30, 10,
-            12, 0);
+    poll_at(st, T0 + (int64_t)i * MIN_MS, i == spike ? 999 : 40 + i % 7, i == dip ? 0 : 30, 10, 12,
+            0);
   assert_int_equal(lw_store_close(st, NULL), 0);
   return path;
 }
@@ -379,6 +382,34 @@ static void test_few_polls_and_range(void **state) {
   free(page);
 }
 
+/* More open leaks than the table shows: the first LW_HTML_MAX_LEAK_ROWS rows,
+ * the rest counted, the figure whole. */
+static void test_leak_rows_capped(void **state) {
+  (void)state;
+  const uint32_t n = LW_HTML_MAX_LEAK_ROWS + 5;
+  struct lw_store *st = NULL;
+  char err[256], path[1100], want[128];
+  size_t rows = 0;
+  snprintf(path, sizeof path, "%s", tl_path("html-many.db"));
+  assert_int_equal(lw_store_open(path, NULL, &st, NULL, err, sizeof err), 0);
+  poll_at(st, T0, 2, 2, 0, 0, 0);
+  for (uint32_t i = 0; i < n; i++)
+    leak(st, 0x10000 + i, "CONTOSO", "u", 2 + i, T0 + MIN_MS, false, 0);
+  poll_at(st, T0 + MIN_MS, n + 2, 2, n, n, 0);
+  assert_int_equal(lw_store_close(st, NULL), 0);
+  char *page = build(path, LW_TIME_UNKNOWN, LW_TIME_UNKNOWN, NULL);
+  snprintf(want, sizeof want, "%u", (unsigned)n);
+  expect_figure(page, "open_leaks", want);
+  snprintf(want, sizeof want, "<table id=\"lw-leaks-table\" data-rows=\"%u\">", (unsigned)n);
+  expect_in(page, want);
+  expect_in(page, "id=\"lw-leaks-more\">5 more rows are not shown");
+  for (const char *p = strstr(page, "<tr data-luid="); p != NULL;
+       p = strstr(p + 1, "<tr data-luid="))
+    rows++;
+  assert_int_equal(rows, LW_HTML_MAX_LEAK_ROWS);
+  free(page);
+}
+
 int main(int argc, char **argv) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_figures),
@@ -386,6 +417,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_html_text),
       cmocka_unit_test(test_downsampling),
       cmocka_unit_test(test_few_polls_and_range),
+      cmocka_unit_test(test_leak_rows_capped),
   };
   tl_set_dir(argc > 1 ? argv[1] : ".");
   return cmocka_run_group_tests(tests, NULL, NULL);
