@@ -215,8 +215,7 @@ static void write_figures(struct lw_out *o, const struct lw_html_query *q, const
   figure(o, "pinned_ids", "Pinned session IDs", k, f->pinned_ids, k && f->pinned_ids > 0);
   figure(o, "gap", "Gap (highest ID - live)", k, gap, false);
   figure(o, "logon_sessions", "Logon sessions (LSA)", k, s->last.logon_sessions, false);
-  figure(o, "peak_highest_session_id", "Peak highest ID", s->polls > 0,
-         s->peak[LW_SERIES_HIGHEST_ID], false);
+  figure(o, "peak_highest_session_id", "Peak highest ID", k, s->peak[LW_SERIES_HIGHEST_ID], false);
   figure(o, "polls", "Polls", true, s->polls, false);
   figure(o, "failed_polls", "Failed polls", true, s->failed, s->failed > 0);
   figure(o, "alerts", "Alerts", true, p->alerts_total, false);

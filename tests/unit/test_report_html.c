@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "alloc.h"
 #include "error.h"
@@ -410,6 +411,67 @@ static void test_leak_rows_capped(void **state) {
   free(page);
 }
 
+/* The lines of the first chart's first figure (highest ID): its path's
+ * subpaths ("M" starts one). */
+static int line_runs(const char *page) {
+  const char *d = strstr(page, "<path class=\"lw-line\" d=\"");
+  int runs = 0;
+  assert_non_null(d);
+  for (d += strlen("<path class=\"lw-line\" d=\""); *d != '"'; d++)
+    runs += *d == 'M';
+  return runs;
+}
+
+/* Ten polls, a day without any, ten more: the lines break over the gap;
+ * without the gap, one line. */
+static void test_line_breaks(void **state) {
+  (void)state;
+  struct lw_store *st = NULL;
+  char err[256], path[1100];
+  snprintf(path, sizeof path, "%s", tl_path("html-gap.db"));
+  assert_int_equal(lw_store_open(path, NULL, &st, NULL, err, sizeof err), 0);
+  for (int i = 0; i < 20; i++)
+    poll_at(st, T0 + (i < 10 ? 0 : INT64_C(86400000)) + i * MIN_MS, 5, 4, 1, 1, 0);
+  assert_int_equal(lw_store_close(st, NULL), 0);
+  char *page = build(path, LW_TIME_UNKNOWN, LW_TIME_UNKNOWN, NULL);
+  assert_int_equal(line_runs(page), 2);
+  free(page);
+  page = build(make_long_history(20, 99, 99), LW_TIME_UNKNOWN, LW_TIME_UNKNOWN, NULL);
+  assert_int_equal(line_runs(page), 1);
+  free(page);
+}
+
+/* A history written before schema 5 (no figures in polls): the detector's
+ * figures are unknown, the polls and the logon sessions are still there. */
+static void test_before_schema_5(void **state) {
+  (void)state;
+  const char *db = make_long_history(10, 99, 99);
+  sqlite3 *h = NULL;
+  assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(h,
+                                "DROP VIEW v_polls; ALTER TABLE polls DROP COLUMN live_sessions; "
+                                "ALTER TABLE polls DROP COLUMN open_leaks; "
+                                "ALTER TABLE polls DROP COLUMN open_leaks_system; "
+                                "ALTER TABLE polls DROP COLUMN pinned_ids; "
+                                "ALTER TABLE polls DROP COLUMN highest_session_id; "
+                                "PRAGMA user_version = 4",
+                                NULL, NULL, NULL),
+                   SQLITE_OK);
+  sqlite3_close(h);
+  char *page = build(db, LW_TIME_UNKNOWN, LW_TIME_UNKNOWN, NULL);
+  expect_figure(page, "polls", "10");
+  expect_figure(page, "highest_session_id", "");
+  expect_figure(page, "pinned_ids", "");
+  expect_figure(page, "peak_highest_session_id", "");
+  expect_figure(page, "figures_at", "");
+  /* The logon sessions chart still has its line; the gap chart none. */
+  expect_in(page, "data-figure=\"3\"><path class=\"lw-band\" d=\"\"/><path class=\"lw-line\" "
+                  "d=\"M");
+  expect_in(page, "data-figure=\"0\"><path class=\"lw-band\" d=\"\"/><path class=\"lw-line\" "
+                  "d=\"\"/>");
+  free(page);
+}
+
 int main(int argc, char **argv) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_figures),
@@ -418,6 +480,8 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_downsampling),
       cmocka_unit_test(test_few_polls_and_range),
       cmocka_unit_test(test_leak_rows_capped),
+      cmocka_unit_test(test_line_breaks),
+      cmocka_unit_test(test_before_schema_5),
   };
   tl_set_dir(argc > 1 ? argv[1] : ".");
   return cmocka_run_group_tests(tests, NULL, NULL);
