@@ -44,7 +44,7 @@ static const char style[] =
     "table{border-collapse:collapse;width:100%;font-size:.9em}"
     "th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #eaeef2;vertical-align:top}"
     "th{background:#f6f8fa}td.n,th.n{text-align:right}"
-    "td.lw-name{word-break:break-all}"
+    "td{white-space:nowrap}td.lw-name{white-space:normal;word-break:break-all}"
     ".lw-bar{display:inline-block;height:10px;background:#0969da;opacity:.6}";
 
 /* Everything the page shows, read before a byte is written. */
