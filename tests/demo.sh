@@ -124,6 +124,7 @@ say "Done"
 cat <<TXT
 The service polled the simulated host, kept its history in build/demo/history.db
 (open it with sqlite3; views v_polls, v_logon_sessions, v_wts_sessions, v_leaks,
-v_alerts), and raised the alerts above through ReportEventW with the message table
-embedded in leakwatch.exe. Run every test with tests/run.sh.
+v_alerts), raised the alerts above through ReportEventW with the message table
+embedded in leakwatch.exe, and \`leakwatch report --html\` made build/demo/report.html
+of that history. Run every test with tests/run.sh.
 TXT

@@ -129,9 +129,9 @@ int lw_store_each_holder_image(struct lw_store *st, int64_t since, int64_t until
                                void *ctx) {
   sqlite3_stmt *s = NULL;
   int src, rc = ready(st, (const void *)fn);
-  /* A (boot, LUID) pair and a (boot, PID) pair are counted as one value
-   * each: boot IDs stay far below 2^31, LUIDs and PIDs within 32+32 bits
-   * would not fit beside them, so the pairs are text. */
+  /* COUNT(DISTINCT) takes one value: a (boot, LUID) or (boot, PID) pair is
+   * counted as the text 'boot:value' (a LUID fills 64 bits, so no integer
+   * could hold both). */
   if (rc == 0)
     rc =
         prepare_range(st,
