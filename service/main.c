@@ -35,6 +35,8 @@ static const struct command commands[] = {
     {"history", lw_cmd_history, "the stored history (--at TIME, --user, --since, --json, --csv)"},
     {"status", lw_cmd_status, "polling? leaks open? exit code 0-3 for monitoring (--json)"},
     {"leaks", lw_cmd_leaks, "what is leaked now, or in a range (--since, --until, --json, --csv)"},
+    {"report", lw_cmd_report,
+     "the history as one HTML page: report --html FILE (--since, --until)"},
 };
 
 static void print_help(FILE *f) {

@@ -6,7 +6,8 @@
 # leaked token keeps each one's logon session alive, so `qwinsta` shows session
 # 1 and then 152 - to the real leakwatch.exe, installed by its MSI and running
 # as a Windows service, and shows what an operator would see: the live view,
-# the Event Log alerts, and the history in SQLite.
+# the Event Log alerts, the history in SQLite, and the HTML report (its path
+# printed, with a headless Chromium screenshot of it).
 set -eEuo pipefail
 # Whatever ends the script under set -e says what and where (tests/lint).
 trap 'echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: \`$BASH_COMMAND\` exited $?; set -e ends the script here" >&2' ERR
@@ -102,10 +103,28 @@ echo
 echo "sqlite> $q3"
 sqlite3 -header -column "$out/history.db" "$q3"
 
+say "7. The report an operator opens in a browser (leakwatch report --html)"
+# The exe writes it from the history, read-only; Z: is Wine's view of /.
+tests/e2e/fakehost-exec.sh "$scenario" -- report --html "Z:$out/report.html" --db "Z:$out/history.db" |
+  tr -d '\r'
+echo "report: $out/report.html (one self-contained page: open it in any browser, offline)"
+if command -v chromium >/dev/null 2>&1; then
+  # Headless Chromium's picture of it; Chromium talks a lot on stderr.
+  mkdir -p "$out/chromium-home"
+  if HOME=$out/chromium-home timeout 300 chromium --headless --no-sandbox --disable-gpu --no-first-run \
+    --user-data-dir="$out/chromium-profile" --screenshot="$out/report.png" --window-size=1200,2600 \
+    "file://$out/report.html" >"$out/chromium.log" 2>&1; then
+    echo "screenshot: $out/report.png"
+  else
+    echo "(no screenshot: chromium failed, see $out/chromium.log)"
+  fi
+fi
+
 say "Done"
 cat <<TXT
 The service polled the simulated host, kept its history in build/demo/history.db
 (open it with sqlite3; views v_polls, v_logon_sessions, v_wts_sessions, v_leaks,
-v_alerts), and raised the alerts above through ReportEventW with the message table
-embedded in leakwatch.exe. Run every test with tests/run.sh.
+v_alerts), raised the alerts above through ReportEventW with the message table
+embedded in leakwatch.exe, and \`leakwatch report --html\` made build/demo/report.html
+of that history. Run every test with tests/run.sh.
 TXT

