@@ -20,6 +20,7 @@
 #include <yaml.h>
 
 #include "config_internal.h"
+#include "ack.h"
 #include "duration.h"
 #include "error.h"
 
@@ -362,7 +363,7 @@ static int range_fail(struct loader *ld, const struct lw_config_key *k, const ya
 static int set_value(struct loader *ld, const struct lw_config_key *k, const yaml_event_t *ev) {
   const char *s = (const char *)ev->data.scalar.value;
   size_t n = ev->data.scalar.length;
-  bool is_string = k->type == LW_CONFIG_STRING || k->type == LW_CONFIG_PATH;
+  bool is_string = lw_config_type_is_text(k->type);
   char shown[256], form[160];
   unsigned long cp = 0;
   union lw__config_value v;
@@ -444,6 +445,77 @@ static int set_value(struct loader *ld, const struct lw_config_key *k, const yam
     return range_fail(ld, k, ev, shown, form, (int64_t)v.u < k->min);
   }
   lw__config_store_value(&ld->cfg, k, &v);
+  return 0;
+}
+
+static bool is_list(const struct lw_config_key *k) {
+  return k->type == LW_CONFIG_USERS || k->type == LW_CONFIG_IMAGES;
+}
+
+/* Reads a list key's sequence (its start event consumed): each item a scalar
+ * that ack.h accepts for the key's kind, pointing at the bad one. The names
+ * are kept one a line. */
+static int set_list(struct loader *ld, const struct lw_config_key *k) {
+  int kind = k->type == LW_CONFIG_USERS ? LW_ACK_USER : LW_ACK_IMAGE;
+  char *list = NULL;
+  size_t len = 0;
+  int rc = 0;
+  for (;;) {
+    yaml_event_t item;
+    char norm[LW_ACK_TARGET_MAX], why[LW_ACK_TARGET_MAX + 160], shown[256], form[160];
+    rc = next_event(ld, &item);
+    if (rc != 0)
+      break;
+    if (item.type == YAML_SEQUENCE_END_EVENT) {
+      yaml_event_delete(&item);
+      break;
+    }
+    rc = check_node(ld, &item);
+    if (rc == 0 && item.type != YAML_SCALAR_EVENT) {
+      lw__config_form_of(k, form, sizeof form);
+      rc = fail(ld, LW_ETYPE, item.start_mark, "%s: expected %s, found %s in the list", k->name,
+                form, kind_of(&item));
+    }
+    if (rc == 0) {
+      const char *s = (const char *)item.data.scalar.value;
+      size_t n = item.data.scalar.length;
+      unsigned long cp = 0;
+      lw__config_show_value(s, n, shown, sizeof shown);
+      if (find_control(s, n, &cp) < n || strlen(s) != n) {
+        rc = fail(ld, LW_ESYNTAX, item.start_mark, "%s: '%s' contains a control character",
+                  k->name, shown);
+      } else if (lw_ack_parse_target(kind, s, NULL, norm, sizeof norm, why, sizeof why) != 0) {
+        rc = fail(ld, n >= LW_ACK_TARGET_MAX ? LW_ERANGE : LW_ESYNTAX, item.start_mark, "%s: %s",
+                  k->name, why);
+      } else if (len + n + 2 > (size_t)k->max) {
+        rc = fail(ld, LW_ERANGE, item.start_mark, "%s: the list is longer than %lu bytes",
+                  k->name, (unsigned long)k->max);
+      } else {
+        char *grown = realloc(list, len + n + 2);
+        if (grown == NULL) {
+          rc = fail(ld, LW_ENOMEM, item.start_mark, "%s: out of memory", k->name);
+        } else {
+          list = grown;
+          if (len > 0)
+            list[len++] = '\n';
+          memcpy(list + len, norm, n);
+          len += n;
+          list[len] = '\0';
+        }
+      }
+    }
+    yaml_event_delete(&item);
+    if (rc != 0)
+      break;
+  }
+  if (rc != 0) {
+    free(list);
+    return rc;
+  }
+  const char **slot = (const char **)lw__config_field(&ld->cfg, k);
+  if (lw__config_is_owned(k, *slot))
+    free((void *)*slot);
+  *slot = list != NULL ? list : k->def;
   return 0;
 }
 
@@ -587,7 +659,16 @@ static int walk_entry(struct loader *ld, const char *section, const yaml_event_t
     return rc;
   }
   rc = check_node(ld, &val);
-  if (rc == 0 && row >= 0) {
+  if (rc == 0 && row >= 0 && is_list(&lw__keys[row]) &&
+      (val.type == YAML_SEQUENCE_START_EVENT || (val.type == YAML_SCALAR_EVENT && is_null(&val)))) {
+    rc = val.type == YAML_SEQUENCE_START_EVENT ? set_list(ld, &lw__keys[row])
+                                               : set_value(ld, &lw__keys[row], &val);
+  } else if (rc == 0 && row >= 0 && is_list(&lw__keys[row])) {
+    char form[160];
+    lw__config_form_of(&lw__keys[row], form, sizeof form);
+    rc = fail(ld, LW_ETYPE, val.start_mark, "%s: expected %s, found %s", lw__keys[row].name, form,
+              kind_of(&val));
+  } else if (rc == 0 && row >= 0) {
     if (val.type == YAML_SCALAR_EVENT) {
       rc = set_value(ld, &lw__keys[row], &val);
     } else {

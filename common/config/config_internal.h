@@ -17,7 +17,7 @@
 #include "config.h"
 
 /* The number of rows of the key table (config_keys.c checks it at compile time). */
-#define LW__NKEYS 13
+#define LW__NKEYS 15
 
 /* The key table: one row per key, the only place keys are defined. */
 extern const struct lw_config_key *const lw__keys;

@@ -62,6 +62,12 @@ static const struct lw_config_key keys[] = {
     {"holders.timeout", LW_CONFIG_DURATION, "60s", SECOND, HOUR, FIELD(holders_timeout_ms), NULL,
      "How long one holder scan may run. It runs beside the polls, never in their way; one "
      "still running after this is abandoned and reported (event 1103)."},
+    {"ignore.users", LW_CONFIG_USERS, "", 0, 65536, FIELD(ignore_users), NULL,
+     "Users (DOMAIN\\user) whose leaks are recorded but raise no event 2001 or 2007 "
+     "(known leaks; `leakwatch ack` for one with a reason and an expiry)."},
+    {"ignore.images", LW_CONFIG_IMAGES, "", 0, 65536, FIELD(ignore_images), NULL,
+     "Holder images (file names such as agent.exe): leaks held only by them, and their "
+     "holders, are recorded but raise no event 2001 or 2007."},
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -187,6 +193,8 @@ int lw__config_parse_text(const struct lw_config_key *k, const char *s, union lw
     return parse_bool(s, &v->b);
   case LW_CONFIG_STRING:
   case LW_CONFIG_PATH:
+  case LW_CONFIG_USERS:
+  case LW_CONFIG_IMAGES:
     break;
   }
   return LW_EINVAL;
@@ -210,6 +218,8 @@ void lw__config_store_value(struct lw_config *cfg, const struct lw_config_key *k
     break;
   case LW_CONFIG_STRING:
   case LW_CONFIG_PATH:
+  case LW_CONFIG_USERS:
+  case LW_CONFIG_IMAGES:
     break;
   }
 }
@@ -218,7 +228,7 @@ void lw_config_defaults(struct lw_config *cfg) {
   memset(cfg, 0, sizeof *cfg);
   for (size_t i = 0; i < NKEYS; i++) {
     const struct lw_config_key *k = &keys[i];
-    if (k->type == LW_CONFIG_STRING || k->type == LW_CONFIG_PATH) {
+    if (lw_config_type_is_text(k->type)) {
       *(const char **)lw__config_field(cfg, k) = k->def;
     } else {
       union lw__config_value v;
@@ -242,7 +252,7 @@ int lw_config_copy(struct lw_config *dst, const struct lw_config *src) {
   for (size_t i = 0; i < NKEYS; i++) {
     const struct lw_config_key *k = &keys[i];
     const char **slot;
-    if (k->type != LW_CONFIG_STRING && k->type != LW_CONFIG_PATH) {
+    if (!lw_config_type_is_text(k->type)) {
       continue;
     }
     slot = (const char **)lw__config_field(&tmp, k);
@@ -252,7 +262,7 @@ int lw_config_copy(struct lw_config *dst, const struct lw_config *src) {
       if (copy == NULL) {
         for (size_t j = 0; j < i; j++) {
           const char **done = (const char **)lw__config_field(&tmp, &keys[j]);
-          if ((keys[j].type == LW_CONFIG_STRING || keys[j].type == LW_CONFIG_PATH) &&
+          if (lw_config_type_is_text(keys[j].type) &&
               lw__config_is_owned(&keys[j], *done)) {
             free((void *)*done);
           }
@@ -280,7 +290,9 @@ bool lw_config_equal(const struct lw_config *a, const struct lw_config *b) {
       same = *(const uint32_t *)fa == *(const uint32_t *)fb;
       break;
     case LW_CONFIG_STRING:
-    case LW_CONFIG_PATH: {
+    case LW_CONFIG_PATH:
+    case LW_CONFIG_USERS:
+    case LW_CONFIG_IMAGES: {
       const char *sa = *(const char *const *)fa, *sb = *(const char *const *)fb;
       same = sa == sb || (sa != NULL && sb != NULL && strcmp(sa, sb) == 0);
       break;
@@ -297,6 +309,37 @@ bool lw_config_equal(const struct lw_config *a, const struct lw_config *b) {
     }
   }
   return true;
+}
+
+/* A list (one name a line) as a YAML flow sequence of single-quoted names:
+ * ['CONTOSO\svc', 'agent.exe'], [] when empty. Heap; NULL when out of memory. */
+static char *list_text(const char *s) {
+  size_t need = 3;
+  char *out, *o;
+  for (const char *p = s; *p != '\0'; p++)
+    need += *p == '\'' ? 2 : *p == '\n' ? 4 : 1;
+  need += 2;
+  out = o = malloc(need);
+  if (out == NULL)
+    return NULL;
+  *o++ = '[';
+  if (*s != '\0')
+    *o++ = '\'';
+  for (const char *p = s; *p != '\0'; p++) {
+    if (*p == '\n') {
+      memcpy(o, "', '", 4);
+      o += 4;
+      continue;
+    }
+    if (*p == '\'')
+      *o++ = '\'';
+    *o++ = *p;
+  }
+  if (*s != '\0')
+    *o++ = '\'';
+  *o++ = ']';
+  *o = '\0';
+  return out;
 }
 
 /* Writes a key's value as YAML text into buf (strings single-quoted, with
@@ -327,6 +370,14 @@ static int value_text(const struct lw_config *cfg, const struct lw_config_key *k
   case LW_CONFIG_BOOL:
     (void)snprintf(buf, len, "%s", *(const bool *)f ? "true" : "false");
     return 0;
+  case LW_CONFIG_USERS:
+  case LW_CONFIG_IMAGES: {
+    const char *s = *(const char *const *)f;
+    if (s == NULL)
+      return LW_EINVAL;
+    *heap = list_text(s);
+    return *heap != NULL ? 0 : LW_ENOMEM;
+  }
   case LW_CONFIG_STRING:
   case LW_CONFIG_PATH: {
     const char *s = *(const char *const *)f;
@@ -415,7 +466,7 @@ void lw_config_free(struct lw_config *cfg) {
   }
   for (size_t i = 0; i < NKEYS; i++) {
     const struct lw_config_key *k = &keys[i];
-    if (k->type == LW_CONFIG_STRING || k->type == LW_CONFIG_PATH) {
+    if (lw_config_type_is_text(k->type)) {
       const char *s = *(const char **)lw__config_field(cfg, k);
       if (lw__config_is_owned(k, s)) {
         free((void *)s);

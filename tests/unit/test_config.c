@@ -370,6 +370,8 @@ static void test_table_is_sound(void **state) {
       break;
     case LW_CONFIG_STRING:
     case LW_CONFIG_PATH:
+    case LW_CONFIG_USERS:
+    case LW_CONFIG_IMAGES:
       assert_ptr_equal(*(const char *const *)f, k->def);
       assert_true((int64_t)strlen(k->def) >= k->min && (int64_t)strlen(k->def) <= k->max);
       break;
@@ -449,6 +451,17 @@ static void test_every_key(void **state) {
     char err[512], where[128];
     int rc;
 
+    if (k->type == LW_CONFIG_USERS || k->type == LW_CONFIG_IMAGES) {
+      /* A list key refuses a mapping where its list belongs. */
+      rc = load_one(k, "{a: 1}", &cfg, err, sizeof err, where, sizeof where);
+      assert_int_equal(rc, LW_ETYPE);
+      assert_true(strncmp(err, where, strlen(where)) == 0);
+      assert_contains(err, "found a mapping");
+      assert_int_equal(load_one(k, "[]", &cfg, err, sizeof err, where, sizeof where), 0);
+      assert_true(lw_config_equal(&cfg, &d));
+      lw_config_free(&cfg);
+      continue;
+    }
     rc = load_one(k, "[1, 2]", &cfg, err, sizeof err, where, sizeof where);
     assert_int_equal(rc, LW_ETYPE);
     assert_true(strncmp(err, where, strlen(where)) == 0);
@@ -723,7 +736,10 @@ static void test_write_effective_text(void **state) {
                                  "holders:\n"
                                  "  interval: 15m\n"
                                  "  enabled: true\n"
-                                 "  timeout: 1m\n";
+                                 "  timeout: 1m\n"
+                                 "ignore:\n"
+                                 "  users: []\n"
+                                 "  images: []\n";
   const char *tmp = "test_config_effective.yaml";
   struct lw_config c;
   char *text;
@@ -813,7 +829,10 @@ static void test_default_file(void **state) {
       if (strstr(text, needle) == NULL) {
         fail_msg("%s has no section line \"%s\"", default_yaml, needle + 1);
       }
-      snprintf(needle, sizeof needle, "\n  %s: %s%s%s\n", dot + 1, q, keys[i].def, q);
+      if (keys[i].type == LW_CONFIG_USERS || keys[i].type == LW_CONFIG_IMAGES)
+        snprintf(needle, sizeof needle, "\n  %s: []\n", dot + 1); /* lists: empty */
+      else
+        snprintf(needle, sizeof needle, "\n  %s: %s%s%s\n", dot + 1, q, keys[i].def, q);
     }
     if (strstr(text, needle) == NULL) {
       fail_msg("%s does not set key '%s' to its default (no line \"%s\")", default_yaml,

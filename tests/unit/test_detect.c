@@ -2027,7 +2027,7 @@ static void test_blob_canonical(void **state) {
 static void test_invalid_arguments(void **state) {
   struct lw_detect_state st;
   struct lw_detect_output out;
-  struct lw_detect_config cfg = {10 * MIN, 10, 25, 60, 1};
+  struct lw_detect_config cfg = {10 * MIN, 10, 25, 60, 1, NULL};
   struct lw_snapshot *snap = lw_snapshot_new();
   (void)state;
   lw_detect_state_init(&st);

@@ -1,0 +1,180 @@
+/* known_leaks.c - the known leaks of each poll and their events (see
+ * known_leaks.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "known_leaks.h"
+#include "messages.h"
+#include "timefmt.h"
+
+void lw_known_init(struct lw_known_leaks *k) {
+  memset(k, 0, sizeof *k);
+  lw_ack_set_init(&k->db);
+  lw_ack_set_init(&k->in_force);
+  lw_ack_set_init(&k->ended);
+  k->checked_at = LW_TIME_UNKNOWN;
+}
+
+void lw_known_free(struct lw_known_leaks *k) {
+  lw_ack_set_free(&k->db);
+  lw_ack_set_free(&k->in_force);
+  lw_ack_set_free(&k->ended);
+}
+
+/* Adds the configuration's entries of one kind: a list, one name a line. */
+static int add_ignores(struct lw_ack_set *s, int kind, const char *list) {
+  char name[LW_ACK_TARGET_MAX];
+  while (list != NULL && *list != 0) {
+    const char *end = strchr(list, '\n');
+    size_t n = end != NULL ? (size_t)(end - list) : strlen(list);
+    if (n > 0 && n < sizeof name) {
+      struct lw_ack a;
+      memset(&a, 0, sizeof a);
+      memcpy(name, list, n);
+      name[n] = 0;
+      a.kind = kind;
+      a.target = name;
+      a.created_at = LW_TIME_UNKNOWN;
+      a.expires_at = LW_TIME_UNKNOWN;
+      if (lw_ack_set_add(s, &a) != 0)
+        return LW_ENOMEM;
+    }
+    list = end != NULL ? end + 1 : NULL;
+  }
+  return 0;
+}
+
+/* Open leaks (user logon sessions, and DWM/UMFD ones with their own 2001
+ * counted as well) that `a` covers and `still` (NULL: nothing) does not. */
+static unsigned count_covered(const struct lw_detect_state *det, const struct lw_ack *a,
+                              const struct lw_ack_set *still, int64_t now) {
+  struct lw_ack one = *a;
+  struct lw_ack_set just = {&one, 1, 1};
+  unsigned n = 0;
+  one.expires_at = LW_TIME_UNKNOWN;
+  for (size_t i = 0; i < det->n_logons; i++) {
+    const struct lw_detect_logon *r = &det->logons[i];
+    if (r->leaked_at == LW_TIME_UNKNOWN || (r->flags & LW_DETECT_LOGON_SYSTEM) != 0)
+      continue;
+    if (lw_ack_match(&just, now, r->luid, r->domain, r->user, NULL, 0) != NULL &&
+        (still == NULL || lw_ack_match(still, now, r->luid, r->domain, r->user, NULL, 0) == NULL))
+      n++;
+  }
+  return n;
+}
+
+/* Keeps a copy of an ended entry, without its expiry, for lw_detect_realert. */
+static void note_ended(struct lw_known_leaks *k, const struct lw_ack *a) {
+  struct lw_ack c = *a;
+  c.expires_at = LW_TIME_UNKNOWN;
+  (void)lw_ack_set_add(&k->ended, &c); /* out of memory: no 2001 again, nothing worse */
+}
+
+static void report_taken_up(const struct lw_ack *a, unsigned open, lw_known_report_fn report,
+                            void *ctx) {
+  char id[24], expires[LW_ISO_TIME_SIZE], count[16];
+  snprintf(id, sizeof id, "%lld", (long long)a->id);
+  snprintf(count, sizeof count, "%u", open);
+  if (a->expires_at == LW_TIME_UNKNOWN)
+    snprintf(expires, sizeof expires, "never");
+  else
+    lw_time_format_iso(a->expires_at, expires);
+  const char *s[] = {id,      lw_ack_kind_name(a->kind),
+                     a->target, a->reason,
+                     expires, a->created_by[0] != 0 ? a->created_by : "(unknown)",
+                     count};
+  report(ctx, LW_MSG_ACK_TAKEN_UP, 7, s);
+}
+
+static void report_ended(const struct lw_ack *a, bool expired, unsigned again,
+                         lw_known_report_fn report, void *ctx) {
+  char id[24], at[LW_ISO_TIME_SIZE], count[16];
+  snprintf(id, sizeof id, "%lld", (long long)a->id);
+  snprintf(count, sizeof count, "%u", again);
+  if (expired) {
+    const char *s[] = {id, lw_ack_kind_name(a->kind), a->target, lw_time_format_iso(a->expires_at, at),
+                       count};
+    report(ctx, LW_MSG_ACK_EXPIRED, 5, s);
+  } else {
+    const char *s[] = {id, lw_ack_kind_name(a->kind), a->target, a->reason, count};
+    report(ctx, LW_MSG_ACK_REMOVED, 5, s);
+  }
+}
+
+void lw_known_refresh(struct lw_known_leaks *k, struct lw_store *store,
+                      const struct lw_config *cfg, const struct lw_detect_state *det, int64_t now,
+                      lw_known_report_fn report, void *ctx) {
+  struct lw_ack_set fresh, in_force;
+  bool reread = false;
+  lw_ack_set_free(&k->ended);
+  lw_ack_set_init(&fresh);
+  lw_ack_set_init(&in_force);
+
+  if (store != NULL && !lw_store_is_deferred(store)) {
+    int changed = lw_store_changed_elsewhere(store);
+    if (changed > 0 || (changed == 0 && !k->loaded))
+      reread = lw_store_acks_load(store, &fresh) == 0;
+    if (!reread)
+      lw_ack_set_free(&fresh);
+  }
+  const struct lw_ack_set *now_db = reread ? &fresh : &k->db;
+
+  /* What ended since the last poll: removed while in force, or expired. */
+  bool *expired = calloc(k->db.n + 1, sizeof *expired);
+  bool *removed = calloc(k->db.n + 1, sizeof *removed);
+  if (expired == NULL || removed == NULL) {
+    free(expired);
+    free(removed);
+    lw_ack_set_free(&fresh);
+    return;
+  }
+  for (size_t i = 0; i < k->db.n; i++) {
+    const struct lw_ack *a = &k->db.v[i];
+    bool was = k->checked_at == LW_TIME_UNKNOWN || lw_ack_active(a, k->checked_at);
+    if (lw_ack_set_find(now_db, a->id) == NULL) {
+      removed[i] = true; /* said even when it had expired: the operator did it */
+      if (was)
+        note_ended(k, a);
+    } else if (was && !lw_ack_active(a, now)) {
+      expired[i] = true;
+      note_ended(k, a);
+    }
+  }
+  /* The set in force: the history's, then the configuration's. */
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && i < now_db->n; i++)
+    rc = lw_ack_set_add(&in_force, &now_db->v[i]);
+  if (rc == 0 && cfg != NULL)
+    rc = add_ignores(&in_force, LW_ACK_USER, cfg->ignore_users);
+  if (rc == 0 && cfg != NULL)
+    rc = add_ignores(&in_force, LW_ACK_IMAGE, cfg->ignore_images);
+  if (rc != 0) {
+    lw_ack_set_free(&in_force);
+    lw_ack_set_free(&fresh);
+    free(expired);
+    free(removed);
+    return;
+  }
+
+  for (size_t i = 0; i < k->db.n; i++)
+    if (removed[i] || expired[i])
+      report_ended(&k->db.v[i], expired[i], count_covered(det, &k->db.v[i], &in_force, now),
+                   report, ctx);
+  for (size_t i = 0; i < now_db->n; i++) {
+    const struct lw_ack *a = &now_db->v[i];
+    if (lw_ack_active(a, now) && (!k->loaded || lw_ack_set_find(&k->db, a->id) == NULL))
+      report_taken_up(a, count_covered(det, a, NULL, now), report, ctx);
+  }
+  free(expired);
+  free(removed);
+  if (reread) {
+    lw_ack_set_free(&k->db);
+    k->db = fresh;
+  }
+  lw_ack_set_free(&k->in_force);
+  k->in_force = in_force;
+  k->checked_at = now;
+  k->loaded = 1;
+}
