@@ -1,5 +1,6 @@
 /* known_leaks.c - the known leaks of each poll and their events (see
  * known_leaks.h). */
+#include <windows.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

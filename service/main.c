@@ -35,6 +35,7 @@ static const struct command commands[] = {
     {"history", lw_cmd_history, "the stored history (--at TIME, --user, --since, --json, --csv)"},
     {"status", lw_cmd_status, "polling? leaks open? exit code 0-3 for monitoring (--json)"},
     {"leaks", lw_cmd_leaks, "what is leaked now, or in a range (--since, --until, --json, --csv)"},
+    {"ack", lw_cmd_ack, "acknowledge a known leak (--luid, --user, --image; --list, --remove)"},
 };
 
 static void print_help(FILE *f) {

@@ -26,6 +26,7 @@ int lw_cmd_history(int argc, char **argv);  /* the history database: --at, --use
 int lw_cmd_events(int argc, char **argv); /* the alert history, as Event Viewer shows it */
 int lw_cmd_status(int argc, char **argv); /* polling? leaks? exit codes 0-3 for monitoring */
 int lw_cmd_leaks(int argc, char **argv);  /* the open leaks now, or the episodes of a range */
+int lw_cmd_ack(int argc, char **argv);    /* acknowledge a known leak; --list, --remove */
 
 /* Puts stdout in binary mode for CSV output: in text mode the C runtime turns
  * every LF into CRLF, also an LF inside a quoted field (a name's line break),
