@@ -143,6 +143,30 @@ int lw_ack_set_add(struct lw_ack_set *s, const struct lw_ack *a) {
   return 0;
 }
 
+int lw_ack_set_add_names(struct lw_ack_set *s, int kind, const char *list) {
+  char name[LW_ACK_TARGET_MAX];
+  while (list != NULL && *list != 0) {
+    const char *end = strchr(list, '\n');
+    size_t n = end != NULL ? (size_t)(end - list) : strlen(list);
+    if (n > 0 && n < sizeof name) {
+      struct lw_ack a;
+      memset(&a, 0, sizeof a);
+      memcpy(name, list, n);
+      name[n] = 0;
+      a.kind = kind;
+      a.target = name;
+      a.created_at = LW_TIME_UNKNOWN;
+      a.expires_at = LW_TIME_UNKNOWN;
+      if (kind == LW_ACK_LUID)
+        (void)lw_luid_parse(name, &a.luid);
+      if (lw_ack_set_add(s, &a) != 0)
+        return LW_ENOMEM;
+    }
+    list = end != NULL ? end + 1 : NULL;
+  }
+  return 0;
+}
+
 const struct lw_ack *lw_ack_set_find(const struct lw_ack_set *s, int64_t id) {
   for (size_t i = 0; s != NULL && id > 0 && i < s->n; i++)
     if (s->v[i].id == id)

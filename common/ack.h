@@ -65,6 +65,10 @@ void lw_ack_set_init(struct lw_ack_set *s);
 void lw_ack_set_free(struct lw_ack_set *s);
 /* Appends a copy of *a. Returns 0 or LW_ENOMEM (*s unchanged). */
 int lw_ack_set_add(struct lw_ack_set *s, const struct lw_ack *a);
+/* Appends an ignore entry (id 0, no expiry) of `kind` for each name of a
+ * list of names one a line (the configuration's ignore.users / ignore.images;
+ * NULL or "" adds none). Returns 0 or LW_ENOMEM (entries added so far stay). */
+int lw_ack_set_add_names(struct lw_ack_set *s, int kind, const char *list);
 /* The entry with this id (> 0), or NULL. */
 const struct lw_ack *lw_ack_set_find(const struct lw_ack_set *s, int64_t id);
 

@@ -24,29 +24,6 @@ void lw_known_free(struct lw_known_leaks *k) {
   lw_ack_set_free(&k->ended);
 }
 
-/* Adds the configuration's entries of one kind: a list, one name a line. */
-static int add_ignores(struct lw_ack_set *s, int kind, const char *list) {
-  char name[LW_ACK_TARGET_MAX];
-  while (list != NULL && *list != 0) {
-    const char *end = strchr(list, '\n');
-    size_t n = end != NULL ? (size_t)(end - list) : strlen(list);
-    if (n > 0 && n < sizeof name) {
-      struct lw_ack a;
-      memset(&a, 0, sizeof a);
-      memcpy(name, list, n);
-      name[n] = 0;
-      a.kind = kind;
-      a.target = name;
-      a.created_at = LW_TIME_UNKNOWN;
-      a.expires_at = LW_TIME_UNKNOWN;
-      if (lw_ack_set_add(s, &a) != 0)
-        return LW_ENOMEM;
-    }
-    list = end != NULL ? end + 1 : NULL;
-  }
-  return 0;
-}
-
 /* Open leaks (user logon sessions, and DWM/UMFD ones with their own 2001
  * counted as well) that `a` covers and `still` (NULL: nothing) does not. */
 static unsigned count_covered(const struct lw_detect_state *det, const struct lw_ack *a,
@@ -148,9 +125,9 @@ void lw_known_refresh(struct lw_known_leaks *k, struct lw_store *store,
   for (size_t i = 0; rc == 0 && i < now_db->n; i++)
     rc = lw_ack_set_add(&in_force, &now_db->v[i]);
   if (rc == 0 && cfg != NULL)
-    rc = add_ignores(&in_force, LW_ACK_USER, cfg->ignore_users);
+    rc = lw_ack_set_add_names(&in_force, LW_ACK_USER, cfg->ignore_users);
   if (rc == 0 && cfg != NULL)
-    rc = add_ignores(&in_force, LW_ACK_IMAGE, cfg->ignore_images);
+    rc = lw_ack_set_add_names(&in_force, LW_ACK_IMAGE, cfg->ignore_images);
   if (rc != 0) {
     lw_ack_set_free(&in_force);
     lw_ack_set_free(&fresh);

@@ -58,4 +58,10 @@ int lw_cli_print_history(const char *cmd, const char *db_arg, lw_cli_history_pri
  * ending in CRLF when stdout is CSV in binary mode (lw_cli_csv_stdout). */
 unsigned lw_cli_csv_flags(int csv, bool exact);
 
+struct lw_ack_set;
+/* The configuration's ignore: entries (ack.h) from the default configuration
+ * file when it can be read, else none; *out is initialised here (free it with
+ * lw_ack_set_free). For leaks and status, which show ignored leaks. */
+void lw_cli_config_ignores(struct lw_ack_set *out);
+
 #endif /* LW_COMMANDS_H */
