@@ -307,7 +307,8 @@ static const char *const schema_v5[] = {
  * so) until removed. */
 static const char *const schema_v6[] = {
     "CREATE TABLE acks(\n"
-    "  id INTEGER PRIMARY KEY,\n"
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused: the service tells\n"
+    "                                   -- a removed one from a new one by it\n"
     "  kind TEXT NOT NULL CHECK (kind IN ('luid', 'user', 'image')),\n"
     "  target TEXT NOT NULL,            -- HHHHHHHH:LLLLLLLL, DOMAIN\\user or agent.exe\n"
     "  reason TEXT NOT NULL,\n"

@@ -22,5 +22,5 @@ lw alice ack --user 'CONTOSO\alice' --reason 'vendor case 4711' --expires 40s
 lw carol ack --user 'contoso\CAROL' --reason 'to be removed'
 # The service reads the table at its next poll (every 300 ms here).
 sleep 3
-lw list --json ack --list --json
+lw list ack --list --json
 lw remove ack --remove 2
