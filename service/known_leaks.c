@@ -110,7 +110,7 @@ void lw_known_refresh(struct lw_known_leaks *k, struct lw_store *store,
   }
   for (size_t i = 0; i < k->db.n; i++) {
     const struct lw_ack *a = &k->db.v[i];
-    bool was = k->checked_at == LW_TIME_UNKNOWN || lw_ack_active(a, k->checked_at);
+    bool was = !k->loaded || lw_ack_active(a, k->checked_at);
     if (lw_ack_set_find(now_db, a->id) == NULL) {
       removed[i] = true; /* said even when it had expired: the operator did it */
       if (was)

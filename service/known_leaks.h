@@ -33,6 +33,7 @@ struct lw_known_leaks {
   int old_schema_said;      /* a database without acks was reported once */
 };
 
+/* Empties *k; a zeroed struct is an empty one too. */
 void lw_known_init(struct lw_known_leaks *k);
 void lw_known_free(struct lw_known_leaks *k);
 

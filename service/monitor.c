@@ -91,7 +91,7 @@ struct lw_monitor {
   struct lw_detect_state detect;
   struct lw_detect_output detected;
   struct lw_holder_watch *holders;
-  struct lw_known_leaks known; /* acknowledgements and ignore: (issue 15) */
+  struct lw_known_leaks known; /* acknowledgements and ignore: (issue 15); calloc'd empty */
 
   /* The poll thread's heartbeat, read by the watchdog thread: the step it is
    * in, when the current poll began (GetTickCount64, 0 between polls), when
@@ -372,7 +372,6 @@ int lw_monitor_open(const struct lw_monitor_options *opts, struct lw_monitor **o
   lw_config_defaults(&m->cfg);
   lw_detect_state_init(&m->detect);
   lw_detect_output_init(&m->detected);
-  lw_known_init(&m->known);
   m->config_path = opts->config_path ? _strdup(opts->config_path) : lw_paths_default_config();
   if (m->config_path == NULL)
     goto fail;
@@ -451,8 +450,7 @@ fail:
     lw_writer_lock_release(m->writer_lock);
     lw_detect_state_free(&m->detect);
     lw_detect_output_free(&m->detected);
-    lw_known_free(&m->known);
-    lw_config_free(&m->cfg);
+    lw_config_free(&m->cfg); /* m->known holds nothing before the first poll */
     free(m->config_path);
     free(m->database_path);
     free(m->metrics_path);

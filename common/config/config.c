@@ -8,7 +8,7 @@
  *   the loader's state     and its error reporting
  *   prescan                encoding checks libyaml cannot place on a line
  *   the event walk         document -> mapping -> key/value, first error wins
- *   files                  reading a file by UTF-8 path, also on Windows
+ * (reading a file by UTF-8 path, also on Windows: config_file.c)
  */
 #include "config.h"
 
@@ -20,7 +20,6 @@
 #include <yaml.h>
 
 #include "config_internal.h"
-#include "ack.h"
 #include "duration.h"
 #include "error.h"
 
@@ -31,7 +30,6 @@
 #endif
 
 /* A configuration file is a page of text; anything larger is a mistake. */
-#define MAX_FILE_BYTES (1024 * 1024)
 
 /* ------------------------------------------------------------------------ */
 /* The loader's state and error reporting                                   */
@@ -160,7 +158,7 @@ static int yaml_fail(struct loader *ld) {
 
 /* Decodes one UTF-8 character at p (left bytes). Returns its length, or 0
  * if the bytes are not valid UTF-8 (overlong, surrogate, > U+10FFFF, cut). */
-static size_t utf8_decode(const unsigned char *p, size_t left, uint32_t *cp) {
+size_t lw__config_utf8_decode(const unsigned char *p, size_t left, uint32_t *cp) {
   size_t n;
   uint32_t c = p[0];
   uint32_t min;
@@ -207,7 +205,7 @@ static int prescan(struct loader *ld) {
   bool indent = true; /* only blanks so far on this line */
   for (size_t i = 0; i < ld->len;) {
     uint32_t c;
-    size_t n = utf8_decode(&ld->text[i], ld->len - i, &c);
+    size_t n = lw__config_utf8_decode(&ld->text[i], ld->len - i, &c);
     yaml_mark_t here = mark_at(line, column);
     if (i == 0 && ld->len >= 4 &&
         (memcmp(ld->text, "\xFF\xFE\0\0", 4) == 0 || memcmp(ld->text, "\0\0\xFE\xFF", 4) == 0)) {
@@ -448,75 +446,35 @@ static int set_value(struct loader *ld, const struct lw_config_key *k, const yam
   return 0;
 }
 
-static bool is_list(const struct lw_config_key *k) {
-  return k->type == LW_CONFIG_USERS || k->type == LW_CONFIG_IMAGES;
-}
-
 /* Reads a list key's sequence (its start event consumed): each item a scalar
- * that ack.h accepts for the key's kind, pointing at the bad one. The names
- * are kept one a line. */
+ * that lw__config_list_add accepts, an error pointing at the bad one. */
 static int set_list(struct loader *ld, const struct lw_config_key *k) {
-  int kind = k->type == LW_CONFIG_USERS ? LW_ACK_USER : LW_ACK_IMAGE;
-  char *list = NULL;
-  size_t len = 0;
-  int rc = 0;
-  for (;;) {
-    yaml_event_t item;
-    char norm[LW_ACK_TARGET_MAX], why[LW_ACK_TARGET_MAX + 160], shown[256], form[160];
-    rc = next_event(ld, &item);
-    if (rc != 0)
-      break;
-    if (item.type == YAML_SEQUENCE_END_EVENT) {
-      yaml_event_delete(&item);
-      break;
-    }
+  struct lw__config_list acc = {NULL, 0};
+  yaml_event_t item;
+  int rc;
+  while ((rc = next_event(ld, &item)) == 0 && item.type != YAML_SEQUENCE_END_EVENT) {
+    char why[LW__CONFIG_LIST_WHY];
     rc = check_node(ld, &item);
     if (rc == 0 && item.type != YAML_SCALAR_EVENT) {
-      lw__config_form_of(k, form, sizeof form);
+      lw__config_form_of(k, why, sizeof why);
       rc = fail(ld, LW_ETYPE, item.start_mark, "%s: expected %s, found %s in the list", k->name,
-                form, kind_of(&item));
-    }
-    if (rc == 0) {
-      const char *s = (const char *)item.data.scalar.value;
-      size_t n = item.data.scalar.length;
-      unsigned long cp = 0;
-      lw__config_show_value(s, n, shown, sizeof shown);
-      if (find_control(s, n, &cp) < n || strlen(s) != n) {
-        rc = fail(ld, LW_ESYNTAX, item.start_mark, "%s: '%s' contains a control character",
-                  k->name, shown);
-      } else if (lw_ack_parse_target(kind, s, NULL, norm, sizeof norm, why, sizeof why) != 0) {
-        rc = fail(ld, n >= LW_ACK_TARGET_MAX ? LW_ERANGE : LW_ESYNTAX, item.start_mark, "%s: %s",
-                  k->name, why);
-      } else if (len + n + 2 > (size_t)k->max) {
-        rc = fail(ld, LW_ERANGE, item.start_mark, "%s: the list is longer than %lu bytes",
-                  k->name, (unsigned long)k->max);
-      } else {
-        char *grown = realloc(list, len + n + 2);
-        if (grown == NULL) {
-          rc = fail(ld, LW_ENOMEM, item.start_mark, "%s: out of memory", k->name);
-        } else {
-          list = grown;
-          if (len > 0)
-            list[len++] = '\n';
-          memcpy(list + len, norm, n);
-          len += n;
-          list[len] = '\0';
-        }
-      }
+                why, kind_of(&item));
+    } else if (rc == 0) {
+      rc = lw__config_list_add(k, (const char *)item.data.scalar.value, item.data.scalar.length,
+                               &acc, why, sizeof why);
+      if (rc != 0)
+        rc = fail(ld, rc, item.start_mark, "%s", why);
     }
     yaml_event_delete(&item);
     if (rc != 0)
       break;
   }
   if (rc != 0) {
-    free(list);
+    free(acc.text);
     return rc;
   }
-  const char **slot = (const char **)lw__config_field(&ld->cfg, k);
-  if (lw__config_is_owned(k, *slot))
-    free((void *)*slot);
-  *slot = list != NULL ? list : k->def;
-  return 0;
+  yaml_event_delete(&item);
+  return lw__config_list_store(&ld->cfg, k, &acc);
 }
 
 /* The row for `section.key` (section NULL at the top level), or -1. */
@@ -659,18 +617,12 @@ static int walk_entry(struct loader *ld, const char *section, const yaml_event_t
     return rc;
   }
   rc = check_node(ld, &val);
-  if (rc == 0 && row >= 0 && is_list(&lw__keys[row]) &&
-      (val.type == YAML_SEQUENCE_START_EVENT || (val.type == YAML_SCALAR_EVENT && is_null(&val)))) {
-    rc = val.type == YAML_SEQUENCE_START_EVENT ? set_list(ld, &lw__keys[row])
-                                               : set_value(ld, &lw__keys[row], &val);
-  } else if (rc == 0 && row >= 0 && is_list(&lw__keys[row])) {
-    char form[160];
-    lw__config_form_of(&lw__keys[row], form, sizeof form);
-    rc = fail(ld, LW_ETYPE, val.start_mark, "%s: expected %s, found %s", lw__keys[row].name, form,
-              kind_of(&val));
-  } else if (rc == 0 && row >= 0) {
-    if (val.type == YAML_SCALAR_EVENT) {
-      rc = set_value(ld, &lw__keys[row], &val);
+  if (rc == 0 && row >= 0) {
+    bool list = lw_config_type_is_list(lw__keys[row].type);
+    if (list && val.type == YAML_SEQUENCE_START_EVENT) {
+      rc = set_list(ld, &lw__keys[row]);
+    } else if (val.type == YAML_SCALAR_EVENT && (!list || is_null(&val))) {
+      rc = set_value(ld, &lw__keys[row], &val); /* a list key's empty value: [] */
     } else {
       char form[160];
       lw__config_form_of(&lw__keys[row], form, sizeof form);
@@ -794,7 +746,7 @@ int lw_config_load_string(const char *name, const char *yaml, size_t len, struct
 
   /* The size is checked before the BOM goes: the file reader stops one byte
    * past the limit, and a BOM stripped first would hide that the file was cut. */
-  if (ld->len > MAX_FILE_BYTES) {
+  if (ld->len > LW__CONFIG_MAX_FILE_BYTES) {
     rc = fail(ld, LW_ERANGE, mark_at(0, 0),
               "the file is %lu bytes or more; a configuration is at most 1 MiB",
               (unsigned long)ld->len);
@@ -825,135 +777,5 @@ int lw_config_load_string(const char *name, const char *yaml, size_t len, struct
 cleanup:
   lw_config_free(&ld->cfg);
   free(ld);
-  return rc;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Files                                                                    */
-/* ------------------------------------------------------------------------ */
-
-#ifdef _WIN32
-#include <wchar.h>
-
-/* fopen with a UTF-8 path: Windows' fopen would read it in the ANSI code
- * page, so convert to UTF-16 and use _wfopen. Sets errno on failure. */
-static FILE *fopen_utf8(const char *path, const wchar_t *mode) {
-  size_t len = strlen(path);
-  wchar_t *wide = malloc((len + 1) * sizeof *wide);
-  size_t o = 0;
-  FILE *f = NULL;
-  if (wide == NULL) {
-    errno = ENOMEM;
-    return NULL;
-  }
-  for (size_t i = 0; i < len;) {
-    uint32_t c;
-    size_t n = utf8_decode((const unsigned char *)path + i, len - i, &c);
-    if (n == 0) {
-      errno = EINVAL;
-      goto cleanup;
-    }
-    if (c >= 0x10000) {
-      c -= 0x10000;
-      wide[o++] = (wchar_t)(0xD800 + (c >> 10));
-      wide[o++] = (wchar_t)(0xDC00 + (c & 0x3FF));
-    } else {
-      wide[o++] = (wchar_t)c;
-    }
-    i += n;
-  }
-  wide[o] = L'\0';
-  f = _wfopen(wide, mode);
-cleanup:
-  free(wide);
-  return f;
-}
-#define FOPEN_READ(p) fopen_utf8((p), L"rb")
-#else
-#define FOPEN_READ(p) fopen((p), "rb")
-#endif
-
-static int errno_to_lw(int e) {
-  switch (e) {
-  case ENOENT:
-  case ENOTDIR:
-    return LW_ENOENT;
-  case EACCES:
-  case EPERM:
-    return LW_EACCES;
-  case ENOMEM:
-    return LW_ENOMEM;
-  default:
-    return LW_EIO;
-  }
-}
-
-int lw_config_load(const char *path, struct lw_config *out, char *err, size_t errlen) {
-  FILE *f = NULL;
-  char *data = NULL;
-  size_t len = 0, cap = 0;
-  int rc = 0;
-
-  if (err != NULL && errlen > 0) {
-    err[0] = '\0';
-  }
-  errno = 0;
-  f = FOPEN_READ(path);
-  if (f == NULL) {
-    int e = errno;
-    rc = errno_to_lw(e);
-    if (err != NULL && errlen > 0) {
-      (void)snprintf(err, errlen, "%s: cannot open: %s", path,
-                     e != 0 ? strerror(e) : "unknown error");
-    }
-    goto cleanup;
-  }
-  /* Read in chunks (the size of a pipe or device is not known beforehand),
-   * one byte past the limit so that an oversized file is reported as such. */
-  for (;;) {
-    size_t got;
-    if (len == cap) {
-      size_t ncap = cap == 0 ? 4096 : cap * 2;
-      char *bigger;
-      if (ncap > (size_t)MAX_FILE_BYTES + 1) {
-        ncap = (size_t)MAX_FILE_BYTES + 1;
-      }
-      if (ncap == cap) {
-        break; /* limit reached: load_string reports the size */
-      }
-      bigger = realloc(data, ncap);
-      if (bigger == NULL) {
-        rc = LW_ENOMEM;
-        if (err != NULL && errlen > 0) {
-          (void)snprintf(err, errlen, "%s: out of memory", path);
-        }
-        goto cleanup;
-      }
-      data = bigger;
-      cap = ncap;
-    }
-    errno = 0;
-    got = fread(data + len, 1, cap - len, f);
-    len += got;
-    if (got == 0) {
-      if (ferror(f)) {
-        int e = errno;
-        rc = errno_to_lw(e) == LW_EACCES ? LW_EACCES : LW_EIO;
-        if (err != NULL && errlen > 0) {
-          (void)snprintf(err, errlen, "%s: cannot read: %s", path,
-                         e != 0 ? strerror(e) : "read error");
-        }
-        goto cleanup;
-      }
-      break;
-    }
-  }
-  rc = lw_config_load_string(path, data != NULL ? data : "", len, out, err, errlen);
-
-cleanup:
-  if (f != NULL) {
-    fclose(f);
-  }
-  free(data);
   return rc;
 }

@@ -77,6 +77,11 @@ enum lw_config_type {
   LW_CONFIG_IMAGES    /* const char *, a YAML list of image file names  */
 };
 
+/* The list types (a YAML sequence in the file). */
+static inline bool lw_config_type_is_list(enum lw_config_type t) {
+  return t == LW_CONFIG_USERS || t == LW_CONFIG_IMAGES;
+}
+
 /* The types whose field is a const char * (text, paths, and the lists). */
 static inline bool lw_config_type_is_text(enum lw_config_type t) {
   return t == LW_CONFIG_STRING || t == LW_CONFIG_PATH || t == LW_CONFIG_USERS ||

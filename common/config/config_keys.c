@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "config_internal.h"
+#include "ack.h"
 #include "duration.h"
 #include "error.h"
 
@@ -474,4 +475,53 @@ void lw_config_free(struct lw_config *cfg) {
     }
   }
   lw_config_defaults(cfg);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Lists (ignore.users, ignore.images)                                      */
+/* ------------------------------------------------------------------------ */
+
+int lw__config_list_add(const struct lw_config_key *k, const char *s, size_t n,
+                        struct lw__config_list *acc, char *why, size_t whylen) {
+  char norm[LW_ACK_TARGET_MAX], shown[256], what[LW_ACK_TARGET_MAX + 160];
+  int kind = k->type == LW_CONFIG_USERS ? LW_ACK_USER : LW_ACK_IMAGE;
+  int rc;
+  lw__config_show_value(s, n, shown, sizeof shown);
+  if (strlen(s) != n) {
+    (void)snprintf(why, whylen, "%s: '%s' contains a NUL character", k->name, shown);
+    return LW_ESYNTAX;
+  }
+  rc = lw_ack_parse_target(kind, s, NULL, norm, sizeof norm, what, sizeof what);
+  if (rc != 0) {
+    (void)snprintf(why, whylen, "%s: %s", k->name, what);
+    return rc == LW_ERANGE ? LW_ERANGE : LW_ESYNTAX;
+  }
+  if (acc->len + n + 2 > (size_t)k->max) {
+    (void)snprintf(why, whylen, "%s: the list is longer than %lu bytes", k->name,
+                   (unsigned long)k->max);
+    return LW_ERANGE;
+  }
+  char *grown = realloc(acc->text, acc->len + n + 2);
+  if (grown == NULL) {
+    (void)snprintf(why, whylen, "%s: out of memory", k->name);
+    return LW_ENOMEM;
+  }
+  acc->text = grown;
+  if (acc->len > 0)
+    acc->text[acc->len++] = '\n';
+  memcpy(acc->text + acc->len, norm, n);
+  acc->len += n;
+  acc->text[acc->len] = '\0';
+  return 0;
+}
+
+int lw__config_list_store(struct lw_config *cfg, const struct lw_config_key *k,
+                          struct lw__config_list *acc) {
+  const char **slot = (const char **)lw__config_field(cfg, k);
+  if (lw__config_is_owned(k, *slot))
+    free((void *)*slot);
+  *slot = acc->text != NULL ? acc->text : k->def;
+  acc->text = NULL;
+  acc->len = 0;
+  return 0;
 }

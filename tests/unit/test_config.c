@@ -778,6 +778,71 @@ static void test_write_effective_text(void **state) {
   remove(tmp);
 }
 
+/* ignore.users / ignore.images (issue 15): YAML lists, each name checked
+ * where it stands (FILE:LINE:COLUMN of the bad item), kept one a line, and
+ * written back as flow lists that load to the same. */
+static void test_ignore_lists(void **state) {
+  static const struct {
+    const char *yaml;
+    int rc;
+    const char *err;
+  } bad[] = {
+      {"ignore:\n  users: ['CONTOSO\\bob', alice]\n", LW_ESYNTAX,
+       "i.yaml:2:26: ignore.users: 'alice' is not DOMAIN\\user"},
+      {"ignore:\n  users:\n    - CONTOSO\\bob\n    - 'A\\b\\c'\n", LW_ESYNTAX,
+       "i.yaml:4:7: ignore.users: 'A\\b\\c' is not DOMAIN\\user"},
+      {"ignore:\n  images: ['C:\\Agent\\agent.exe']\n", LW_ESYNTAX,
+       "i.yaml:2:12: ignore.images: 'C:\\Agent\\agent.exe' is not a file name"},
+      {"ignore:\n  images: [[a.exe]]\n", LW_ETYPE,
+       "i.yaml:2:12: ignore.images: expected a list of image file names"},
+      {"ignore:\n  users: CONTOSO\\bob\n", LW_ETYPE,
+       "i.yaml:2:10: ignore.users: expected a list of users"},
+      {"ignore:\n  images: ['']\n", LW_ESYNTAX, "i.yaml:2:12: ignore.images: an empty image"},
+      {"ignore:\n  userz: []\n", LW_EUNKNOWN, "i.yaml:2:3: "},
+  };
+  struct lw_config cfg, back;
+  char err[512];
+  (void)state;
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    int rc = lw_config_load_string("i.yaml", bad[i].yaml, strlen(bad[i].yaml), &cfg, err,
+                                   sizeof err);
+    if (rc != bad[i].rc || strncmp(err, bad[i].err, strlen(bad[i].err)) != 0)
+      fail_msg("case %zu: rc %d, '%s'; want %d, '%s...'", i, rc, err, bad[i].rc, bad[i].err);
+  }
+  static const char good[] = "ignore:\n"
+                             "  users:\n"
+                             "    - CONTOSO\\svc_agent\n"
+                             "    - 'FABRIKAM\\o''brien'\n"
+                             "  images: [agent.exe, Backup Agent.EXE]\n";
+  assert_int_equal(lw_config_load_string("g.yaml", good, strlen(good), &cfg, err, sizeof err), 0);
+  assert_string_equal(cfg.ignore_users, "CONTOSO\\svc_agent\nFABRIKAM\\o'brien");
+  assert_string_equal(cfg.ignore_images, "agent.exe\nBackup Agent.EXE");
+  /* Written back (as `config check` shows it) and read again: the same. */
+  const char *tmp = "test_config_ignore.yaml";
+  FILE *f = fopen(tmp, "wb");
+  assert_non_null(f);
+  assert_int_equal(lw_config_write_effective(&cfg, f), 0);
+  fclose(f);
+  char *text = slurp(tmp, NULL);
+  assert_contains(text, "\nignore:\n  users: ['CONTOSO\\svc_agent', 'FABRIKAM\\o''brien']  # default: []\n"
+                        "  images: ['agent.exe', 'Backup Agent.EXE']  # default: []\n");
+  free(text);
+  assert_int_equal(lw_config_load(tmp, &back, err, sizeof err), 0);
+  assert_true(lw_config_equal(&cfg, &back));
+  lw_config_free(&back);
+  /* A copy is independent; an empty list is the default. */
+  assert_int_equal(lw_config_copy(&back, &cfg), 0);
+  assert_ptr_not_equal(back.ignore_users, cfg.ignore_users);
+  lw_config_free(&back);
+  lw_config_free(&cfg);
+  remove(tmp);
+  static const char none[] = "ignore:\n  users: []\n  images:\n";
+  assert_int_equal(lw_config_load_string("n.yaml", none, strlen(none), &cfg, err, sizeof err), 0);
+  assert_string_equal(cfg.ignore_users, "");
+  assert_string_equal(cfg.ignore_images, "");
+  lw_config_free(&cfg);
+}
+
 static void test_copy_equal_free(void **state) {
   struct lw_config a, b, d;
   (void)state;
@@ -988,6 +1053,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_non_ascii_file_name),
       cmocka_unit_test(test_round_trip),
       cmocka_unit_test(test_write_effective_text),
+      cmocka_unit_test(test_ignore_lists),
       cmocka_unit_test(test_copy_equal_free),
       cmocka_unit_test(test_default_file),
       cmocka_unit_test(test_duration_parse),
