@@ -243,8 +243,8 @@ static const struct lw_ack *match_from(const struct lw_ack_set *s, int64_t now, 
 }
 
 const struct lw_ack *lw_ack_match(const struct lw_ack_set *s, int64_t now, uint64_t luid,
-                                  const char *domain, const char *user,
-                                  const char *const *images, size_t n_images) {
+                                  const char *domain, const char *user, const char *const *images,
+                                  size_t n_images) {
   const struct lw_ack *a;
   if (s == NULL || s->n == 0)
     return NULL;

@@ -29,11 +29,11 @@ enum lw_ack_by { LW_ACK_BY_NONE = 0, LW_ACK_BY_ACK = 1, LW_ACK_BY_CONFIG = 2 };
 
 /* One entry. Strings are UTF-8, heap copies owned by the set they are in. */
 struct lw_ack {
-  int64_t id;     /* acks.id; 0 for an entry of the configuration's ignore: */
-  int kind;       /* enum lw_ack_kind */
-  uint64_t luid;  /* LW_ACK_LUID */
-  char *target;   /* normalised: "00000000:002a03e6", "CONTOSO\alice", "agent.exe" */
-  char *reason;   /* "" for an ignore entry */
+  int64_t id;    /* acks.id; 0 for an entry of the configuration's ignore: */
+  int kind;      /* enum lw_ack_kind */
+  uint64_t luid; /* LW_ACK_LUID */
+  char *target;  /* normalised: "00000000:002a03e6", "CONTOSO\alice", "agent.exe" */
+  char *reason;  /* "" for an ignore entry */
   char *created_by;
   int64_t created_at; /* LW_TIME_UNKNOWN for an ignore entry */
   int64_t expires_at; /* LW_TIME_UNKNOWN: until removed */
@@ -86,7 +86,7 @@ int lw_ack_names_user(const struct lw_ack *a, const char *domain, const char *us
  * and images may be NULL.
  */
 const struct lw_ack *lw_ack_match(const struct lw_ack_set *s, int64_t now, uint64_t luid,
-                                  const char *domain, const char *user,
-                                  const char *const *images, size_t n_images);
+                                  const char *domain, const char *user, const char *const *images,
+                                  size_t n_images);
 
 #endif /* LW_ACK_H */

@@ -192,8 +192,9 @@ void lw_alert_policy_init(struct lw_alert_policy_state *st);
  * Applies the rate limit to the n alerts raised at time `now` (ms since epoch), in
  * order: sets alerts[i].suppressed to 0 or 1 for events 2001-2006 and leaves other
  * events alone, and alerts withheld as known leaks (acknowledged) too: they
- * never reach the Event Log, so they take nothing of the budget. max_per_hour 0 means no limit. If a period of held-back alerts began
- * one hour or more before `now`, *summary (which must own nothing) is filled with
+ * never reach the Event Log, so they take nothing of the budget. max_per_hour
+ * 0 means no limit. If a period of held-back alerts began one hour or more
+ * before `now`, *summary (which must own nothing) is filled with
  * the 2009 alert for it (raised at `now`; %1 count held back, %2 max_per_hour) before
  * this call's alerts are counted, and 1 is returned; otherwise 0 (and *summary is
  * left initialised as event 0). A pure function of (state, alerts, now): the same

@@ -54,7 +54,7 @@ struct lw_holder_watch {
   uint64_t scans, scans_abandoned;
   struct named *named;
   size_t n_named, cap_named;
-  struct lw_alert *extra; /* 2007s of the last call */
+  struct lw_alert *extra;         /* 2007s of the last call */
   const struct lw_ack_set *known; /* lw_holder_watch_set_known's, or NULL */
   size_t n_extra, cap_extra;
 };

@@ -59,21 +59,22 @@ static void report_taken_up(const struct lw_ack *a, unsigned open, lw_known_repo
     snprintf(expires, sizeof expires, "never");
   else
     lw_time_format_iso(a->expires_at, expires);
-  const char *s[] = {id,      lw_ack_kind_name(a->kind),
+  const char *s[] = {id,        lw_ack_kind_name(a->kind),
                      a->target, a->reason,
-                     expires, a->created_by[0] != 0 ? a->created_by : "(unknown)",
+                     expires,   a->created_by[0] != 0 ? a->created_by : "(unknown)",
                      count};
   report(ctx, LW_MSG_ACK_TAKEN_UP, 7, s);
 }
 
 static void report_ended(const struct lw_ack *a, bool expired, unsigned again,
                          lw_known_report_fn report, void *ctx) {
-  char id[24], at[LW_ISO_TIME_SIZE], count[16];
+  char id[24], count[16];
   snprintf(id, sizeof id, "%lld", (long long)a->id);
   snprintf(count, sizeof count, "%u", again);
   if (expired) {
-    const char *s[] = {id, lw_ack_kind_name(a->kind), a->target, lw_time_format_iso(a->expires_at, at),
-                       count};
+    char at[LW_ISO_TIME_SIZE];
+    const char *s[] = {id, lw_ack_kind_name(a->kind), a->target,
+                       lw_time_format_iso(a->expires_at, at), count};
     report(ctx, LW_MSG_ACK_EXPIRED, 5, s);
   } else {
     const char *s[] = {id, lw_ack_kind_name(a->kind), a->target, a->reason, count};
@@ -81,9 +82,9 @@ static void report_ended(const struct lw_ack *a, bool expired, unsigned again,
   }
 }
 
-void lw_known_refresh(struct lw_known_leaks *k, struct lw_store *store,
-                      const struct lw_config *cfg, const struct lw_detect_state *det, int64_t now,
-                      lw_known_report_fn report, void *ctx) {
+void lw_known_refresh(struct lw_known_leaks *k, struct lw_store *store, const struct lw_config *cfg,
+                      const struct lw_detect_state *det, int64_t now, lw_known_report_fn report,
+                      void *ctx) {
   struct lw_ack_set fresh, in_force;
   bool reread = false;
   lw_ack_set_free(&k->ended);
@@ -138,8 +139,8 @@ void lw_known_refresh(struct lw_known_leaks *k, struct lw_store *store,
 
   for (size_t i = 0; i < k->db.n; i++)
     if (removed[i] || expired[i])
-      report_ended(&k->db.v[i], expired[i], count_covered(det, &k->db.v[i], &in_force, now),
-                   report, ctx);
+      report_ended(&k->db.v[i], expired[i], count_covered(det, &k->db.v[i], &in_force, now), report,
+                   ctx);
   for (size_t i = 0; i < now_db->n; i++) {
     const struct lw_ack *a = &now_db->v[i];
     if (lw_ack_active(a, now) && (!k->loaded || lw_ack_set_find(&k->db, a->id) == NULL))

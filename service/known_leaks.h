@@ -25,12 +25,12 @@ typedef void (*lw_known_report_fn)(void *ctx, uint32_t msg_id, unsigned n,
                                    const char *const strings[]);
 
 struct lw_known_leaks {
-  struct lw_ack_set db;     /* the acks table as last read */
+  struct lw_ack_set db;       /* the acks table as last read */
   struct lw_ack_set in_force; /* db's entries, then the configuration's ignore: */
-  struct lw_ack_set ended;  /* ended at this poll (copies without their expiry) */
-  int64_t checked_at;       /* the last poll's time: expiries after it are new */
-  int loaded;               /* the table was read at least once */
-  int old_schema_said;      /* a database without acks was reported once */
+  struct lw_ack_set ended;    /* ended at this poll (copies without their expiry) */
+  int64_t checked_at;         /* the last poll's time: expiries after it are new */
+  int loaded;                 /* the table was read at least once */
+  int old_schema_said;        /* a database without acks was reported once */
 };
 
 /* Empties *k; a zeroed struct is an empty one too. */
@@ -45,8 +45,8 @@ void lw_known_free(struct lw_known_leaks *k);
  * database that cannot be read keeps the last set. Cannot fail otherwise
  * (out of memory keeps the last set too).
  */
-void lw_known_refresh(struct lw_known_leaks *k, struct lw_store *store,
-                      const struct lw_config *cfg, const struct lw_detect_state *det, int64_t now,
-                      lw_known_report_fn report, void *ctx);
+void lw_known_refresh(struct lw_known_leaks *k, struct lw_store *store, const struct lw_config *cfg,
+                      const struct lw_detect_state *det, int64_t now, lw_known_report_fn report,
+                      void *ctx);
 
 #endif /* LW_KNOWN_LEAKS_H */

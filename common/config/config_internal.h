@@ -70,7 +70,6 @@ int lw__config_list_add(const struct lw_config_key *k, const char *s, size_t n,
 int lw__config_list_store(struct lw_config *cfg, const struct lw_config_key *k,
                           struct lw__config_list *acc);
 
-
 void *lw__config_field(struct lw_config *cfg, const struct lw_config_key *k);
 /* Length of the section part of a dotted name ("alerts" in "alerts.x"), or 0. */
 size_t lw__config_section_len(const char *name);

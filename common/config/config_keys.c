@@ -263,8 +263,7 @@ int lw_config_copy(struct lw_config *dst, const struct lw_config *src) {
       if (copy == NULL) {
         for (size_t j = 0; j < i; j++) {
           const char **done = (const char **)lw__config_field(&tmp, &keys[j]);
-          if (lw_config_type_is_text(keys[j].type) &&
-              lw__config_is_owned(&keys[j], *done)) {
+          if (lw_config_type_is_text(keys[j].type) && lw__config_is_owned(&keys[j], *done)) {
             free((void *)*done);
           }
         }
@@ -315,31 +314,31 @@ bool lw_config_equal(const struct lw_config *a, const struct lw_config *b) {
 /* A list (one name a line) as a YAML flow sequence of single-quoted names:
  * ['CONTOSO\svc', 'agent.exe'], [] when empty. Heap; NULL when out of memory. */
 static char *list_text(const char *s) {
-  size_t need = 3;
-  char *out, *o;
+  size_t need = 3, o = 0;
+  char *out;
   for (const char *p = s; *p != '\0'; p++)
     need += *p == '\'' ? 2 : *p == '\n' ? 4 : 1;
   need += 2;
-  out = o = malloc(need);
+  out = malloc(need);
   if (out == NULL)
     return NULL;
-  *o++ = '[';
+  out[o++] = '[';
   if (*s != '\0')
-    *o++ = '\'';
+    out[o++] = '\'';
   for (const char *p = s; *p != '\0'; p++) {
     if (*p == '\n') {
-      memcpy(o, "', '", 4);
+      memcpy(out + o, "', '", 4);
       o += 4;
       continue;
     }
     if (*p == '\'')
-      *o++ = '\'';
-    *o++ = *p;
+      out[o++] = '\'';
+    out[o++] = *p;
   }
   if (*s != '\0')
-    *o++ = '\'';
-  *o++ = ']';
-  *o = '\0';
+    out[o++] = '\'';
+  out[o++] = ']';
+  out[o] = '\0';
   return out;
 }
 

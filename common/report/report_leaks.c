@@ -77,15 +77,16 @@ const char *lw_leak_known_state(const struct lw_leak_item *it) {
 /* What covers a row, for the table: "acknowledged (ack 3, until ...): reason"
  * or "ignored (ignore.users in the configuration)". */
 static const char *known_text(const struct lw_leak_item *it, char *buf, size_t size) {
-  char t[LW_ISO_TIME_SIZE];
   const struct lw_ack *a = it->known;
-  if (a->id > 0)
+  if (a->id > 0) {
+    char t[LW_ISO_TIME_SIZE];
     snprintf(buf, size, "acknowledged (ack %lld, until %s): %s", (long long)a->id,
              a->expires_at == LW_TIME_UNKNOWN ? "removed" : lw_time_format_iso(a->expires_at, t),
              a->reason);
-  else
+  } else {
     snprintf(buf, size, "ignored (%s %s in the configuration)",
              a->kind == LW_ACK_IMAGE ? "ignore.images" : "ignore.users", a->target);
+  }
   return buf;
 }
 
@@ -413,11 +414,25 @@ static void print_json_row(struct lw_json *j, const struct lw_leak_item *it) {
   lw_json_end_object(j);
 }
 
-static const char *const csv_head[] = {
-    "boot_id",          "luid",         "user",        "domain",      "kind",
-    "terminal_session", "leaked_at",    "released_at", "session_end", "session_ended_at",
-    "system_logons",    "system_luids", "holders",     "acknowledged", "ack_id",
-    "ack_reason",       "ack_expires",  "ignored",     NULL};
+static const char *const csv_head[] = {"boot_id",
+                                       "luid",
+                                       "user",
+                                       "domain",
+                                       "kind",
+                                       "terminal_session",
+                                       "leaked_at",
+                                       "released_at",
+                                       "session_end",
+                                       "session_ended_at",
+                                       "system_logons",
+                                       "system_luids",
+                                       "holders",
+                                       "acknowledged",
+                                       "ack_id",
+                                       "ack_reason",
+                                       "ack_expires",
+                                       "ignored",
+                                       NULL};
 
 static void print_csv_row(struct lw_csv *c, const struct lw_leak_item *it) {
   char luid[LW_LUID_TEXT_SIZE], t[LW_ISO_TIME_SIZE], held[2048];

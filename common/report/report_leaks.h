@@ -50,8 +50,8 @@ struct lw_leak_item {
 struct lw_leaks {
   struct lw_leak_item *v; /* by leaked_at, terminal session, LUID */
   size_t n, cap;
-  uint32_t episodes; /* leak episodes read (folded ones included) */
-  struct lw_ack_set known; /* lw_leaks_mark_known's entries */
+  uint32_t episodes;                  /* leak episodes read (folded ones included) */
+  struct lw_ack_set known;            /* lw_leaks_mark_known's entries */
   uint32_t n_acknowledged, n_ignored; /* rows covered by each kind of entry */
 };
 

@@ -53,9 +53,9 @@ struct lw_status_query {
   const char *service_state;
   bool service_known, service_running;
   const char *service_detail;
-  int64_t now;               /* ms since the epoch */
-  int64_t poll_interval_ms;  /* the configuration's */
-  const char *interval_from; /* where poll_interval came from (shown) */
+  int64_t now;                      /* ms since the epoch */
+  int64_t poll_interval_ms;         /* the configuration's */
+  const char *interval_from;        /* where poll_interval came from (shown) */
   const struct lw_ack_set *ignores; /* the configuration's ignore: entries, or NULL */
 };
 

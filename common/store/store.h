@@ -455,8 +455,8 @@ int lw_store_changed_elsewhere(struct lw_store *st);
  *   LW_EACCES  the data folder's ACL lets only administrators and SYSTEM write;
  *   LW_EBUSY   the service's transaction outlasted busy_ms; other LW_E* codes.
  */
-int lw_store_ack_add(const char *path, const struct lw_ack *a, int busy_ms, int64_t *id,
-                     char *err, size_t errlen);
+int lw_store_ack_add(const char *path, const struct lw_ack *a, int busy_ms, int64_t *id, char *err,
+                     size_t errlen);
 int lw_store_ack_remove(const char *path, int64_t id, int busy_ms, struct lw_ack *removed,
                         char *err, size_t errlen);
 

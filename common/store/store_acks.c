@@ -191,8 +191,8 @@ fail:
 /* Runs `sql` with its bindings done by bind(ctx) in one IMMEDIATE transaction;
  * *changes gets the rows changed. */
 static int write_once(sqlite3 *db, const char *path, const char *sql,
-                      void (*bind)(sqlite3_stmt *, const void *), const void *ctx,
-                      int64_t *changes, char *err, size_t errlen) {
+                      void (*bind)(sqlite3_stmt *, const void *), const void *ctx, int64_t *changes,
+                      char *err, size_t errlen) {
   sqlite3_stmt *s = NULL;
   int src = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
   if (src == SQLITE_OK)
@@ -214,8 +214,8 @@ static int write_once(sqlite3 *db, const char *path, const char *sql,
       return access_denied(path, err, errlen);
     if (rc == LW_EBUSY)
       lw__store_seterr(err, errlen,
-                       "%s: the database stayed locked by another program (%s); try again",
-                       path, sqlite3_errmsg(db));
+                       "%s: the database stayed locked by another program (%s); try again", path,
+                       sqlite3_errmsg(db));
     else
       lw__store_seterr(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
     (void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
@@ -236,8 +236,8 @@ static void bind_add(sqlite3_stmt *s, const void *ctx) {
     sqlite3_bind_int64(s, 6, a->expires_at);
 }
 
-int lw_store_ack_add(const char *path, const struct lw_ack *a, int busy_ms, int64_t *id,
-                     char *err, size_t errlen) {
+int lw_store_ack_add(const char *path, const struct lw_ack *a, int busy_ms, int64_t *id, char *err,
+                     size_t errlen) {
   sqlite3 *db = NULL;
   int64_t changes = 0;
   int rc;

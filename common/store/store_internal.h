@@ -182,7 +182,7 @@ struct lw__deferred {
 };
 
 struct lw_store {
-  sqlite3 *db; /* NULL while deferred */
+  sqlite3 *db;          /* NULL while deferred */
   int64_t data_version; /* PRAGMA data_version at the last lw_store_changed_elsewhere */
   bool data_version_seen;
   char *path;

@@ -331,9 +331,8 @@ static const char *const schema_v6[] = {
 static const char *const schema_v0[] = {NULL};
 
 /* migrations[k] turns version k-1 into version k. */
-static const char *const *const migrations[] = {schema_v0, schema_v1, schema_v2,
-                                                schema_v3, schema_v4, schema_v5,
-                                                schema_v6};
+static const char *const *const migrations[] = {schema_v0, schema_v1, schema_v2, schema_v3,
+                                                schema_v4, schema_v5, schema_v6};
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == LW_STORE_SCHEMA_VERSION + 1,
                "one migration per schema version");

@@ -49,11 +49,11 @@ enum ack_action { ACK_ADD, ACK_LIST, ACK_REMOVE };
 
 struct ack_opts {
   enum ack_action action;
-  int kind;             /* LW_ACK_* for ACK_ADD */
-  const char *target;   /* its value as given */
-  const char *reason;   /* NULL until given */
-  const char *expires;  /* NULL: never */
-  const char *remove;   /* --remove's value */
+  int kind;            /* LW_ACK_* for ACK_ADD */
+  const char *target;  /* its value as given */
+  const char *reason;  /* NULL until given */
+  const char *expires; /* NULL: never */
+  const char *remove;  /* --remove's value */
   struct lw_report_args ra;
 };
 
@@ -184,9 +184,9 @@ static int list_acks(const struct ack_opts *o, int64_t now) {
     if (rc != 0)
       fprintf(stderr, "leakwatch ack: %s: reading the acknowledgements failed: %s\n", db,
               lw_strerror(rc));
-    else if (lw_acks_print(&s, now, o->ra.format, lw_cli_csv_flags(o->ra.format == LW_REPORT_CSV,
-                                                                   o->ra.csv_exact),
-                           db, stdout) != 0 ||
+    else if (lw_acks_print(&s, now, o->ra.format,
+                           lw_cli_csv_flags(o->ra.format == LW_REPORT_CSV, o->ra.csv_exact), db,
+                           stdout) != 0 ||
              fflush(stdout) != 0)
       fprintf(stderr, "leakwatch ack: cannot write the output: %s\n", lw_strerror(LW_EIO));
     else
@@ -260,7 +260,8 @@ int lw_cmd_ack(int argc, char **argv) {
              "The service takes it up at its next poll (event 1007). Remove it with: "
              "leakwatch ack --remove %lld\n",
              (long long)id, lw_ack_kind_name(a.kind), norm,
-             a.expires_at == LW_TIME_UNKNOWN ? "it is removed" : lw_time_format_iso(a.expires_at, t),
+             a.expires_at == LW_TIME_UNKNOWN ? "it is removed"
+                                             : lw_time_format_iso(a.expires_at, t),
              (long long)id);
     }
     free(me);

@@ -43,40 +43,38 @@ static void test_parse_target(void **state) {
   char norm[LW_ACK_TARGET_MAX], err[256], big[LW_ACK_TARGET_MAX + 10];
   uint64_t luid = 0;
   (void)state;
-  assert_int_equal(lw_ack_parse_target(LW_ACK_LUID, "0:2A03E6", &luid, norm, sizeof norm, err,
-                                       sizeof err),
-                   0);
+  assert_int_equal(
+      lw_ack_parse_target(LW_ACK_LUID, "0:2A03E6", &luid, norm, sizeof norm, err, sizeof err), 0);
   assert_string_equal(norm, "00000000:002a03e6");
   assert_true(luid == 0x2a03e6);
-  assert_int_equal(lw_ack_parse_target(LW_ACK_LUID, "0:3e7", &luid, norm, sizeof norm, err,
-                                       sizeof err),
-                   LW_EINVAL);
+  assert_int_equal(
+      lw_ack_parse_target(LW_ACK_LUID, "0:3e7", &luid, norm, sizeof norm, err, sizeof err),
+      LW_EINVAL);
   assert_non_null(strstr(err, "'0:3e7' is a built-in logon session"));
-  assert_int_equal(lw_ack_parse_target(LW_ACK_LUID, "alice", &luid, norm, sizeof norm, err,
-                                       sizeof err),
-                   LW_ESYNTAX);
+  assert_int_equal(
+      lw_ack_parse_target(LW_ACK_LUID, "alice", &luid, norm, sizeof norm, err, sizeof err),
+      LW_ESYNTAX);
   assert_non_null(strstr(err, "'alice' is not a LUID"));
-  assert_int_equal(lw_ack_parse_target(LW_ACK_USER, "CONTOSO\\alice", NULL, norm, sizeof norm,
-                                       err, sizeof err),
-                   0);
+  assert_int_equal(
+      lw_ack_parse_target(LW_ACK_USER, "CONTOSO\\alice", NULL, norm, sizeof norm, err, sizeof err),
+      0);
   assert_string_equal(norm, "CONTOSO\\alice");
   const char *bad_users[] = {"alice", "\\alice", "CONTOSO\\", "A\\b\\c", ""};
   for (size_t i = 0; i < sizeof bad_users / sizeof bad_users[0]; i++)
-    assert_int_equal(lw_ack_parse_target(LW_ACK_USER, bad_users[i], NULL, norm, sizeof norm, err,
-                                         sizeof err),
-                     LW_ESYNTAX);
-  assert_int_equal(lw_ack_parse_target(LW_ACK_IMAGE, "agent.exe", NULL, norm, sizeof norm, err,
-                                       sizeof err),
-                   0);
+    assert_int_equal(
+        lw_ack_parse_target(LW_ACK_USER, bad_users[i], NULL, norm, sizeof norm, err, sizeof err),
+        LW_ESYNTAX);
+  assert_int_equal(
+      lw_ack_parse_target(LW_ACK_IMAGE, "agent.exe", NULL, norm, sizeof norm, err, sizeof err), 0);
   const char *bad_images[] = {"C:\\x\\agent.exe", "x/agent.exe", "..", "a\tb"};
   for (size_t i = 0; i < sizeof bad_images / sizeof bad_images[0]; i++)
-    assert_int_equal(lw_ack_parse_target(LW_ACK_IMAGE, bad_images[i], NULL, norm, sizeof norm,
-                                         err, sizeof err),
-                     LW_ESYNTAX);
+    assert_int_equal(
+        lw_ack_parse_target(LW_ACK_IMAGE, bad_images[i], NULL, norm, sizeof norm, err, sizeof err),
+        LW_ESYNTAX);
   memset(big, 'a', sizeof big - 1);
   big[sizeof big - 1] = 0;
-  assert_int_equal(
-      lw_ack_parse_target(LW_ACK_IMAGE, big, NULL, norm, sizeof norm, err, sizeof err), LW_ERANGE);
+  assert_int_equal(lw_ack_parse_target(LW_ACK_IMAGE, big, NULL, norm, sizeof norm, err, sizeof err),
+                   LW_ERANGE);
   assert_int_equal(lw_ack_kind_from_name("image"), LW_ACK_IMAGE);
   assert_int_equal(lw_ack_kind_from_name("group"), 0);
   assert_string_equal(lw_ack_kind_name(LW_ACK_LUID), "luid");

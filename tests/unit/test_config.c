@@ -804,8 +804,8 @@ static void test_ignore_lists(void **state) {
   char err[512];
   (void)state;
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-    int rc = lw_config_load_string("i.yaml", bad[i].yaml, strlen(bad[i].yaml), &cfg, err,
-                                   sizeof err);
+    int rc =
+        lw_config_load_string("i.yaml", bad[i].yaml, strlen(bad[i].yaml), &cfg, err, sizeof err);
     if (rc != bad[i].rc || strncmp(err, bad[i].err, strlen(bad[i].err)) != 0)
       fail_msg("case %zu: rc %d, '%s'; want %d, '%s...'", i, rc, err, bad[i].rc, bad[i].err);
   }
@@ -824,8 +824,9 @@ static void test_ignore_lists(void **state) {
   assert_int_equal(lw_config_write_effective(&cfg, f), 0);
   fclose(f);
   char *text = slurp(tmp, NULL);
-  assert_contains(text, "\nignore:\n  users: ['CONTOSO\\svc_agent', 'FABRIKAM\\o''brien']  # default: []\n"
-                        "  images: ['agent.exe', 'Backup Agent.EXE']  # default: []\n");
+  assert_contains(
+      text, "\nignore:\n  users: ['CONTOSO\\svc_agent', 'FABRIKAM\\o''brien']  # default: []\n"
+            "  images: ['agent.exe', 'Backup Agent.EXE']  # default: []\n");
   free(text);
   assert_int_equal(lw_config_load(tmp, &back, err, sizeof err), 0);
   assert_true(lw_config_equal(&cfg, &back));

@@ -362,11 +362,8 @@ static void test_known(void **state) {
 
 int main(int argc, char **argv) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_table),
-      cmocka_unit_test(test_json),
-      cmocka_unit_test(test_csv),
-      cmocka_unit_test(test_csv_formula),
-      cmocka_unit_test(test_known),
+      cmocka_unit_test(test_table),       cmocka_unit_test(test_json),  cmocka_unit_test(test_csv),
+      cmocka_unit_test(test_csv_formula), cmocka_unit_test(test_known),
   };
   tl_set_dir(argc > 1 ? argv[1] : ".");
   return cmocka_run_group_tests(tests, NULL, NULL);

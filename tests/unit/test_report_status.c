@@ -301,8 +301,7 @@ static void test_known_leaks(void **state) {
   a.expires_at = T0; /* expired */
   assert_int_equal(lw_store_ack_add(db, &a, 1000, &id, err, sizeof err), 0);
   lw_ack_set_init(&ignores);
-  assert_int_equal(lw_ack_set_add_names(&ignores, LW_ACK_USER, "CONTOSO\\erin\nCONTOSO\\frank"),
-                   0);
+  assert_int_equal(lw_ack_set_add_names(&ignores, LW_ACK_USER, "CONTOSO\\erin\nCONTOSO\\frank"), 0);
   query(&q, LW_REPORT_TABLE, T0 + 3 * MIN_MS);
   q.ignores = &ignores;
   out = run(db, &q, LW_CHECK_LEAKS); /* carol and bob are nobody's */
