@@ -82,6 +82,26 @@ static void report_ended(const struct lw_ack *a, bool expired, unsigned again,
   }
 }
 
+/* Builds the set in force: the history's entries, then the configuration's.
+ * Returns 0 or LW_ENOMEM (*out then freed). */
+static int build_in_force(const struct lw_ack_set *db, const struct lw_config *cfg,
+                          struct lw_ack_set *out) {
+  int rc = 0;
+  lw_ack_set_init(out);
+  for (size_t i = 0; rc == 0 && i < db->n; i++)
+    rc = lw_ack_set_add(out, &db->v[i]);
+  if (rc == 0 && cfg != NULL)
+    rc = lw_ack_set_add_names(out, LW_ACK_USER, cfg->ignore_users);
+  if (rc == 0 && cfg != NULL)
+    rc = lw_ack_set_add_names(out, LW_ACK_IMAGE, cfg->ignore_images);
+  if (rc != 0)
+    lw_ack_set_free(out);
+  return rc;
+}
+
+/* What became of an entry at this poll. */
+enum change { KEPT = 0, REMOVED, EXPIRED };
+
 void lw_known_refresh(struct lw_known_leaks *k, struct lw_store *store, const struct lw_config *cfg,
                       const struct lw_detect_state *det, int64_t now, lw_known_report_fn report,
                       void *ctx) {
@@ -89,7 +109,6 @@ void lw_known_refresh(struct lw_known_leaks *k, struct lw_store *store, const st
   bool reread = false;
   lw_ack_set_free(&k->ended);
   lw_ack_set_init(&fresh);
-  lw_ack_set_init(&in_force);
 
   if (store != NULL && !lw_store_is_deferred(store)) {
     int changed = lw_store_changed_elsewhere(store);
@@ -99,55 +118,47 @@ void lw_known_refresh(struct lw_known_leaks *k, struct lw_store *store, const st
       lw_ack_set_free(&fresh);
   }
   const struct lw_ack_set *now_db = reread ? &fresh : &k->db;
-
-  /* What ended since the last poll: removed while in force, or expired. */
-  bool *expired = calloc(k->db.n + 1, sizeof *expired);
-  bool *removed = calloc(k->db.n + 1, sizeof *removed);
-  if (expired == NULL || removed == NULL) {
-    free(expired);
-    free(removed);
+  /* old[i]: k->db's entries; new[i]: now_db's, for those that expired while
+   * the service was stopped (after the restored detector's last poll: their
+   * leaks were withheld and must alert again). */
+  unsigned char *old = calloc(k->db.n + 1, 1), *expired_away = calloc(now_db->n + 1, 1);
+  if (old == NULL || expired_away == NULL || build_in_force(now_db, cfg, &in_force) != 0) {
+    free(old);
+    free(expired_away);
     lw_ack_set_free(&fresh);
-    return;
+    return; /* out of memory: the last set stays */
   }
   for (size_t i = 0; i < k->db.n; i++) {
     const struct lw_ack *a = &k->db.v[i];
-    bool was = !k->loaded || lw_ack_active(a, k->checked_at);
-    if (lw_ack_set_find(now_db, a->id) == NULL) {
-      removed[i] = true; /* said even when it had expired: the operator did it */
-      if (was)
-        note_ended(k, a);
-    } else if (was && !lw_ack_active(a, now)) {
-      expired[i] = true;
+    bool was = lw_ack_active(a, k->checked_at);
+    if (lw_ack_set_find(now_db, a->id) == NULL)
+      old[i] = REMOVED; /* said even when it had expired: the operator did it */
+    else if (was && !lw_ack_active(a, now))
+      old[i] = EXPIRED;
+    if (was && old[i] != KEPT)
+      note_ended(k, a);
+  }
+  for (size_t i = 0; !k->loaded && det->last_poll != LW_TIME_UNKNOWN && i < now_db->n; i++) {
+    const struct lw_ack *a = &now_db->v[i];
+    if (a->expires_at != LW_TIME_UNKNOWN && a->expires_at > det->last_poll &&
+        a->expires_at <= now) {
+      expired_away[i] = 1;
       note_ended(k, a);
     }
   }
-  /* The set in force: the history's, then the configuration's. */
-  int rc = 0;
-  for (size_t i = 0; rc == 0 && i < now_db->n; i++)
-    rc = lw_ack_set_add(&in_force, &now_db->v[i]);
-  if (rc == 0 && cfg != NULL)
-    rc = lw_ack_set_add_names(&in_force, LW_ACK_USER, cfg->ignore_users);
-  if (rc == 0 && cfg != NULL)
-    rc = lw_ack_set_add_names(&in_force, LW_ACK_IMAGE, cfg->ignore_images);
-  if (rc != 0) {
-    lw_ack_set_free(&in_force);
-    lw_ack_set_free(&fresh);
-    free(expired);
-    free(removed);
-    return;
-  }
-
   for (size_t i = 0; i < k->db.n; i++)
-    if (removed[i] || expired[i])
-      report_ended(&k->db.v[i], expired[i], count_covered(det, &k->db.v[i], &in_force, now), report,
-                   ctx);
+    if (old[i] != KEPT)
+      report_ended(&k->db.v[i], old[i] == EXPIRED, count_covered(det, &k->db.v[i], &in_force, now),
+                   report, ctx);
   for (size_t i = 0; i < now_db->n; i++) {
     const struct lw_ack *a = &now_db->v[i];
-    if (lw_ack_active(a, now) && (!k->loaded || lw_ack_set_find(&k->db, a->id) == NULL))
+    if (expired_away[i])
+      report_ended(a, true, count_covered(det, a, &in_force, now), report, ctx);
+    else if (lw_ack_active(a, now) && (!k->loaded || lw_ack_set_find(&k->db, a->id) == NULL))
       report_taken_up(a, count_covered(det, a, NULL, now), report, ctx);
   }
-  free(expired);
-  free(removed);
+  free(old);
+  free(expired_away);
   if (reread) {
     lw_ack_set_free(&k->db);
     k->db = fresh;

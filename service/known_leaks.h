@@ -8,7 +8,10 @@
  *
  * An acknowledgement that ends (removed, or its expiry passed) is handed to
  * lw_detect_realert for that poll, so a leak it covered that is still open
- * alerts again (a new 2001).
+ * alerts again (a new 2001). One that expired while the service was stopped
+ * (after the restored detector's last poll) ends at the first poll; one
+ * removed meanwhile is gone from the table and cannot be told: its leaks
+ * alert again only when they leak anew.
  */
 #ifndef LW_KNOWN_LEAKS_H
 #define LW_KNOWN_LEAKS_H

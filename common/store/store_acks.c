@@ -3,6 +3,7 @@
  * through a store, written by `leakwatch ack` on a short connection of its own
  * beside the running service (see store.h, "Known leaks").
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,15 @@ static int query_int(sqlite3 *db, const char *sql, int64_t *out) {
   return src;
 }
 
+/* The OS error of a failed open says "access denied" (not "not found"). */
+static int os_access_denied(int e) {
+#ifdef _WIN32
+  return e == 5; /* ERROR_ACCESS_DENIED */
+#else
+  return e == EACCES || e == EPERM;
+#endif
+}
+
 static int access_denied(const char *path, char *err, size_t errlen) {
   lw__store_seterr(err, errlen,
                    "%s: access denied: only administrators and SYSTEM may change the history "
@@ -129,7 +139,10 @@ static int open_for_ack(const char *path, int busy_ms, sqlite3 **out, char *err,
   *out = NULL;
   if (src == SQLITE_CANTOPEN) {
     /* Missing, or there but not ours to open: tell which. */
+    int denied = db != NULL && os_access_denied(sqlite3_system_errno(db));
     sqlite3_close(db);
+    if (denied)
+      return access_denied(path, err, errlen);
     db = NULL;
     src = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
     sqlite3_close(db);
