@@ -92,6 +92,10 @@ def check_run(out):
                       "FROM v_acks").fetchall()
     check([a[:6] for a in acks] == [(1, "user", "CONTOSO\\alice", "vendor case 4711", "expired", 1)],
           f"v_acks after the run: {acks}")
+    alerts = read(os.path.join(out, "alerts.txt"))
+    check("(a known leak, acknowledged with leakwatch ack: not in the Event Log)" in alerts and
+          "(a known leak, ignored by the configuration: not in the Event Log)" in alerts,
+          "leakwatch events does not mark the withheld 2001s as known leaks")
     st = json.loads(read(os.path.join(out, "status-running.json")))
     check(read(os.path.join(out, "status-running.rc")).strip() == "1" and st["open_leaks"] == 3 and
           st["ignored_leaks"] == 1 and st["acknowledged_leaks"] == 0,
