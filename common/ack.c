@@ -63,7 +63,9 @@ int lw_ack_parse_target(int kind, const char *text, uint64_t *luid, char *norm, 
   }
   for (size_t i = 0; i < len; i++) {
     if ((unsigned char)text[i] < 0x20 || text[i] == 0x7f) {
-      seterr(err, errlen, "'%s' holds a control character", text);
+      /* Not echoed: the message goes to a terminal or the Event Log. */
+      seterr(err, errlen, "the %s holds a control character (0x%02x at byte %zu)",
+             lw_ack_kind_name(kind), (unsigned)(unsigned char)text[i], i + 1);
       return LW_ESYNTAX;
     }
   }
@@ -78,10 +80,14 @@ int lw_ack_parse_target(int kind, const char *text, uint64_t *luid, char *norm, 
       seterr(err, errlen, "'%s' is a built-in logon session, which never leaks", text);
       return LW_EINVAL;
     }
+    if (normsize < LW_LUID_TEXT_SIZE) {
+      seterr(err, errlen, "no room for the LUID");
+      return LW_ERANGE;
+    }
     if (luid != NULL)
       *luid = v;
-    lw_luid_format(v, norm); /* normsize > len >= 1; LUID text is 17 chars */
-    return normsize >= LW_LUID_TEXT_SIZE ? 0 : LW_ERANGE;
+    lw_luid_format(v, norm);
+    return 0;
   }
   if (kind == LW_ACK_USER) {
     const char *bs = strchr(text, '\\');

@@ -71,6 +71,12 @@ static void test_parse_target(void **state) {
     assert_int_equal(
         lw_ack_parse_target(LW_ACK_IMAGE, bad_images[i], NULL, norm, sizeof norm, err, sizeof err),
         LW_ESYNTAX);
+  assert_int_equal(
+      lw_ack_parse_target(LW_ACK_USER, "C\\a\x1b[31m", NULL, norm, sizeof norm, err, sizeof err),
+      LW_ESYNTAX);
+  assert_string_equal(err, "the user holds a control character (0x1b at byte 4)");
+  assert_int_equal(lw_ack_parse_target(LW_ACK_LUID, "0:2a", NULL, norm, 10, err, sizeof err),
+                   LW_ERANGE);
   memset(big, 'a', sizeof big - 1);
   big[sizeof big - 1] = 0;
   assert_int_equal(lw_ack_parse_target(LW_ACK_IMAGE, big, NULL, norm, sizeof norm, err, sizeof err),
