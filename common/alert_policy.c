@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ack.h"
 #include "alloc.h"
 #include "error.h"
 #include "json_writer.h"
@@ -141,6 +142,12 @@ int lw_alert_fields_json(const struct lw_alert *a, char **json, size_t *len) {
     lw_json_kv_bool(&w, "end_seen", a->end_seen != 0);
   kv_time(&w, "orphan_seen_at", a->orphan_seen_at);
   kv_u32(&w, "system_logons", a->system_logons);
+  if (a->acknowledged == LW_ACK_BY_ACK) {
+    lw_json_kv_bool(&w, "acknowledged", 1);
+    lw_json_kv_int64(&w, "ack_id", a->ack_id);
+  } else if (a->acknowledged == LW_ACK_BY_CONFIG) {
+    lw_json_kv_bool(&w, "ignored", 1);
+  }
   lw_json_end_object(&w);
   rc = lw_json_finish(&w);
   if (rc == 0) {
@@ -301,7 +308,7 @@ int lw_alert_policy_apply(struct lw_alert_policy_state *st, uint32_t max_per_hou
   }
   sent = lw_alert_policy_sent_in_window(st, now);
   for (i = 0; i < n; i++) {
-    if (!lw_alert_is_rate_limited(alerts[i].event_id))
+    if (!lw_alert_is_rate_limited(alerts[i].event_id) || alerts[i].acknowledged)
       continue;
     int state = alerts[i].event_id == LW_EVENT_SESSION_IDS_PINNED ||
                 alerts[i].event_id == LW_EVENT_SESSION_IDS_CLEARED;

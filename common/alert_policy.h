@@ -129,6 +129,11 @@ struct lw_alert {
   int end_seen;    /* 1, 0, or -1 when it does not apply */
   int64_t orphan_seen_at;
   uint32_t system_logons;
+  /* Issue 15: a known leak's alert (ack.h) is recorded but withheld from the
+   * Event Log and from the rate limit's count: enum lw_ack_by, and the
+   * acknowledgement's id (0 for the configuration's ignore: or none). */
+  int acknowledged;
+  int64_t ack_id;
 };
 
 /* Sets every field of *a to "none" (no strings) with the given event and time.
@@ -186,8 +191,10 @@ void lw_alert_policy_init(struct lw_alert_policy_state *st);
 /*
  * Applies the rate limit to the n alerts raised at time `now` (ms since epoch), in
  * order: sets alerts[i].suppressed to 0 or 1 for events 2001-2006 and leaves other
- * events alone. max_per_hour 0 means no limit. If a period of held-back alerts began
- * one hour or more before `now`, *summary (which must own nothing) is filled with
+ * events alone, and alerts withheld as known leaks (acknowledged) too: they
+ * never reach the Event Log, so they take nothing of the budget. max_per_hour
+ * 0 means no limit. If a period of held-back alerts began one hour or more
+ * before `now`, *summary (which must own nothing) is filled with
  * the 2009 alert for it (raised at `now`; %1 count held back, %2 max_per_hour) before
  * this call's alerts are counted, and 1 is returned; otherwise 0 (and *summary is
  * left initialised as event 0). A pure function of (state, alerts, now): the same

@@ -22,7 +22,8 @@ size_t lw_alert_out_publish(struct lw_store *st, const struct lw_alert *alerts, 
         (msg_id == 0 || lw_eventlog_render(msg_id, count, inserts, text, RENDER_MAX) != 0))
       snprintf(text, RENDER_MAX, "LeakWatch event %u", a->event_id);
     bool logged = false;
-    if (!a->suppressed && msg_id != 0) {
+    /* Held back by the rate limit, or a known leak's (issue 15): history only. */
+    if (!a->suppressed && !a->acknowledged && msg_id != 0) {
       logged = lw_eventlog_report(msg_id, count, inserts) == 0;
       if (to_console && text != NULL)
         fprintf(stderr, "leakwatch: event %u: %s\n", a->event_id, text);

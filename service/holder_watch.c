@@ -54,7 +54,8 @@ struct lw_holder_watch {
   uint64_t scans, scans_abandoned;
   struct named *named;
   size_t n_named, cap_named;
-  struct lw_alert *extra; /* 2007s of the last call */
+  struct lw_alert *extra;         /* 2007s of the last call */
+  const struct lw_ack_set *known; /* lw_holder_watch_set_known's, or NULL */
   size_t n_extra, cap_extra;
 };
 
@@ -211,6 +212,26 @@ static void forget_released(struct lw_holder_watch *w, const uint64_t *leaked, s
   w->n_named = k;
 }
 
+/* Marks an alert acknowledged when a known-leak entry covers it, by LUID, user
+ * or its holders' images (ack.h). A 2001 the detector marked stays so. */
+static void withhold_known(const struct lw_holder_watch *w, struct lw_alert *a, uint64_t luid,
+                           const char *domain, const char *user, const char *const *images,
+                           size_t n_images, int64_t now) {
+  const struct lw_ack *e;
+  if (w->known == NULL || a->acknowledged)
+    return;
+  e = lw_ack_match(w->known, now, luid, domain, user, images, n_images);
+  if (e != NULL) {
+    a->acknowledged = e->id > 0 ? LW_ACK_BY_ACK : LW_ACK_BY_CONFIG;
+    a->ack_id = e->id;
+  }
+}
+
+void lw_holder_watch_set_known(struct lw_holder_watch *w, const struct lw_ack_set *known) {
+  if (w != NULL)
+    w->known = known;
+}
+
 /* The 2007 for one holder of one leaked logon session. */
 static void add_2007(struct lw_holder_watch *w, const struct lw_detect_logon *l,
                      const struct lw_holder *h, int64_t now) {
@@ -244,6 +265,7 @@ static void add_2007(struct lw_holder_watch *w, const struct lw_detect_logon *l,
       [LW_INSERT_2007_TOKENS] = tokens,
       [LW_INSERT_2007_TOKEN_TYPES] = lw_holder_token_types(h),
       [LW_INSERT_2007_EXITED_PROCESS] = exited};
+  withhold_known(w, a, l->luid, l->domain, l->user, &image, 1, now);
   for (size_t i = 0; i < LW_EVENT_INSERTS_HOLDER_IDENTIFIED; i++) {
     if (lw_alert_set_insert(a, i, ins[i]) != 0) {
       lw_alert_clear(a);
@@ -283,6 +305,15 @@ static void name_in_2001s(struct lw_holder_watch *w, struct lw_detect_output *ou
     const struct lw_holders_session *hs = rc == 0 ? lw_holders_find(r, a->luid) : NULL;
     for (size_t j = 0; hs != NULL && j < hs->n_holders; j++)
       add_named(w, a->luid, hs->holders[j].pid);
+    /* Held only by known images: the 2001 is withheld too. */
+    if (hs != NULL && hs->n_holders > 0) {
+      const char **images = malloc(hs->n_holders * sizeof *images);
+      for (size_t j = 0; images != NULL && j < hs->n_holders; j++)
+        images[j] = hs->holders[j].image != NULL ? hs->holders[j].image : "?";
+      if (images != NULL)
+        withhold_known(w, a, a->luid, a->domain, a->user, images, hs->n_holders, a->raised_at);
+      free(images);
+    }
   }
 }
 

@@ -37,6 +37,7 @@ static const struct command commands[] = {
     {"leaks", lw_cmd_leaks, "what is leaked now, or in a range (--since, --until, --json, --csv)"},
     {"report", lw_cmd_report,
      "the history as one HTML page: report --html FILE (--since, --until)"},
+    {"ack", lw_cmd_ack, "acknowledge a known leak (--luid, --user, --image; --list, --remove)"},
 };
 
 static void print_help(FILE *f) {

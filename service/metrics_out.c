@@ -8,8 +8,10 @@
 #include "metrics_out.h"
 
 void lw_metrics_out_alerts(struct lw_metrics *m, const struct lw_alert *alerts, size_t n) {
+  /* A known leak's alert (acknowledged, issue 15) is no alert to the operator. */
   for (size_t i = 0; i < n; i++)
-    lw_metrics_count_alert(m, alerts[i].event_id, alerts[i].suppressed != 0);
+    if (!alerts[i].acknowledged)
+      lw_metrics_count_alert(m, alerts[i].event_id, alerts[i].suppressed != 0);
 }
 
 void lw_metrics_out_leaks(struct lw_metrics *m, const struct lw_detect_state *st,

@@ -18,6 +18,7 @@
 #include "eventlog.h"
 #include "holder_watch.h"
 #include "install_properties.h"
+#include "known_leaks.h"
 #include "messages.h"
 #include "metrics.h"
 #include "metrics_out.h"
@@ -90,6 +91,7 @@ struct lw_monitor {
   struct lw_detect_state detect;
   struct lw_detect_output detected;
   struct lw_holder_watch *holders;
+  struct lw_known_leaks known; /* acknowledgements and ignore: (issue 15); calloc'd empty */
 
   /* The poll thread's heartbeat, read by the watchdog thread: the step it is
    * in, when the current poll began (GetTickCount64, 0 between polls), when
@@ -448,7 +450,7 @@ fail:
     lw_writer_lock_release(m->writer_lock);
     lw_detect_state_free(&m->detect);
     lw_detect_output_free(&m->detected);
-    lw_config_free(&m->cfg);
+    lw_config_free(&m->cfg); /* m->known holds nothing before the first poll */
     free(m->config_path);
     free(m->database_path);
     free(m->metrics_path);
@@ -458,7 +460,7 @@ fail:
   return rc != 0 ? rc : LW_ENOMEM;
 }
 
-/* metrics_out.c's way to raise 1107 and 1006: as every other event. */
+/* metrics_out.c's and known_leaks.c's way to raise their events. */
 static void report_metrics_event(void *ctx, uint32_t msg_id, unsigned n,
                                  const char *const strings[]) {
   report_event(ctx, msg_id, n, strings);
@@ -504,10 +506,16 @@ static void detect_and_alert(struct lw_monitor *m, struct lw_snapshot *snap) {
   struct lw_detect_config dc;
   enter_step(m, STEP_DETECT);
   lw_detect_config_from(&dc, &m->cfg);
+  lw_known_refresh(&m->known, m->store, &m->cfg, &m->detect, snap->taken_at, report_metrics_event,
+                   m);
+  dc.acks = &m->known.in_force;
   if (lw_detect_step(&m->detect, snap, &dc, &m->detected) != 0) {
     database_problem(m, "detect leaks", "out of memory: this poll raised no alert");
     return;
   }
+  /* Open leaks of an acknowledgement that ended alert again. */
+  (void)lw_detect_realert(&m->detect, &dc, &m->known.ended, snap->taken_at, &m->detected);
+  lw_holder_watch_set_known(m->holders, &m->known.in_force);
   const struct lw_detect_output *d = &m->detected;
   for (size_t i = 0; i < d->n_changes; i++) {
     const struct lw_leak_change *c = &d->changes[i];
@@ -874,6 +882,7 @@ void lw_monitor_close(struct lw_monitor *m) {
   lw_writer_lock_release(m->writer_lock);
   lw_detect_state_free(&m->detect);
   lw_detect_output_free(&m->detected);
+  lw_known_free(&m->known);
   report_event(m, LW_MSG_SERVICE_STOPPED, 2, s);
   lw_collector_close(m->collector);
   lw_holder_watch_close(m->holders);

@@ -8,7 +8,7 @@
  *   the loader's state     and its error reporting
  *   prescan                encoding checks libyaml cannot place on a line
  *   the event walk         document -> mapping -> key/value, first error wins
- *   files                  reading a file by UTF-8 path, also on Windows
+ * (reading a file by UTF-8 path, also on Windows: config_file.c)
  */
 #include "config.h"
 
@@ -30,7 +30,6 @@
 #endif
 
 /* A configuration file is a page of text; anything larger is a mistake. */
-#define MAX_FILE_BYTES (1024 * 1024)
 
 /* ------------------------------------------------------------------------ */
 /* The loader's state and error reporting                                   */
@@ -159,7 +158,7 @@ static int yaml_fail(struct loader *ld) {
 
 /* Decodes one UTF-8 character at p (left bytes). Returns its length, or 0
  * if the bytes are not valid UTF-8 (overlong, surrogate, > U+10FFFF, cut). */
-static size_t utf8_decode(const unsigned char *p, size_t left, uint32_t *cp) {
+size_t lw__config_utf8_decode(const unsigned char *p, size_t left, uint32_t *cp) {
   size_t n;
   uint32_t c = p[0];
   uint32_t min;
@@ -206,7 +205,7 @@ static int prescan(struct loader *ld) {
   bool indent = true; /* only blanks so far on this line */
   for (size_t i = 0; i < ld->len;) {
     uint32_t c;
-    size_t n = utf8_decode(&ld->text[i], ld->len - i, &c);
+    size_t n = lw__config_utf8_decode(&ld->text[i], ld->len - i, &c);
     yaml_mark_t here = mark_at(line, column);
     if (i == 0 && ld->len >= 4 &&
         (memcmp(ld->text, "\xFF\xFE\0\0", 4) == 0 || memcmp(ld->text, "\0\0\xFE\xFF", 4) == 0)) {
@@ -362,7 +361,7 @@ static int range_fail(struct loader *ld, const struct lw_config_key *k, const ya
 static int set_value(struct loader *ld, const struct lw_config_key *k, const yaml_event_t *ev) {
   const char *s = (const char *)ev->data.scalar.value;
   size_t n = ev->data.scalar.length;
-  bool is_string = k->type == LW_CONFIG_STRING || k->type == LW_CONFIG_PATH;
+  bool is_string = lw_config_type_is_text(k->type);
   char shown[256], form[160];
   unsigned long cp = 0;
   union lw__config_value v;
@@ -445,6 +444,37 @@ static int set_value(struct loader *ld, const struct lw_config_key *k, const yam
   }
   lw__config_store_value(&ld->cfg, k, &v);
   return 0;
+}
+
+/* Reads a list key's sequence (its start event consumed): each item a scalar
+ * that lw__config_list_add accepts, an error pointing at the bad one. */
+static int set_list(struct loader *ld, const struct lw_config_key *k) {
+  struct lw__config_list acc = {NULL, 0};
+  yaml_event_t item;
+  int rc;
+  while ((rc = next_event(ld, &item)) == 0 && item.type != YAML_SEQUENCE_END_EVENT) {
+    char why[LW__CONFIG_LIST_WHY];
+    rc = check_node(ld, &item);
+    if (rc == 0 && item.type != YAML_SCALAR_EVENT) {
+      lw__config_form_of(k, why, sizeof why);
+      rc = fail(ld, LW_ETYPE, item.start_mark, "%s: expected %s, found %s in the list", k->name,
+                why, kind_of(&item));
+    } else if (rc == 0) {
+      rc = lw__config_list_add(k, (const char *)item.data.scalar.value, item.data.scalar.length,
+                               &acc, why, sizeof why);
+      if (rc != 0)
+        rc = fail(ld, rc, item.start_mark, "%s", why);
+    }
+    yaml_event_delete(&item);
+    if (rc != 0)
+      break;
+  }
+  if (rc != 0) {
+    free(acc.text);
+    return rc;
+  }
+  yaml_event_delete(&item);
+  return lw__config_list_store(&ld->cfg, k, &acc);
 }
 
 /* The row for `section.key` (section NULL at the top level), or -1. */
@@ -588,8 +618,11 @@ static int walk_entry(struct loader *ld, const char *section, const yaml_event_t
   }
   rc = check_node(ld, &val);
   if (rc == 0 && row >= 0) {
-    if (val.type == YAML_SCALAR_EVENT) {
-      rc = set_value(ld, &lw__keys[row], &val);
+    bool list = lw_config_type_is_list(lw__keys[row].type);
+    if (list && val.type == YAML_SEQUENCE_START_EVENT) {
+      rc = set_list(ld, &lw__keys[row]);
+    } else if (val.type == YAML_SCALAR_EVENT && (!list || is_null(&val))) {
+      rc = set_value(ld, &lw__keys[row], &val); /* a list key's empty value: [] */
     } else {
       char form[160];
       lw__config_form_of(&lw__keys[row], form, sizeof form);
@@ -713,7 +746,7 @@ int lw_config_load_string(const char *name, const char *yaml, size_t len, struct
 
   /* The size is checked before the BOM goes: the file reader stops one byte
    * past the limit, and a BOM stripped first would hide that the file was cut. */
-  if (ld->len > MAX_FILE_BYTES) {
+  if (ld->len > LW__CONFIG_MAX_FILE_BYTES) {
     rc = fail(ld, LW_ERANGE, mark_at(0, 0),
               "the file is %lu bytes or more; a configuration is at most 1 MiB",
               (unsigned long)ld->len);
@@ -744,135 +777,5 @@ int lw_config_load_string(const char *name, const char *yaml, size_t len, struct
 cleanup:
   lw_config_free(&ld->cfg);
   free(ld);
-  return rc;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Files                                                                    */
-/* ------------------------------------------------------------------------ */
-
-#ifdef _WIN32
-#include <wchar.h>
-
-/* fopen with a UTF-8 path: Windows' fopen would read it in the ANSI code
- * page, so convert to UTF-16 and use _wfopen. Sets errno on failure. */
-static FILE *fopen_utf8(const char *path, const wchar_t *mode) {
-  size_t len = strlen(path);
-  wchar_t *wide = malloc((len + 1) * sizeof *wide);
-  size_t o = 0;
-  FILE *f = NULL;
-  if (wide == NULL) {
-    errno = ENOMEM;
-    return NULL;
-  }
-  for (size_t i = 0; i < len;) {
-    uint32_t c;
-    size_t n = utf8_decode((const unsigned char *)path + i, len - i, &c);
-    if (n == 0) {
-      errno = EINVAL;
-      goto cleanup;
-    }
-    if (c >= 0x10000) {
-      c -= 0x10000;
-      wide[o++] = (wchar_t)(0xD800 + (c >> 10));
-      wide[o++] = (wchar_t)(0xDC00 + (c & 0x3FF));
-    } else {
-      wide[o++] = (wchar_t)c;
-    }
-    i += n;
-  }
-  wide[o] = L'\0';
-  f = _wfopen(wide, mode);
-cleanup:
-  free(wide);
-  return f;
-}
-#define FOPEN_READ(p) fopen_utf8((p), L"rb")
-#else
-#define FOPEN_READ(p) fopen((p), "rb")
-#endif
-
-static int errno_to_lw(int e) {
-  switch (e) {
-  case ENOENT:
-  case ENOTDIR:
-    return LW_ENOENT;
-  case EACCES:
-  case EPERM:
-    return LW_EACCES;
-  case ENOMEM:
-    return LW_ENOMEM;
-  default:
-    return LW_EIO;
-  }
-}
-
-int lw_config_load(const char *path, struct lw_config *out, char *err, size_t errlen) {
-  FILE *f = NULL;
-  char *data = NULL;
-  size_t len = 0, cap = 0;
-  int rc = 0;
-
-  if (err != NULL && errlen > 0) {
-    err[0] = '\0';
-  }
-  errno = 0;
-  f = FOPEN_READ(path);
-  if (f == NULL) {
-    int e = errno;
-    rc = errno_to_lw(e);
-    if (err != NULL && errlen > 0) {
-      (void)snprintf(err, errlen, "%s: cannot open: %s", path,
-                     e != 0 ? strerror(e) : "unknown error");
-    }
-    goto cleanup;
-  }
-  /* Read in chunks (the size of a pipe or device is not known beforehand),
-   * one byte past the limit so that an oversized file is reported as such. */
-  for (;;) {
-    size_t got;
-    if (len == cap) {
-      size_t ncap = cap == 0 ? 4096 : cap * 2;
-      char *bigger;
-      if (ncap > (size_t)MAX_FILE_BYTES + 1) {
-        ncap = (size_t)MAX_FILE_BYTES + 1;
-      }
-      if (ncap == cap) {
-        break; /* limit reached: load_string reports the size */
-      }
-      bigger = realloc(data, ncap);
-      if (bigger == NULL) {
-        rc = LW_ENOMEM;
-        if (err != NULL && errlen > 0) {
-          (void)snprintf(err, errlen, "%s: out of memory", path);
-        }
-        goto cleanup;
-      }
-      data = bigger;
-      cap = ncap;
-    }
-    errno = 0;
-    got = fread(data + len, 1, cap - len, f);
-    len += got;
-    if (got == 0) {
-      if (ferror(f)) {
-        int e = errno;
-        rc = errno_to_lw(e) == LW_EACCES ? LW_EACCES : LW_EIO;
-        if (err != NULL && errlen > 0) {
-          (void)snprintf(err, errlen, "%s: cannot read: %s", path,
-                         e != 0 ? strerror(e) : "read error");
-        }
-        goto cleanup;
-      }
-      break;
-    }
-  }
-  rc = lw_config_load_string(path, data != NULL ? data : "", len, out, err, errlen);
-
-cleanup:
-  if (f != NULL) {
-    fclose(f);
-  }
-  free(data);
   return rc;
 }

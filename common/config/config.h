@@ -59,6 +59,9 @@ struct lw_config {
   int64_t holders_interval_ms;     /* holders.interval */
   bool holders_enabled;            /* holders.enabled */
   int64_t holders_timeout_ms;      /* holders.timeout */
+  /* Known leaks that raise no alert (ack.h), one name a line ("" = none): */
+  const char *ignore_users;  /* ignore.users: DOMAIN\user */
+  const char *ignore_images; /* ignore.images: holder image file names */
 };
 
 /* The kinds of value a key can take, and the C type of its field. */
@@ -68,8 +71,22 @@ enum lw_config_type {
   LW_CONFIG_STRING,   /* const char *, any text without control chars  */
   LW_CONFIG_PATH,     /* const char *, a file path, kept as written    */
   LW_CONFIG_ENUM,     /* int, the index of one of `names`              */
-  LW_CONFIG_BOOL      /* bool, true/false (also yes/no, on/off)        */
+  LW_CONFIG_BOOL,     /* bool, true/false (also yes/no, on/off)        */
+  LW_CONFIG_USERS,    /* const char *, a YAML list of DOMAIN\user: the
+                       * names one a line (ack.h checks each)           */
+  LW_CONFIG_IMAGES    /* const char *, a YAML list of image file names  */
 };
+
+/* The list types (a YAML sequence in the file). */
+static inline bool lw_config_type_is_list(enum lw_config_type t) {
+  return t == LW_CONFIG_USERS || t == LW_CONFIG_IMAGES;
+}
+
+/* The types whose field is a const char * (text, paths, and the lists). */
+static inline bool lw_config_type_is_text(enum lw_config_type t) {
+  return t == LW_CONFIG_STRING || t == LW_CONFIG_PATH || t == LW_CONFIG_USERS ||
+         t == LW_CONFIG_IMAGES;
+}
 
 /* One row of the key table. */
 struct lw_config_key {

@@ -1,8 +1,8 @@
 /*
  * config_internal.h - what the configuration's files share (not a public header).
  *
- * config.c (the loader: prescan, libyaml's event walk, files) calls
- * config_text.c (diagnostics: expected forms, values shown in messages, "did
+ * config_file.c (files) calls config.c (the loader: prescan, libyaml's event
+ * walk), which calls config_text.c (diagnostics: expected forms, values shown in messages, "did
  * you mean") and config_keys.c (the key table, values by type, defaults, copy,
  * compare, write); config_text.c calls none of them. No circle
  * (tests/lint/layering.sh).
@@ -17,7 +17,7 @@
 #include "config.h"
 
 /* The number of rows of the key table (config_keys.c checks it at compile time). */
-#define LW__NKEYS 13
+#define LW__NKEYS 15
 
 /* The key table: one row per key, the only place keys are defined. */
 extern const struct lw_config_key *const lw__keys;
@@ -43,7 +43,32 @@ struct lw__config_suggestion {
   size_t dist;
 };
 
+/* ---- config.c ---- */
+
+/* The largest configuration file, in bytes (BOM included). */
+#define LW__CONFIG_MAX_FILE_BYTES (1024 * 1024)
+/* Decodes one UTF-8 character at p (left bytes). Returns its length, or 0
+ * if the bytes are not valid UTF-8 (overlong, surrogate, > U+10FFFF, cut). */
+size_t lw__config_utf8_decode(const unsigned char *p, size_t left, uint32_t *cp);
+
 /* ---- config_keys.c ---- */
+
+/* A list key's value being read: names one a line. */
+struct lw__config_list {
+  char *text;
+  size_t len;
+};
+/* Room for lw__config_list_add's message. */
+#define LW__CONFIG_LIST_WHY 800
+/* Checks one item (n bytes at s) of list key k as ack.h does for its kind
+ * and appends it. Returns 0, or LW_ESYNTAX / LW_ERANGE / LW_ENOMEM with
+ * "KEY: 'value' is not ..." in why. */
+int lw__config_list_add(const struct lw_config_key *k, const char *s, size_t n,
+                        struct lw__config_list *acc, char *why, size_t whylen);
+/* Moves the list into cfg's field of k (an empty list is the default).
+ * Returns 0. */
+int lw__config_list_store(struct lw_config *cfg, const struct lw_config_key *k,
+                          struct lw__config_list *acc);
 
 void *lw__config_field(struct lw_config *cfg, const struct lw_config_key *k);
 /* Length of the section part of a dotted name ("alerts" in "alerts.x"), or 0. */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "config_internal.h"
+#include "ack.h"
 #include "duration.h"
 #include "error.h"
 
@@ -62,6 +63,12 @@ static const struct lw_config_key keys[] = {
     {"holders.timeout", LW_CONFIG_DURATION, "60s", SECOND, HOUR, FIELD(holders_timeout_ms), NULL,
      "How long one holder scan may run. It runs beside the polls, never in their way; one "
      "still running after this is abandoned and reported (event 1103)."},
+    {"ignore.users", LW_CONFIG_USERS, "", 0, 65536, FIELD(ignore_users), NULL,
+     "Users (DOMAIN\\user) whose leaks are recorded but raise no event 2001 or 2007 "
+     "(known leaks; `leakwatch ack` for one with a reason and an expiry)."},
+    {"ignore.images", LW_CONFIG_IMAGES, "", 0, 65536, FIELD(ignore_images), NULL,
+     "Holder images (file names such as agent.exe): leaks held only by them, and their "
+     "holders, are recorded but raise no event 2001 or 2007."},
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -187,6 +194,8 @@ int lw__config_parse_text(const struct lw_config_key *k, const char *s, union lw
     return parse_bool(s, &v->b);
   case LW_CONFIG_STRING:
   case LW_CONFIG_PATH:
+  case LW_CONFIG_USERS:
+  case LW_CONFIG_IMAGES:
     break;
   }
   return LW_EINVAL;
@@ -210,6 +219,8 @@ void lw__config_store_value(struct lw_config *cfg, const struct lw_config_key *k
     break;
   case LW_CONFIG_STRING:
   case LW_CONFIG_PATH:
+  case LW_CONFIG_USERS:
+  case LW_CONFIG_IMAGES:
     break;
   }
 }
@@ -218,7 +229,7 @@ void lw_config_defaults(struct lw_config *cfg) {
   memset(cfg, 0, sizeof *cfg);
   for (size_t i = 0; i < NKEYS; i++) {
     const struct lw_config_key *k = &keys[i];
-    if (k->type == LW_CONFIG_STRING || k->type == LW_CONFIG_PATH) {
+    if (lw_config_type_is_text(k->type)) {
       *(const char **)lw__config_field(cfg, k) = k->def;
     } else {
       union lw__config_value v;
@@ -242,7 +253,7 @@ int lw_config_copy(struct lw_config *dst, const struct lw_config *src) {
   for (size_t i = 0; i < NKEYS; i++) {
     const struct lw_config_key *k = &keys[i];
     const char **slot;
-    if (k->type != LW_CONFIG_STRING && k->type != LW_CONFIG_PATH) {
+    if (!lw_config_type_is_text(k->type)) {
       continue;
     }
     slot = (const char **)lw__config_field(&tmp, k);
@@ -252,8 +263,7 @@ int lw_config_copy(struct lw_config *dst, const struct lw_config *src) {
       if (copy == NULL) {
         for (size_t j = 0; j < i; j++) {
           const char **done = (const char **)lw__config_field(&tmp, &keys[j]);
-          if ((keys[j].type == LW_CONFIG_STRING || keys[j].type == LW_CONFIG_PATH) &&
-              lw__config_is_owned(&keys[j], *done)) {
+          if (lw_config_type_is_text(keys[j].type) && lw__config_is_owned(&keys[j], *done)) {
             free((void *)*done);
           }
         }
@@ -280,7 +290,9 @@ bool lw_config_equal(const struct lw_config *a, const struct lw_config *b) {
       same = *(const uint32_t *)fa == *(const uint32_t *)fb;
       break;
     case LW_CONFIG_STRING:
-    case LW_CONFIG_PATH: {
+    case LW_CONFIG_PATH:
+    case LW_CONFIG_USERS:
+    case LW_CONFIG_IMAGES: {
       const char *sa = *(const char *const *)fa, *sb = *(const char *const *)fb;
       same = sa == sb || (sa != NULL && sb != NULL && strcmp(sa, sb) == 0);
       break;
@@ -297,6 +309,37 @@ bool lw_config_equal(const struct lw_config *a, const struct lw_config *b) {
     }
   }
   return true;
+}
+
+/* A list (one name a line) as a YAML flow sequence of single-quoted names:
+ * ['CONTOSO\svc', 'agent.exe'], [] when empty. Heap; NULL when out of memory. */
+static char *list_text(const char *s) {
+  size_t need = 3, o = 0;
+  char *out;
+  for (const char *p = s; *p != '\0'; p++)
+    need += *p == '\'' ? 2 : *p == '\n' ? 4 : 1;
+  need += 2;
+  out = malloc(need);
+  if (out == NULL)
+    return NULL;
+  out[o++] = '[';
+  if (*s != '\0')
+    out[o++] = '\'';
+  for (const char *p = s; *p != '\0'; p++) {
+    if (*p == '\n') {
+      memcpy(out + o, "', '", 4);
+      o += 4;
+      continue;
+    }
+    if (*p == '\'')
+      out[o++] = '\'';
+    out[o++] = *p;
+  }
+  if (*s != '\0')
+    out[o++] = '\'';
+  out[o++] = ']';
+  out[o] = '\0';
+  return out;
 }
 
 /* Writes a key's value as YAML text into buf (strings single-quoted, with
@@ -327,6 +370,14 @@ static int value_text(const struct lw_config *cfg, const struct lw_config_key *k
   case LW_CONFIG_BOOL:
     (void)snprintf(buf, len, "%s", *(const bool *)f ? "true" : "false");
     return 0;
+  case LW_CONFIG_USERS:
+  case LW_CONFIG_IMAGES: {
+    const char *s = *(const char *const *)f;
+    if (s == NULL)
+      return LW_EINVAL;
+    *heap = list_text(s);
+    return *heap != NULL ? 0 : LW_ENOMEM;
+  }
   case LW_CONFIG_STRING:
   case LW_CONFIG_PATH: {
     const char *s = *(const char *const *)f;
@@ -415,7 +466,7 @@ void lw_config_free(struct lw_config *cfg) {
   }
   for (size_t i = 0; i < NKEYS; i++) {
     const struct lw_config_key *k = &keys[i];
-    if (k->type == LW_CONFIG_STRING || k->type == LW_CONFIG_PATH) {
+    if (lw_config_type_is_text(k->type)) {
       const char *s = *(const char **)lw__config_field(cfg, k);
       if (lw__config_is_owned(k, s)) {
         free((void *)s);
@@ -423,4 +474,53 @@ void lw_config_free(struct lw_config *cfg) {
     }
   }
   lw_config_defaults(cfg);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Lists (ignore.users, ignore.images)                                      */
+/* ------------------------------------------------------------------------ */
+
+int lw__config_list_add(const struct lw_config_key *k, const char *s, size_t n,
+                        struct lw__config_list *acc, char *why, size_t whylen) {
+  char norm[LW_ACK_TARGET_MAX], shown[256], what[LW_ACK_TARGET_MAX + 160];
+  int kind = k->type == LW_CONFIG_USERS ? LW_ACK_USER : LW_ACK_IMAGE;
+  int rc;
+  lw__config_show_value(s, n, shown, sizeof shown);
+  if (strlen(s) != n) {
+    (void)snprintf(why, whylen, "%s: '%s' contains a NUL character", k->name, shown);
+    return LW_ESYNTAX;
+  }
+  rc = lw_ack_parse_target(kind, s, NULL, norm, sizeof norm, what, sizeof what);
+  if (rc != 0) {
+    (void)snprintf(why, whylen, "%s: %s", k->name, what);
+    return rc == LW_ERANGE ? LW_ERANGE : LW_ESYNTAX;
+  }
+  if (acc->len + n + 2 > (size_t)k->max) {
+    (void)snprintf(why, whylen, "%s: the list is longer than %lu bytes", k->name,
+                   (unsigned long)k->max);
+    return LW_ERANGE;
+  }
+  char *grown = realloc(acc->text, acc->len + n + 2);
+  if (grown == NULL) {
+    (void)snprintf(why, whylen, "%s: out of memory", k->name);
+    return LW_ENOMEM;
+  }
+  acc->text = grown;
+  if (acc->len > 0)
+    acc->text[acc->len++] = '\n';
+  memcpy(acc->text + acc->len, norm, n);
+  acc->len += n;
+  acc->text[acc->len] = '\0';
+  return 0;
+}
+
+int lw__config_list_store(struct lw_config *cfg, const struct lw_config_key *k,
+                          struct lw__config_list *acc) {
+  const char **slot = (const char **)lw__config_field(cfg, k);
+  if (lw__config_is_owned(k, *slot))
+    free((void *)*slot);
+  *slot = acc->text != NULL ? acc->text : k->def;
+  acc->text = NULL;
+  acc->len = 0;
+  return 0;
 }

@@ -54,6 +54,12 @@ void lw__config_form_of(const struct lw_config_key *k, char *buf, size_t len) {
   case LW_CONFIG_BOOL:
     (void)snprintf(buf, len, "true or false");
     break;
+  case LW_CONFIG_USERS:
+    (void)snprintf(buf, len, "a list of users such as ['CONTOSO\\svc_agent'] (DOMAIN\\user)");
+    break;
+  case LW_CONFIG_IMAGES:
+    (void)snprintf(buf, len, "a list of image file names such as ['agent.exe']");
+    break;
   }
 }
 

@@ -67,6 +67,7 @@ void lw_detect_config_from(struct lw_detect_config *dc, const struct lw_config *
   dc->gap_threshold = cfg->gap_threshold;
   dc->accumulation_threshold = cfg->accumulation_threshold;
   dc->alerts_max_per_hour = cfg->alerts_max_per_hour;
+  dc->acks = NULL; /* the service's: the history's acks and the config's ignore: */
 }
 
 /* ---- The step --------------------------------------------------------------- */
@@ -637,6 +638,9 @@ static int assemble_alerts(struct step *s, struct lw_alert_policy_state *pol) {
   size_t n = s->agg.n + s->per.n, k, at = 0;
   int rc;
 
+  /* Known leaks first: their 2001s take nothing of the rate limit's budget. */
+  for (k = 0; k < s->per.n; k++)
+    lw__detect_withhold_known(&s->per.v[k], s->cfg->acks, s->now);
   rc =
       lw_alert_policy_apply(pol, s->cfg->alerts_max_per_hour, s->now, s->agg.v, s->agg.n, &summary);
   if (rc < 0)

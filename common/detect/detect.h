@@ -91,7 +91,8 @@
 #include "alert_policy.h"
 #include "snapshot.h"
 
-struct lw_config; /* config.h: only lw_detect_config_from reads it */
+struct lw_config;  /* config.h: only lw_detect_config_from reads it */
+struct lw_ack_set; /* ack.h */
 
 /* Boot times that differ by at most this much are the same boot (the boot time is
  * derived from the clock and the tick count, which drift apart by milliseconds). */
@@ -114,6 +115,10 @@ struct lw_detect_config {
   uint32_t accumulation_threshold; /* accumulation_threshold; 0 disables rule 3 */
   uint32_t alerts_max_per_hour;    /* alerts.max_per_hour; 0 = no limit */
   int holders_enabled;             /* holders.enabled: what 2001 says of its holders */
+  /* Known leaks (ack.h): a 2001 of a leak an entry in force covers (by LUID or
+   * user) is marked acknowledged: recorded, not logged, not counted by the rate
+   * limit. NULL: none. Not owned; the caller keeps it alive during the step. */
+  const struct lw_ack_set *acks;
 };
 
 /* ---- State (fields are internal: read them in tests, change them only through
@@ -265,6 +270,21 @@ int lw_detect_step(struct lw_detect_state *st, const struct lw_snapshot *snap,
  */
 int lw_detect_stop_summary(struct lw_detect_state *st, const struct lw_detect_config *cfg,
                            int64_t now, struct lw_alert *summary);
+
+/*
+ * Alerts again, when an acknowledgement ends (expired or removed), the open
+ * leaks it covered: for each leaked user logon session of *st (and each
+ * DWM-n/UMFD-n one that leaked alone) that an entry of `ended` covers by LUID
+ * or user (pass copies of the ended entries, without their expiry) and that no
+ * entry of cfg->acks in force at `now` covers, a 2001 raised at `now` (its
+ * minutes pinned so far, its DWM/UMFD listed, HOLDERS pending) is appended to
+ * out->alerts, through the rate limit of st's policy. Call it after
+ * lw_detect_step with the same `now`. Leak changes are not touched: the
+ * episodes are open already. Returns the number appended, or LW_ENOMEM /
+ * LW_EINVAL (then out and *st are unchanged).
+ */
+int lw_detect_realert(struct lw_detect_state *st, const struct lw_detect_config *cfg,
+                      const struct lw_ack_set *ended, int64_t now, struct lw_detect_output *out);
 
 /*
  * Writes the whole state as a blob (format version 1, see the contract above).

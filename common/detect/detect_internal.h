@@ -153,6 +153,12 @@ int lw__detect_pinned_ranges(struct lw__sbuf *b, struct lw_detect_logon *const *
 int lw__detect_pinned_by(struct lw__sbuf *b, struct lw_detect_logon *const *p, size_t n,
                          size_t n_ids);
 
+/* ---- detect_ack.c ---- */
+
+/* Marks a 2001 acknowledged when an entry of `acks` in force at `now` covers
+ * its leak (by LUID or user). Anything else is left alone. */
+void lw__detect_withhold_known(struct lw_alert *a, const struct lw_ack_set *acks, int64_t now);
+
 /* ---- detect_summary.c ---- */
 
 /* Fills 2009's REASON and the leaks' state (OPEN_LEAKS .. LIVE_SESSIONS) of

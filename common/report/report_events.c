@@ -59,6 +59,19 @@ static void json_alert_fields(struct lw_json *j, const struct lw_store_alert *a)
   lw_json_kv_bool(j, "logged", a->logged);
 }
 
+/* Why an alert is not in the Event Log, for the table's Date line: held back
+ * by the rate limit, or a known leak's (issue 15; its fields say which). */
+static const char *withheld_note(const struct lw_store_alert *a) {
+  const char *f = a->fields_json != NULL ? a->fields_json : "";
+  if (a->suppressed)
+    return " (held back by alerts.max_per_hour: not in the Event Log)";
+  if (!a->logged && strstr(f, "\"acknowledged\":true") != NULL)
+    return " (a known leak, acknowledged with leakwatch ack: not in the Event Log)";
+  if (!a->logged && strstr(f, "\"ignored\":true") != NULL)
+    return " (a known leak, ignored by the configuration: not in the Event Log)";
+  return "";
+}
+
 static int print_alert(void *ctx, const struct lw_store_alert_row *row) {
   struct printer *p = ctx;
   const struct lw_store_alert *a = &row->alert;
@@ -74,8 +87,8 @@ static int print_alert(void *ctx, const struct lw_store_alert_row *row) {
             "Event ID:      %u\n"
             "Level:         %c%s\n"
             "Description:\n",
-            when, a->suppressed ? " (held back by alerts.max_per_hour: not in the Event Log)" : "",
-            a->event_id, p->q->level_of(a->event_id)[0] - 32, p->q->level_of(a->event_id) + 1);
+            when, withheld_note(a), a->event_id, p->q->level_of(a->event_id)[0] - 32,
+            p->q->level_of(a->event_id) + 1);
     /* The message keeps its own lines; names in it are escaped (text_safe.h). */
     lw_text_safe_fputs(a->message, p->out, LW_TEXT_KEEP_LF);
     fputs("\n\n", p->out);

@@ -35,7 +35,59 @@ void lw_leaks_free(struct lw_leaks *l) {
   for (size_t i = 0; i < l->n; i++)
     item_free(&l->v[i]);
   free(l->v);
+  lw_ack_set_free(&l->known);
   memset(l, 0, sizeof *l);
+}
+
+int lw_leaks_mark_known(struct lw_store *st, const struct lw_ack_set *ignores, int64_t now,
+                        struct lw_leaks *l) {
+  int rc = lw_store_acks_load(st, &l->known);
+  if (rc == LW_ENOENT)
+    rc = 0; /* a history older than acknowledgements */
+  for (size_t i = 0; rc == 0 && ignores != NULL && i < ignores->n; i++)
+    rc = lw_ack_set_add(&l->known, &ignores->v[i]);
+  l->n_acknowledged = l->n_ignored = 0;
+  for (size_t i = 0; rc == 0 && i < l->n; i++) {
+    struct lw_leak_item *it = &l->v[i];
+    const char **images = NULL;
+    if (it->n_holders > 0 && (images = malloc(it->n_holders * sizeof *images)) == NULL) {
+      rc = LW_ENOMEM;
+      break;
+    }
+    for (size_t j = 0; j < it->n_holders; j++)
+      images[j] = it->holders[j].image != NULL ? it->holders[j].image : "?";
+    it->known = lw_ack_match(&l->known, now, it->leak.luid, it->leak.domain, it->leak.user, images,
+                             it->n_holders);
+    free(images);
+    if (it->known != NULL && it->known->id > 0)
+      l->n_acknowledged++;
+    else if (it->known != NULL)
+      l->n_ignored++;
+  }
+  if (rc != 0)
+    for (size_t i = 0; i < l->n; i++)
+      l->v[i].known = NULL;
+  return rc;
+}
+
+const char *lw_leak_known_state(const struct lw_leak_item *it) {
+  return it->known == NULL ? "" : it->known->id > 0 ? "acknowledged" : "ignored";
+}
+
+/* What covers a row, for the table: "acknowledged (ack 3, until ...): reason"
+ * or "ignored (ignore.users in the configuration)". */
+static const char *known_text(const struct lw_leak_item *it, char *buf, size_t size) {
+  const struct lw_ack *a = it->known;
+  if (a->id > 0) {
+    char t[LW_ISO_TIME_SIZE];
+    snprintf(buf, size, "acknowledged (ack %lld, until %s): %s", (long long)a->id,
+             a->expires_at == LW_TIME_UNKNOWN ? "removed" : lw_time_format_iso(a->expires_at, t),
+             a->reason);
+  } else {
+    snprintf(buf, size, "ignored (%s %s in the configuration)",
+             a->kind == LW_ACK_IMAGE ? "ignore.images" : "ignore.users", a->target);
+  }
+  return buf;
 }
 
 static int add_episode(void *ctx, const struct lw_store_leak_row *row) {
@@ -280,6 +332,13 @@ static void print_table_row(FILE *out, const struct lw_leaks_query *q,
     fprintf(out, "%3zu  ", it->n_system);
   put_cell(out, who(&it->leak, name, sizeof name), LW_LEAKS_TABLE_WIDTH - used, false);
   fputc('\n', out);
+  if (it->known != NULL) {
+    char text[2048], safe[4096];
+    fputs("    ", out);
+    lw_text_safe(known_text(it, text, sizeof text), safe, sizeof safe, LW_TEXT_ONE_LINE);
+    put_cell(out, safe, LW_LEAKS_TABLE_WIDTH - 4, false);
+    fputc('\n', out);
+  }
   if (it->n_holders > 0) {
     char held[2048], safe[4096];
     fputs("    held by: ", out);
@@ -340,13 +399,40 @@ static void print_json_row(struct lw_json *j, const struct lw_leak_item *it) {
     lw_json_end_object(j);
   }
   lw_json_end_array(j);
+  /* Issue 15, at the end: the known leak entry that covers it. */
+  lw_json_kv_bool(j, "acknowledged", it->known != NULL && it->known->id > 0);
+  if (it->known != NULL && it->known->id > 0) {
+    lw_json_kv_int64(j, "ack_id", it->known->id);
+    lw_json_kv_string(j, "ack_reason", it->known->reason);
+    json_time(j, "ack_expires", it->known->expires_at);
+  } else {
+    lw_json_kv_null(j, "ack_id");
+    lw_json_kv_null(j, "ack_reason");
+    lw_json_kv_null(j, "ack_expires");
+  }
+  lw_json_kv_bool(j, "ignored", it->known != NULL && it->known->id == 0);
   lw_json_end_object(j);
 }
 
-static const char *const csv_head[] = {
-    "boot_id",          "luid",         "user",        "domain",      "kind",
-    "terminal_session", "leaked_at",    "released_at", "session_end", "session_ended_at",
-    "system_logons",    "system_luids", "holders",     NULL};
+static const char *const csv_head[] = {"boot_id",
+                                       "luid",
+                                       "user",
+                                       "domain",
+                                       "kind",
+                                       "terminal_session",
+                                       "leaked_at",
+                                       "released_at",
+                                       "session_end",
+                                       "session_ended_at",
+                                       "system_logons",
+                                       "system_luids",
+                                       "holders",
+                                       "acknowledged",
+                                       "ack_id",
+                                       "ack_reason",
+                                       "ack_expires",
+                                       "ignored",
+                                       NULL};
 
 static void print_csv_row(struct lw_csv *c, const struct lw_leak_item *it) {
   char luid[LW_LUID_TEXT_SIZE], t[LW_ISO_TIME_SIZE], held[2048];
@@ -370,6 +456,17 @@ static void print_csv_row(struct lw_csv *c, const struct lw_leak_item *it) {
                           lw_luid_format(it->system_luids[i], luid));
   lw_csv_field(c, luids);
   lw_csv_field(c, holders_text(it, held, sizeof held));
+  {
+    const struct lw_ack *a = it->known != NULL && it->known->id > 0 ? it->known : NULL;
+    lw_csv_field(c, a != NULL ? "true" : "false");
+    if (a != NULL)
+      lw_csv_int64(c, a->id);
+    else
+      lw_csv_field(c, "");
+    lw_csv_field(c, a != NULL ? a->reason : "");
+    lw_csv_field(c, a != NULL ? iso_or(a->expires_at, t, "") : "");
+    lw_csv_field(c, it->known != NULL && it->known->id == 0 ? "true" : "false");
+  }
   lw_csv_end_row(c);
 }
 
@@ -393,6 +490,11 @@ static void print_table(FILE *out, const struct lw_leaks_query *q, const struct 
           "\n%zu %s, %u leaked logon sessions in all (SYS: the DWM-n/UMFD-n logons folded "
           "into a row;\n(s): one that leaked alone).\n",
           l->n, q->ranged ? "leak rows" : "open leaks", l->episodes);
+  if (l->n_acknowledged + l->n_ignored > 0)
+    fprintf(out,
+            "%u acknowledged, %u ignored by the configuration: known leaks, no alert "
+            "(leakwatch ack --list).\n",
+            l->n_acknowledged, l->n_ignored);
 }
 
 int lw_leaks_print(struct lw_store *st, const struct lw_leaks_query *q, FILE *out, char *err,
@@ -402,6 +504,8 @@ int lw_leaks_print(struct lw_store *st, const struct lw_leaks_query *q, FILE *ou
   if (errlen > 0)
     err[0] = '\0';
   rc = lw_leaks_load(st, q->ranged, q->since, q->until, &l);
+  if (rc == 0)
+    rc = lw_leaks_mark_known(st, q->ignores, q->now, &l);
   if (rc != 0) {
     snprintf(err, errlen, "reading the leaks failed: %s", lw_strerror(rc));
     return rc;

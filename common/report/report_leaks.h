@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "ack.h"
 #include "report_args.h"
 #include "store.h"
 
@@ -41,12 +42,17 @@ struct lw_leak_item {
   size_t n_system;
   struct lw_leak_holder *holders;
   size_t n_holders;
+  /* Issue 15: the acknowledgement (id > 0) or ignore: entry (id 0) in force
+   * that covers it (lw_leaks_mark_known), in the list's `known`; or NULL. */
+  const struct lw_ack *known;
 };
 
 struct lw_leaks {
   struct lw_leak_item *v; /* by leaked_at, terminal session, LUID */
   size_t n, cap;
-  uint32_t episodes; /* leak episodes read (folded ones included) */
+  uint32_t episodes;                  /* leak episodes read (folded ones included) */
+  struct lw_ack_set known;            /* lw_leaks_mark_known's entries */
+  uint32_t n_acknowledged, n_ignored; /* rows covered by each kind of entry */
 };
 
 /* Reads the rows: with ranged false, the open leaks now (the latest boot's
@@ -57,6 +63,17 @@ int lw_leaks_load(struct lw_store *st, bool ranged, int64_t since, int64_t until
                   struct lw_leaks *out);
 void lw_leaks_free(struct lw_leaks *l);
 
+/* Marks the rows that a known leak entry in force at `now` covers (ack.h: by
+ * LUID, user, or every holder of the latest scan by image): the history's
+ * acknowledgements (none in a history older than schema 6) and `ignores` (the
+ * configuration's ignore: entries; may be NULL). Returns 0 or an LW_E* code
+ * (rows then unmarked). */
+int lw_leaks_mark_known(struct lw_store *st, const struct lw_ack_set *ignores, int64_t now,
+                        struct lw_leaks *l);
+
+/* "acknowledged", "ignored" or "" for a row (the JSON and CSV columns). */
+const char *lw_leak_known_state(const struct lw_leak_item *it);
+
 /* "seen", "before LeakWatch" or "unknown" (v_leaks' session_end). */
 const char *lw_leak_session_end(const struct lw_store_leak *leak);
 
@@ -66,6 +83,10 @@ struct lw_leaks_query {
   enum lw_report_format format;
   unsigned csv_flags; /* LW_CSV_LF or LW_CSV_EXACT, maybe | LW_CSV_CRLF */
   const char *db;     /* named when there is nothing to show */
+  /* Issue 15: rows covered by known leak entries at `now` (ms) are shown as
+   * acknowledged or ignored; ignores are the configuration's (may be NULL). */
+  int64_t now;
+  const struct lw_ack_set *ignores;
 };
 
 /* The table is this wide at most: names and holders are cut to fit. */

@@ -6,7 +6,9 @@
  *
  * The verdict is an exit code (documented in README, a contract):
  *   0 OK           polling, no open leak
- *   1 LEAKS        polling, leaks open
+ *   1 LEAKS        polling, leaks open that no acknowledgement or ignore:
+ *                  entry covers (known leaks alone give 0: nobody is paged
+ *                  for a leak an operator acknowledged)
  *   2 NOT POLLING  the service is not running, or its last poll is older
  *                  than 3 poll intervals (its figures are then stale)
  *   3 UNKNOWN      the history database cannot be read
@@ -20,6 +22,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "ack.h"
 #include "report_args.h"
 #include "store.h"
 
@@ -50,9 +53,10 @@ struct lw_status_query {
   const char *service_state;
   bool service_known, service_running;
   const char *service_detail;
-  int64_t now;               /* ms since the epoch */
-  int64_t poll_interval_ms;  /* the configuration's */
-  const char *interval_from; /* where poll_interval came from (shown) */
+  int64_t now;                      /* ms since the epoch */
+  int64_t poll_interval_ms;         /* the configuration's */
+  const char *interval_from;        /* where poll_interval came from (shown) */
+  const struct lw_ack_set *ignores; /* the configuration's ignore: entries, or NULL */
 };
 
 /* Reads what it needs from st (NULL: the database could not be opened, see

@@ -52,7 +52,9 @@
 #include "snapshot.h"
 
 /* PRAGMA user_version of the schema this code writes (history: store_schema.c). */
-#define LW_STORE_SCHEMA_VERSION 5
+#define LW_STORE_SCHEMA_VERSION 6
+/* The first schema with the acks table (issue 15). */
+#define LW_STORE_SCHEMA_ACKS 6
 /* PRAGMA application_id of a LeakWatch database ("LWh1"). */
 #define LW_STORE_APPLICATION_ID 0x4c576831
 
@@ -451,5 +453,49 @@ struct lw_store_holder_image {
 int lw_store_each_holder_image(struct lw_store *st, int64_t since, int64_t until,
                                int (*fn)(void *ctx, const struct lw_store_holder_image *img),
                                void *ctx);
+
+/* ---- Known leaks (issue 15, schema 6) --------------------------------------
+ * The acks table: `leakwatch ack` writes it beside the running service, the
+ * service reads it when it changed (ack.h says what an entry covers). */
+
+struct lw_ack;
+struct lw_ack_set;
+
+/*
+ * Reads every acknowledgement (expired ones included) into *out (which must
+ * be initialised; entries are appended in id order). Returns 0; LW_ENOENT for
+ * a database older than schema 6 (no acks table: a read-only CLI on an old
+ * history); LW_EBUSY while deferred; another LW_E* code.
+ */
+int lw_store_acks_load(struct lw_store *st, struct lw_ack_set *out);
+
+/*
+ * Whether another connection committed since the last call (PRAGMA
+ * data_version; the first call says 1): cheap enough for every poll, so the
+ * service re-reads the acks only when something changed. Returns 1, 0, or an
+ * LW_E* code (LW_EBUSY while deferred).
+ */
+int lw_store_changed_elsewhere(struct lw_store *st);
+
+/*
+ * `leakwatch ack`'s writes, on a connection of their own to the database at
+ * `path` (UTF-8): it is never created or migrated (the service does that), the
+ * write is one short IMMEDIATE transaction waiting at most busy_ms for the
+ * service's, and then closed. a->kind, target, reason, created_at, created_by
+ * and expires_at are written; lw_store_ack_add sets *id to the new row's id.
+ * lw_store_ack_remove deletes row `id` and, when `removed` is not NULL,
+ * fills it (strings malloc'd: free target, reason and created_by).
+ * Return 0, or with a sentence in err:
+ *   LW_ENOENT  no database at path (the service creates it), or no such id;
+ *   LW_EINVAL  not a LeakWatch database, or one older than schema 6 (the
+ *              service must be upgraded or started first: it migrates it);
+ *   LW_ETOONEW a newer LeakWatch's database;
+ *   LW_EACCES  the data folder's ACL lets only administrators and SYSTEM write;
+ *   LW_EBUSY   the service's transaction outlasted busy_ms; other LW_E* codes.
+ */
+int lw_store_ack_add(const char *path, const struct lw_ack *a, int busy_ms, int64_t *id, char *err,
+                     size_t errlen);
+int lw_store_ack_remove(const char *path, int64_t id, int busy_ms, struct lw_ack *removed,
+                        char *err, size_t errlen);
 
 #endif /* LW_STORE_H */

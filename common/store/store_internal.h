@@ -9,8 +9,9 @@
  * store_query.c (reads: snapshots at a time, row iterators), store_prune.c
  * (retention), store_open.c (opening, file checks, moving a bad file aside),
  * store_defer.c (the polls a deferred store keeps until its database can be
- * opened), store_write.c (the per-poll transaction and its failure handling)
- * and store.c (open and close).
+ * opened), store_write.c (the per-poll transaction and its failure handling),
+ * store.c (open and close) and store_acks.c (the acknowledgements of issue 15,
+ * also written on a connection of their own).
  *
  * The model: `boots` lists every boot this process knows (the current one
  * first); `live` and `wlive` are the logon sessions and WTS instances alive at
@@ -181,7 +182,9 @@ struct lw__deferred {
 };
 
 struct lw_store {
-  sqlite3 *db; /* NULL while deferred */
+  sqlite3 *db;          /* NULL while deferred */
+  int64_t data_version; /* PRAGMA data_version at the last lw_store_changed_elsewhere */
+  bool data_version_seen;
   char *path;
   struct lw_store_options opts;
   sqlite3_stmt *stmts[LW__ST_COUNT];

@@ -20,6 +20,8 @@
  *   5  the detector's figures of each poll as columns of polls (live_sessions,
  *      open_leaks, open_leaks_system, pinned_ids, highest_session_id; NULL for
  *      older rows and failed polls); v_polls gains them at the end (issue 15).
+ *   6  acks, the known leaks acknowledged with `leakwatch ack`, with v_acks
+ *      (issue 15). One self-contained entry: nothing else depends on it.
  *
  * Indexes are few on purpose: each one is pages written per poll. Sessions are
  * found by (boot_id, first_seen); polls are written in time order, so their
@@ -299,14 +301,38 @@ static const char *const schema_v5[] = {
     "FROM polls p ORDER BY p.id",
     NULL,
 };
+
+/* Written by `leakwatch ack` (store_acks.c), read by the service each time it
+ * changes. Removing one deletes its row; one that expired stays (v_acks says
+ * so) until removed. */
+static const char *const schema_v6[] = {
+    "CREATE TABLE acks(\n"
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused: the service tells\n"
+    "                                   -- a removed one from a new one by it\n"
+    "  kind TEXT NOT NULL CHECK (kind IN ('luid', 'user', 'image')),\n"
+    "  target TEXT NOT NULL,            -- HHHHHHHH:LLLLLLLL, DOMAIN\\user or agent.exe\n"
+    "  reason TEXT NOT NULL,\n"
+    "  created_at INTEGER NOT NULL,     -- ms since epoch\n"
+    "  created_by TEXT,                 -- who ran leakwatch ack (DOMAIN\\user)\n"
+    "  expires_at INTEGER               -- NULL: until removed\n"
+    ")",
+    "CREATE VIEW v_acks AS\n"
+    "SELECT a.id, a.kind, a.target, a.reason, " ISO("a.created_at") " AS created_at,\n"
+    "  a.created_by, " ISO("a.expires_at") " AS expires_at,\n"
+    "  CASE WHEN a.expires_at IS NOT NULL AND\n"
+    "    a.expires_at <= CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)\n"
+    "    THEN 'expired' ELSE 'active' END AS state\n"
+    "FROM acks a ORDER BY a.id",
+    NULL,
+};
 /* clang-format on */
 
 /* Nothing turns into version 0. */
 static const char *const schema_v0[] = {NULL};
 
 /* migrations[k] turns version k-1 into version k. */
-static const char *const *const migrations[] = {schema_v0, schema_v1, schema_v2,
-                                                schema_v3, schema_v4, schema_v5};
+static const char *const *const migrations[] = {schema_v0, schema_v1, schema_v2, schema_v3,
+                                                schema_v4, schema_v5, schema_v6};
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == LW_STORE_SCHEMA_VERSION + 1,
                "one migration per schema version");

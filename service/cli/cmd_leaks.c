@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "ack.h"
 #include "commands.h"
 #include "csv_writer.h"
 #include "error.h"
@@ -29,6 +31,9 @@ static void usage(FILE *f) {
         "--json prints an array, --csv a header row then one row per leak; --csv gives\n"
         "a text beginning with = + - @ TAB or CR a leading ' so that spreadsheets do\n"
         "not run it, --csv-exact writes every text as it is.\n"
+        "Known leaks (leakwatch ack, and ignore: in the configuration) are shown as\n"
+        "acknowledged or ignored: a line under the row, and the columns acknowledged,\n"
+        "ack_id, ack_reason, ack_expires and ignored at the end of --json and --csv.\n"
         "TIME is ISO 8601 UTC, e.g. 2026-11-21T09:00:00Z or 2026-11-21.\n"
         "The database (--db, else `database` from the configuration) is read-only here.\n",
         f);
@@ -84,5 +89,11 @@ int lw_cmd_leaks(int argc, char **argv) {
   q.ranged = ra.since != LW_TIME_UNKNOWN || ra.until != LW_TIME_UNKNOWN;
   q.format = ra.format;
   q.csv_flags = lw_cli_csv_flags(q.format == LW_REPORT_CSV, ra.csv_exact);
-  return lw_cli_print_history("leaks", ra.db, print_leaks, &q);
+  q.now = (int64_t)time(NULL) * 1000;
+  struct lw_ack_set ignores;
+  lw_cli_config_ignores(&ignores);
+  q.ignores = &ignores;
+  int status = lw_cli_print_history("leaks", ra.db, print_leaks, &q);
+  lw_ack_set_free(&ignores);
+  return status;
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ack.h"
 #include "commands.h"
 #include "config.h"
 #include "paths.h"
@@ -27,7 +28,8 @@ static void usage(FILE *f) {
         "leaks and the oldest one, the pinned session IDs, and the highest session ID in\n"
         "use against the live sessions (at the last poll). The exit code is the verdict:\n"
         "  0  OK: polling, no open leak\n"
-        "  1  leaks open\n"
+        "  1  leaks open (known leaks alone, acknowledged with leakwatch ack or ignored\n"
+        "     by the configuration, do not count: they are shown apart)\n"
         "  2  not polling: the service is not running, or its last poll is older than\n"
         "     3 poll intervals (poll_interval from the configuration, else 60 s)\n"
         "  3  unknown: the history database cannot be read\n"
@@ -116,7 +118,11 @@ int lw_cmd_status(int argc, char **argv) {
   }
   q.db = db;
   q.db_error = st == NULL ? err : NULL;
+  struct lw_ack_set ignores;
+  lw_cli_config_ignores(&ignores);
+  q.ignores = &ignores;
   c = lw_status_print(st, &q, stdout);
+  lw_ack_set_free(&ignores);
   if (fflush(stdout) != 0)
     c = LW_CHECK_UNKNOWN;
   lw_store_close(st, NULL);

@@ -28,6 +28,8 @@ int lw_cmd_status(int argc, char **argv); /* polling? leaks? exit codes 0-3 for 
 int lw_cmd_leaks(int argc, char **argv);  /* the open leaks now, or the episodes of a range */
 int lw_cmd_report(int argc, char **argv); /* the history as one self-contained HTML page */
 
+int lw_cmd_ack(int argc, char **argv);    /* acknowledge a known leak; --list, --remove */
+
 /* Puts stdout in binary mode for CSV output: in text mode the C runtime turns
  * every LF into CRLF, also an LF inside a quoted field (a name's line break),
  * which changes the data. Rows then end with an explicit CRLF (LW_CSV_CRLF,
@@ -57,5 +59,11 @@ int lw_cli_print_history(const char *cmd, const char *db_arg, lw_cli_history_pri
 /* The csv_writer flags of a report's output: --csv-exact or formula-safe, rows
  * ending in CRLF when stdout is CSV in binary mode (lw_cli_csv_stdout). */
 unsigned lw_cli_csv_flags(int csv, bool exact);
+
+struct lw_ack_set;
+/* The configuration's ignore: entries (ack.h) from the default configuration
+ * file when it can be read, else none; *out is initialised here (free it with
+ * lw_ack_set_free). For leaks and status, which show ignored leaks. */
+void lw_cli_config_ignores(struct lw_ack_set *out);
 
 #endif /* LW_COMMANDS_H */

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ack.h"
 #include "commands.h"
+#include "config.h"
 #include "csv_writer.h"
 #include "paths.h"
 #include "store.h"
@@ -48,4 +50,18 @@ unsigned lw_cli_csv_flags(int csv, bool exact) {
   if (csv && lw_cli_csv_stdout())
     flags |= LW_CSV_CRLF;
   return flags;
+}
+
+void lw_cli_config_ignores(struct lw_ack_set *out) {
+  struct lw_config cfg;
+  char err[512];
+  char *path = lw_paths_default_config();
+  lw_ack_set_init(out);
+  if (path != NULL && lw_paths_exists(path) && lw_config_load(path, &cfg, err, sizeof err) == 0) {
+    if (lw_ack_set_add_names(out, LW_ACK_USER, cfg.ignore_users) != 0 ||
+        lw_ack_set_add_names(out, LW_ACK_IMAGE, cfg.ignore_images) != 0)
+      lw_ack_set_free(out); /* out of memory: shown without them */
+    lw_config_free(&cfg);
+  }
+  free(path);
 }

@@ -188,7 +188,7 @@ static void run(size_t n, int polls) {
   struct host h;
   struct lw_detect_state st;
   struct lw_detect_output out;
-  struct lw_detect_config cfg = {10 * MIN, 10, 25, 60, 1};
+  struct lw_detect_config cfg = {10 * MIN, 10, 25, 60, 1, NULL};
   double *t = calloc((size_t)polls, sizeof *t), save_us = 0, sum = 0;
   size_t blob_max = 0, alerts = 0, suppressed = 0;
   uint64_t leaks = 0;

@@ -40,6 +40,15 @@
 # 1000 and two 1001); fakehost.stats is FILE's run, and fakehost-1.stats the
 # run before the restart.
 #
+# An operator's action mid-scenario (optional; both variables or neither,
+# not with a restart):
+#   LW_SCENARIO_AT_STEP=N      once the fake has seen N enumerations,
+#   LW_SCENARIO_AT_STEP_RUN=F  run the bash script F while the service keeps
+#                              polling, with WINE64, LW_EXE (the built exe)
+#                              and LW_OUT (OUTDIR) in its environment; its
+#                              failure fails the run (issue 15: `leakwatch
+#                              ack` beside the running service).
+#
 # LW_SCENARIO_STATUS=1 (optional): `leakwatch status --json` is run in the
 # run's prefix once every step is played while the service still runs, and
 # again once it has stopped, into OUTDIR/status-running.json and
@@ -256,6 +265,16 @@ if [ -n "$restart_at" ]; then
   lw_sc start LeakWatch >/dev/null || die "sc start (restart) failed"
   lw_wait_state LeakWatch RUNNING 30 || die "the service did not reach RUNNING after the restart"
   steps=$steps2
+fi
+at_step=${LW_SCENARIO_AT_STEP:-}
+at_step_run=${LW_SCENARIO_AT_STEP_RUN:-}
+if [ -n "$at_step" ] || [ -n "$at_step_run" ]; then
+  [[ $at_step =~ ^[1-9][0-9]*$ ]] || die "LW_SCENARIO_AT_STEP must be a step count (1 or more)"
+  [ -f "$at_step_run" ] || die "LW_SCENARIO_AT_STEP_RUN: no script '$at_step_run'"
+  [ -z "$restart_at" ] || die "LW_SCENARIO_AT_STEP does not go with a restart"
+  play_until $((at_step - 1)) "$steps"
+  WINE64=$WINE64 LW_EXE=$exe LW_OUT=$out bash "$at_step_run" ||
+    die "the script of LW_SCENARIO_AT_STEP_RUN failed ($at_step_run)"
 fi
 play_until "$steps" "$steps"
 

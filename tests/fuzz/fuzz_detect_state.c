@@ -26,7 +26,7 @@ static uint32_t crc32_ieee(const uint8_t *p, size_t n) {
 }
 
 static void poll_once(struct lw_detect_state *st, int64_t at, int64_t boot) {
-  struct lw_detect_config cfg = {60000, 2, 2, 10, 1};
+  struct lw_detect_config cfg = {60000, 2, 2, 10, 1, NULL};
   struct lw_detect_output out;
   struct lw_snapshot *snap = lw_snapshot_new();
   struct lw_logon_session *l;

@@ -67,7 +67,7 @@ static void save(const struct lw_detect_state *st, const char *dir, const char *
 int main(int argc, char **argv) {
   struct lw_detect_state st;
   struct lw_detect_output out;
-  struct lw_detect_config cfg = {MIN, 2, 2, 1, 1};
+  struct lw_detect_config cfg = {MIN, 2, 2, 1, 1, NULL};
   int poll;
   if (argc != 2) {
     fprintf(stderr, "usage: seed_detect_state DIR\n");

@@ -370,6 +370,8 @@ static void test_table_is_sound(void **state) {
       break;
     case LW_CONFIG_STRING:
     case LW_CONFIG_PATH:
+    case LW_CONFIG_USERS:
+    case LW_CONFIG_IMAGES:
       assert_ptr_equal(*(const char *const *)f, k->def);
       assert_true((int64_t)strlen(k->def) >= k->min && (int64_t)strlen(k->def) <= k->max);
       break;
@@ -449,6 +451,17 @@ static void test_every_key(void **state) {
     char err[512], where[128];
     int rc;
 
+    if (k->type == LW_CONFIG_USERS || k->type == LW_CONFIG_IMAGES) {
+      /* A list key refuses a mapping where its list belongs. */
+      rc = load_one(k, "{a: 1}", &cfg, err, sizeof err, where, sizeof where);
+      assert_int_equal(rc, LW_ETYPE);
+      assert_true(strncmp(err, where, strlen(where)) == 0);
+      assert_contains(err, "found a mapping");
+      assert_int_equal(load_one(k, "[]", &cfg, err, sizeof err, where, sizeof where), 0);
+      assert_true(lw_config_equal(&cfg, &d));
+      lw_config_free(&cfg);
+      continue;
+    }
     rc = load_one(k, "[1, 2]", &cfg, err, sizeof err, where, sizeof where);
     assert_int_equal(rc, LW_ETYPE);
     assert_true(strncmp(err, where, strlen(where)) == 0);
@@ -723,7 +736,10 @@ static void test_write_effective_text(void **state) {
                                  "holders:\n"
                                  "  interval: 15m\n"
                                  "  enabled: true\n"
-                                 "  timeout: 1m\n";
+                                 "  timeout: 1m\n"
+                                 "ignore:\n"
+                                 "  users: []\n"
+                                 "  images: []\n";
   const char *tmp = "test_config_effective.yaml";
   struct lw_config c;
   char *text;
@@ -760,6 +776,72 @@ static void test_write_effective_text(void **state) {
   assert_int_equal(lw_config_write_effective(&c, f), LW_EINVAL);
   fclose(f);
   remove(tmp);
+}
+
+/* ignore.users / ignore.images (issue 15): YAML lists, each name checked
+ * where it stands (FILE:LINE:COLUMN of the bad item), kept one a line, and
+ * written back as flow lists that load to the same. */
+static void test_ignore_lists(void **state) {
+  static const struct {
+    const char *yaml;
+    int rc;
+    const char *err;
+  } bad[] = {
+      {"ignore:\n  users: ['CONTOSO\\bob', alice]\n", LW_ESYNTAX,
+       "i.yaml:2:26: ignore.users: 'alice' is not DOMAIN\\user"},
+      {"ignore:\n  users:\n    - CONTOSO\\bob\n    - 'A\\b\\c'\n", LW_ESYNTAX,
+       "i.yaml:4:7: ignore.users: 'A\\b\\c' is not DOMAIN\\user"},
+      {"ignore:\n  images: ['C:\\Agent\\agent.exe']\n", LW_ESYNTAX,
+       "i.yaml:2:12: ignore.images: 'C:\\Agent\\agent.exe' is not a file name"},
+      {"ignore:\n  images: [[a.exe]]\n", LW_ETYPE,
+       "i.yaml:2:12: ignore.images: expected a list of image file names"},
+      {"ignore:\n  users: CONTOSO\\bob\n", LW_ETYPE,
+       "i.yaml:2:10: ignore.users: expected a list of users"},
+      {"ignore:\n  images: ['']\n", LW_ESYNTAX, "i.yaml:2:12: ignore.images: an empty image"},
+      {"ignore:\n  userz: []\n", LW_EUNKNOWN, "i.yaml:2:3: "},
+  };
+  struct lw_config cfg, back;
+  char err[512];
+  (void)state;
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    int rc =
+        lw_config_load_string("i.yaml", bad[i].yaml, strlen(bad[i].yaml), &cfg, err, sizeof err);
+    if (rc != bad[i].rc || strncmp(err, bad[i].err, strlen(bad[i].err)) != 0)
+      fail_msg("case %zu: rc %d, '%s'; want %d, '%s...'", i, rc, err, bad[i].rc, bad[i].err);
+  }
+  static const char good[] = "ignore:\n"
+                             "  users:\n"
+                             "    - CONTOSO\\svc_agent\n"
+                             "    - 'FABRIKAM\\o''brien'\n"
+                             "  images: [agent.exe, Backup Agent.EXE]\n";
+  assert_int_equal(lw_config_load_string("g.yaml", good, strlen(good), &cfg, err, sizeof err), 0);
+  assert_string_equal(cfg.ignore_users, "CONTOSO\\svc_agent\nFABRIKAM\\o'brien");
+  assert_string_equal(cfg.ignore_images, "agent.exe\nBackup Agent.EXE");
+  /* Written back (as `config check` shows it) and read again: the same. */
+  const char *tmp = "test_config_ignore.yaml";
+  FILE *f = fopen(tmp, "wb");
+  assert_non_null(f);
+  assert_int_equal(lw_config_write_effective(&cfg, f), 0);
+  fclose(f);
+  char *text = slurp(tmp, NULL);
+  assert_contains(
+      text, "\nignore:\n  users: ['CONTOSO\\svc_agent', 'FABRIKAM\\o''brien']  # default: []\n"
+            "  images: ['agent.exe', 'Backup Agent.EXE']  # default: []\n");
+  free(text);
+  assert_int_equal(lw_config_load(tmp, &back, err, sizeof err), 0);
+  assert_true(lw_config_equal(&cfg, &back));
+  lw_config_free(&back);
+  /* A copy is independent; an empty list is the default. */
+  assert_int_equal(lw_config_copy(&back, &cfg), 0);
+  assert_ptr_not_equal(back.ignore_users, cfg.ignore_users);
+  lw_config_free(&back);
+  lw_config_free(&cfg);
+  remove(tmp);
+  static const char none[] = "ignore:\n  users: []\n  images:\n";
+  assert_int_equal(lw_config_load_string("n.yaml", none, strlen(none), &cfg, err, sizeof err), 0);
+  assert_string_equal(cfg.ignore_users, "");
+  assert_string_equal(cfg.ignore_images, "");
+  lw_config_free(&cfg);
 }
 
 static void test_copy_equal_free(void **state) {
@@ -813,7 +895,10 @@ static void test_default_file(void **state) {
       if (strstr(text, needle) == NULL) {
         fail_msg("%s has no section line \"%s\"", default_yaml, needle + 1);
       }
-      snprintf(needle, sizeof needle, "\n  %s: %s%s%s\n", dot + 1, q, keys[i].def, q);
+      if (keys[i].type == LW_CONFIG_USERS || keys[i].type == LW_CONFIG_IMAGES)
+        snprintf(needle, sizeof needle, "\n  %s: []\n", dot + 1); /* lists: empty */
+      else
+        snprintf(needle, sizeof needle, "\n  %s: %s%s%s\n", dot + 1, q, keys[i].def, q);
     }
     if (strstr(text, needle) == NULL) {
       fail_msg("%s does not set key '%s' to its default (no line \"%s\")", default_yaml,
@@ -969,6 +1054,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_non_ascii_file_name),
       cmocka_unit_test(test_round_trip),
       cmocka_unit_test(test_write_effective_text),
+      cmocka_unit_test(test_ignore_lists),
       cmocka_unit_test(test_copy_equal_free),
       cmocka_unit_test(test_default_file),
       cmocka_unit_test(test_duration_parse),

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "ack.h"
 #include "config.h"
 #include "detect.h"
 #include "error.h"
@@ -2027,7 +2028,7 @@ static void test_blob_canonical(void **state) {
 static void test_invalid_arguments(void **state) {
   struct lw_detect_state st;
   struct lw_detect_output out;
-  struct lw_detect_config cfg = {10 * MIN, 10, 25, 60, 1};
+  struct lw_detect_config cfg = {10 * MIN, 10, 25, 60, 1, NULL};
   struct lw_snapshot *snap = lw_snapshot_new();
   (void)state;
   lw_detect_state_init(&st);
@@ -2093,9 +2094,107 @@ static void test_strings_do_not_pile_up(void **state) {
   sim_free(s);
 }
 
+/* ---- Known leaks (issue 15) ------------------------------------------------- */
+
+/* An entry of a set for the tests: id > 0 an acknowledgement, 0 an ignore. */
+static void add_entry(struct lw_ack_set *set, int64_t id, int kind, const char *target,
+                      int64_t expires_at) {
+  struct lw_ack a;
+  memset(&a, 0, sizeof a);
+  a.id = id;
+  a.kind = kind;
+  a.target = (char *)target;
+  a.reason = (char *)"known";
+  a.created_at = T0;
+  a.expires_at = expires_at;
+  if (kind == LW_ACK_LUID)
+    assert_int_equal(lw_luid_parse(target, &a.luid), 0);
+  assert_int_equal(lw_ack_set_add(set, &a), 0);
+}
+
+/* alice's 2001 is acknowledged (recorded, marked, not counted by the rate
+ * limit), bob's (another user) alerts, carol's is ignored by the
+ * configuration; at alice's expiry lw_detect_realert raises her 2001 again. */
+static void test_known_leaks_withheld_and_restored(void **state) {
+  struct sim *s = sim_new();
+  struct lw_ack_set acks, ended;
+  const struct lw_alert *a;
+  (void)state;
+  lw_ack_set_init(&acks);
+  lw_ack_set_init(&ended);
+  add_entry(&acks, 1, LW_ACK_USER, "contoso\\ALICE", T0 + 30 * MIN);
+  add_entry(&acks, 0, LW_ACK_USER, "CONTOSO\\carol", LW_TIME_UNKNOWN);
+  s->cfg.acks = &acks;
+  s->cfg.alerts_max_per_hour = 60;
+  base_host(s);
+  rdp_logon(s, 2, "alice", 0x2a0000);
+  rdp_logon(s, 3, "bob", 0x3a0000);
+  rdp_logon(s, 4, "carol", 0x4a0000);
+  step(s);
+  for (uint32_t id = 2; id <= 4; id++)
+    kill_w(s, id); /* three logoffs; the logon sessions stay */
+  find_l(s, 0x2a0000)->procs = 0;
+  find_l(s, 0x3a0000)->procs = 0;
+  find_l(s, 0x4a0000)->procs = 0;
+  step_at(s, T0 + MIN);
+  step_at(s, T0 + 11 * MIN);
+  assert_int_equal(count_ev(&s->out, LW_EVENT_SESSION_LEAKED), 3);
+  a = find_ev(&s->out, LW_EVENT_SESSION_LEAKED, 0x2a0000);
+  assert_non_null(a);
+  assert_int_equal(a->acknowledged, LW_ACK_BY_ACK);
+  assert_int_equal(a->ack_id, 1);
+  assert_int_equal(a->suppressed, 0);
+  a = find_ev(&s->out, LW_EVENT_SESSION_LEAKED, 0x3a0000);
+  assert_int_equal(a->acknowledged, LW_ACK_BY_NONE);
+  a = find_ev(&s->out, LW_EVENT_SESSION_LEAKED, 0x4a0000);
+  assert_int_equal(a->acknowledged, LW_ACK_BY_CONFIG);
+  assert_int_equal(a->ack_id, 0);
+  /* Only bob's reached the budget (the DWM/UMFD are folded into the users'). */
+  assert_int_equal(lw_alert_policy_sent_in_window(&s->st.policy, s->now), 1);
+  /* The leaks are recorded all the same. */
+  assert_int_equal(s->out.leaked, 9);
+
+  /* Before the expiry nothing is raised again. */
+  step_at(s, T0 + 20 * MIN);
+  assert_int_equal(s->out.n_alerts, 0);
+  /* An ended entry of alice's while hers is still in force: nothing. */
+  add_entry(&ended, 1, LW_ACK_USER, "contoso\\ALICE", LW_TIME_UNKNOWN);
+  assert_int_equal(lw_detect_realert(&s->st, &s->cfg, &ended, s->now, &s->out), 0);
+  assert_int_equal(s->out.n_alerts, 0);
+
+  /* At the expiry: her 2001 again, now (minutes pinned from her logoff). */
+  step_at(s, T0 + 31 * MIN);
+  assert_int_equal(s->out.n_alerts, 0);
+  assert_int_equal(lw_detect_realert(&s->st, &s->cfg, &ended, s->now, &s->out), 1);
+  a = find_ev(&s->out, LW_EVENT_SESSION_LEAKED, 0x2a0000);
+  assert_non_null(a);
+  assert_int_equal(a->acknowledged, LW_ACK_BY_NONE);
+  assert_int_equal(a->raised_at, T0 + 31 * MIN);
+  assert_string_equal(a->inserts[LW_INSERT_2001_LUID], "00000000:002a0000");
+  assert_string_equal(a->inserts[LW_INSERT_2001_MINUTES_PINNED], "30");
+  assert_string_equal(a->inserts[LW_INSERT_2001_SYSTEM_LOGONS], "2");
+  assert_int_equal(s->out.n_changes, 0); /* the episode is open already */
+  assert_int_equal(lw_alert_policy_sent_in_window(&s->st.policy, s->now), 2);
+
+  /* An ended acknowledgement whose leak another entry still covers: nothing. */
+  lw_detect_output_free(&s->out);
+  add_entry(&acks, 2, LW_ACK_LUID, "00000000:002a0000", LW_TIME_UNKNOWN);
+  assert_int_equal(lw_detect_realert(&s->st, &s->cfg, &ended, s->now, &s->out), 0);
+  assert_int_equal(s->out.n_alerts, 0);
+  /* One that covers no open leak: nothing either. */
+  lw_ack_set_free(&ended);
+  add_entry(&ended, 3, LW_ACK_USER, "CONTOSO\\nobody", LW_TIME_UNKNOWN);
+  assert_int_equal(lw_detect_realert(&s->st, &s->cfg, &ended, s->now, &s->out), 0);
+  assert_int_equal(lw_detect_realert(NULL, &s->cfg, &ended, s->now, &s->out), LW_EINVAL);
+  lw_ack_set_free(&ended);
+  lw_ack_set_free(&acks);
+  sim_free(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_leak_and_release),
+      cmocka_unit_test(test_known_leaks_withheld_and_restored),
       cmocka_unit_test(test_grace_boundary),
       cmocka_unit_test(test_normal_logoff_lingering),
       cmocka_unit_test(test_well_known_and_session_zero),

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "csv_writer.h"
+#include "ack.h"
 #include "error.h"
 #include "report_leaks.h"
 #include "store.h"
@@ -246,22 +247,24 @@ static void test_csv(void **state) {
   q.ranged = true;
   expect_text(run(make_history(1), &q),
               "boot_id,luid,user,domain,kind,terminal_session,leaked_at,released_at,session_end,"
-              "session_ended_at,system_logons,system_luids,holders\n"
+              "session_ended_at,system_logons,system_luids,holders,acknowledged,ack_id,ack_reason,"
+              "ack_expires,ignored\n"
               "1,00000000:00000500,carol,CONTOSO,user,4,2026-11-21T09:00:00Z,2026-11-21T09:03:00Z,"
-              "seen,2026-11-21T08:55:00Z,0,\"\",\"\"\n"
+              "seen,2026-11-21T08:55:00Z,0,\"\",\"\",false,\"\",\"\",\"\",false\n"
               "1,00000000:0004a1f2,alice,CONTOSO,user,2,2026-11-21T09:01:00Z,\"\",seen,"
               "2026-11-21T08:56:00Z,2,00000000:0004a200 00000000:0004a201,\"TokenGrabber.exe "
-              "(PID 4412), (image unknown) (PID 5000)\"\n"
+              "(PID 4412), (image unknown) (PID 5000)\",false,\"\",\"\",\"\",false\n"
               "1,00000000:00000600,bob\x1b[31m-with-a-very-long-name-that-does-not-fit-in-any-"
               "table-column-at-all,CONTOSO,user,3,2026-11-21T09:01:00Z,\"\",before LeakWatch,\"\","
-              "0,\"\",\"\"\n"
+              "0,\"\",\"\",false,\"\",\"\",\"\",false\n"
               "1,00000000:00000700,DWM-5,Window Manager,system,5,2026-11-21T09:02:00Z,\"\","
-              "unknown,\"\",0,\"\",\"\"\n");
+              "unknown,\"\",0,\"\",\"\",false,\"\",\"\",\"\",false\n");
   /* Only the header when nothing leaked. */
   q.ranged = false;
   expect_text(run(make_history(0), &q),
               "boot_id,luid,user,domain,kind,terminal_session,leaked_at,released_at,session_end,"
-              "session_ended_at,system_logons,system_luids,holders\n");
+              "session_ended_at,system_logons,system_luids,holders,acknowledged,ack_id,ack_reason,"
+              "ack_expires,ignored\n");
 }
 
 /* A name a spreadsheet would run gets its apostrophe, unless --csv-exact. */
@@ -287,12 +290,80 @@ static void test_csv_formula(void **state) {
   free(out);
 }
 
+/* Known leaks (issue 15): alice acknowledged (a line under her row, the
+ * fields at the end of JSON and CSV), bob ignored by the configuration,
+ * DWM-5's acknowledgement expired (nothing). */
+static void test_known(void **state) {
+  struct lw_leaks_query q;
+  struct lw_ack_set ignores;
+  struct lw_ack a;
+  char err[512], db[1100], *out;
+  int64_t id = 0;
+  (void)state;
+  snprintf(db, sizeof db, "%s", make_history(1));
+  memset(&a, 0, sizeof a);
+  a.kind = LW_ACK_USER;
+  a.target = (char *)"CONTOSO\\alice";
+  a.reason = (char *)"vendor case 4711";
+  a.created_at = T0;
+  a.expires_at = T0 + 60 * MIN_MS;
+  assert_int_equal(lw_store_ack_add(db, &a, 1000, &id, err, sizeof err), 0);
+  a.kind = LW_ACK_LUID;
+  a.target = (char *)"00000000:00000700";
+  a.luid = 0x700;
+  a.expires_at = T0 + 2 * MIN_MS;
+  assert_int_equal(lw_store_ack_add(db, &a, 1000, &id, err, sizeof err), 0);
+  lw_ack_set_init(&ignores);
+  assert_int_equal(lw_ack_set_add_names(&ignores, LW_ACK_USER,
+                                        "CONTOSO\\bob\x1b[31m-with-a-very-long-name-that-does-"
+                                        "not-fit-in-any-table-column-at-all"),
+                   0);
+  query(&q, LW_REPORT_TABLE);
+  q.now = T0 + 5 * MIN_MS;
+  q.ignores = &ignores;
+  out = run(db, &q);
+  expect_fits(out);
+  if (strstr(out, "CONTOSO\\alice\n"
+                  "    acknowledged (ack 1, until 2026-11-21T10:00:00Z): vendor case 4711\n"
+                  "    held by: TokenGrabber.exe") == NULL ||
+      strstr(out, "    ignored (ignore.users CONTOSO\\bob\\x1b[31m-with-a-very-long-name-that-does-"
+                  "not-fit-in-any-table-column-at-all in t...\n") == NULL || /* cut to fit */
+      strstr(out, "\n1 acknowledged, 1 ignored by the configuration: known leaks, no alert "
+                  "(leakwatch ack --list).\n") == NULL)
+    fail_msg("table:\n%s", out);
+  free(out);
+  query(&q, LW_REPORT_JSON);
+  q.now = T0 + 5 * MIN_MS;
+  q.ignores = &ignores;
+  out = run(db, &q);
+  if (strstr(out, "    ],\n"
+                  "    \"acknowledged\": true,\n"
+                  "    \"ack_id\": 1,\n"
+                  "    \"ack_reason\": \"vendor case 4711\",\n"
+                  "    \"ack_expires\": \"2026-11-21T10:00:00Z\",\n"
+                  "    \"ignored\": false\n"
+                  "  },") == NULL ||
+      strstr(out, "    \"acknowledged\": false,\n"
+                  "    \"ack_id\": null,\n"
+                  "    \"ack_reason\": null,\n"
+                  "    \"ack_expires\": null,\n"
+                  "    \"ignored\": true\n") == NULL)
+    fail_msg("json:\n%s", out);
+  free(out);
+  query(&q, LW_REPORT_CSV);
+  q.now = T0 + 5 * MIN_MS;
+  out = run(db, &q); /* no ignores given: bob is nobody's */
+  if (strstr(out, "(PID 5000)\",true,1,vendor case 4711,2026-11-21T10:00:00Z,false\n") == NULL ||
+      strstr(out, "unknown,\"\",0,\"\",\"\",false,\"\",\"\",\"\",false\n") == NULL)
+    fail_msg("csv:\n%s", out);
+  free(out);
+  lw_ack_set_free(&ignores);
+}
+
 int main(int argc, char **argv) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_table),
-      cmocka_unit_test(test_json),
-      cmocka_unit_test(test_csv),
-      cmocka_unit_test(test_csv_formula),
+      cmocka_unit_test(test_table),       cmocka_unit_test(test_json),  cmocka_unit_test(test_csv),
+      cmocka_unit_test(test_csv_formula), cmocka_unit_test(test_known),
   };
   tl_set_dir(argc > 1 ? argv[1] : ".");
   return cmocka_run_group_tests(tests, NULL, NULL);

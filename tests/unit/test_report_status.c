@@ -14,8 +14,10 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "ack.h"
 #include "error.h"
 #include "report_status.h"
+#include "luid.h"
 #include "store.h"
 #include "store_testlib.h"
 
@@ -153,7 +155,7 @@ static void test_leaks_open(void **state) {
   expect_has(out, "\"luid\": \"00000000:00000200\",\n    \"user\": \"alice\",");
   expect_has(out, "\"pinned_ids\": 4,\n  \"pinned_ranges\": \"2-4, 7\",");
   expect_has(out, "\"highest_session_id\": 152,\n  \"live_sessions\": 2,");
-  expect_has(out, "\"error\": null\n}\n");
+  expect_has(out, "\"error\": null,\n  \"acknowledged_leaks\": 0,\n  \"ignored_leaks\": 0\n}\n");
   free(out);
 }
 
@@ -277,11 +279,58 @@ static void test_escaped(void **state) {
   free(out);
 }
 
+/* Known leaks (issue 15): counted apart, and only the others give exit code
+ * 1; when every open leak is known, 0. An expired acknowledgement covers
+ * nothing. */
+static void test_known_leaks(void **state) {
+  struct lw_status_query q;
+  struct lw_ack_set ignores;
+  struct lw_ack a;
+  char err[512], db[1100], *out;
+  int64_t id = 0;
+  (void)state;
+  snprintf(db, sizeof db, "%s", make_history(1, true));
+  memset(&a, 0, sizeof a);
+  a.reason = (char *)"vendor case 4711";
+  a.created_at = T0;
+  a.expires_at = LW_TIME_UNKNOWN;
+  a.kind = LW_ACK_USER;
+  a.target = (char *)"contoso\\ALICE";
+  assert_int_equal(lw_store_ack_add(db, &a, 1000, &id, err, sizeof err), 0);
+  a.target = (char *)"CONTOSO\\carol";
+  a.expires_at = T0; /* expired */
+  assert_int_equal(lw_store_ack_add(db, &a, 1000, &id, err, sizeof err), 0);
+  lw_ack_set_init(&ignores);
+  assert_int_equal(lw_ack_set_add_names(&ignores, LW_ACK_USER, "CONTOSO\\erin\nCONTOSO\\frank"), 0);
+  query(&q, LW_REPORT_TABLE, T0 + 3 * MIN_MS);
+  q.ignores = &ignores;
+  out = run(db, &q, LW_CHECK_LEAKS); /* carol and bob are nobody's */
+  expect_has(out, "open leaks:   5 (6 leaked logon sessions, DWM/UMFD included)\n"
+                  "known leaks:  1 acknowledged, 2 ignored by the configuration (not counted for "
+                  "the exit code)\n");
+  free(out);
+  a.target = (char *)"CONTOSO\\carol";
+  a.expires_at = LW_TIME_UNKNOWN;
+  assert_int_equal(lw_store_ack_add(db, &a, 1000, &id, err, sizeof err), 0);
+  a.kind = LW_ACK_LUID;
+  a.target = (char *)"00000000:00000400";
+  assert_int_equal(lw_luid_parse(a.target, &a.luid), 0);
+  assert_int_equal(lw_store_ack_add(db, &a, 1000, &id, err, sizeof err), 0);
+  query(&q, LW_REPORT_JSON, T0 + 3 * MIN_MS);
+  q.ignores = &ignores;
+  out = run(db, &q, LW_CHECK_OK);
+  expect_has(out, "\"status\": \"ok\",\n  \"exit_code\": 0,");
+  expect_has(out, "\"open_leaks\": 5,");
+  expect_has(out, "\"acknowledged_leaks\": 3,\n  \"ignored_leaks\": 2\n}\n");
+  free(out);
+  lw_ack_set_free(&ignores);
+}
+
 int main(int argc, char **argv) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_leaks_open),     cmocka_unit_test(test_not_polling),
       cmocka_unit_test(test_ok_and_unknown), cmocka_unit_test(test_many_ranges),
-      cmocka_unit_test(test_escaped),
+      cmocka_unit_test(test_escaped),        cmocka_unit_test(test_known_leaks),
   };
   tl_set_dir(argc > 1 ? argv[1] : ".");
   return cmocka_run_group_tests(tests, NULL, NULL);
