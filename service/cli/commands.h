@@ -28,7 +28,7 @@ int lw_cmd_status(int argc, char **argv); /* polling? leaks? exit codes 0-3 for 
 int lw_cmd_leaks(int argc, char **argv);  /* the open leaks now, or the episodes of a range */
 int lw_cmd_report(int argc, char **argv); /* the history as one self-contained HTML page */
 
-int lw_cmd_ack(int argc, char **argv);    /* acknowledge a known leak; --list, --remove */
+int lw_cmd_ack(int argc, char **argv); /* acknowledge a known leak; --list, --remove */
 
 /* Puts stdout in binary mode for CSV output: in text mode the C runtime turns
  * every LF into CRLF, also an LF inside a quoted field (a name's line break),
