@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ack.h"
 #include "error.h"
 #include "events.h"
 #include "holders.h"
@@ -58,7 +59,8 @@ struct page {
   struct lw_store_alert_count *alerts;
   size_t n_alerts;
   uint64_t alerts_total;
-  uint64_t open_rows, open_logons; /* open leak rows, and their logon sessions */
+  uint64_t open_rows, open_logons;   /* open leak rows, and their logon sessions */
+  uint64_t open_acked, open_ignored; /* of the open rows, known leaks (issue 15) */
   int64_t oldest_leak;
 };
 
@@ -112,6 +114,8 @@ static int page_load(struct lw_store *st, const struct lw_html_query *q, struct 
     return rc;
   *what = "reading the leaks";
   rc = lw_leaks_load(st, ranged, q->since, q->until, &p->leaks);
+  if (rc == 0)
+    rc = lw_leaks_mark_known(st, q->ignores, q->now, &p->leaks);
   if (rc != 0)
     return rc;
   for (size_t i = 0; i < p->leaks.n; i++) {
@@ -119,6 +123,10 @@ static int page_load(struct lw_store *st, const struct lw_html_query *q, struct 
     if (it->released_at != LW_TIME_UNKNOWN)
       continue;
     p->open_rows++;
+    if (it->known != NULL && it->known->id > 0)
+      p->open_acked++;
+    else if (it->known != NULL)
+      p->open_ignored++;
     p->open_logons += 1 + it->n_system;
     if (p->oldest_leak == LW_TIME_UNKNOWN || it->leak.leaked_at < p->oldest_leak)
       p->oldest_leak = it->leak.leaked_at;
@@ -210,6 +218,8 @@ static void write_figures(struct lw_out *o, const struct lw_html_query *q, const
          p->open_rows, p->open_rows > 0);
   figure(o, "leaked_logon_sessions", "Leaked logon sessions (DWM/UMFD too)", true, p->open_logons,
          p->open_logons > 0);
+  figure(o, "acknowledged_leaks", "Of those, acknowledged", true, p->open_acked, false);
+  figure(o, "ignored_leaks", "Of those, ignored (configuration)", true, p->open_ignored, false);
   figure(o, "highest_session_id", "Highest session ID", k, f->highest_session_id, false);
   figure(o, "live_sessions", "Live sessions", k, f->live_sessions, false);
   figure(o, "pinned_ids", "Pinned session IDs", k, f->pinned_ids, k && f->pinned_ids > 0);
@@ -300,6 +310,11 @@ static void write_leak_row(struct lw_out *o, const struct lw_leak_item *it, bool
     lw_html_text(o, h->image != NULL ? lw_holders_basename(h->image) : "(image unknown)");
     lw_html_printf(o, " (PID %u)</span>", (unsigned)h->pid);
   }
+  lw_html_printf(o, "</td><td class=\"lw-name\" data-known=\"%s\">", lw_leak_known_state(it));
+  if (it->known != NULL) {
+    char text[LW_ACK_REASON_MAX + LW_ACK_TARGET_MAX + 128];
+    lw_html_text(o, lw_leak_known_text(it, text, sizeof text));
+  }
   lw_html_raw(o, "</td></tr>\n");
 }
 
@@ -313,12 +328,14 @@ static void write_leaks(struct lw_out *o, const struct lw_html_query *q, const s
                    ranged ? "No leak episode in this range." : "No open leaks.");
     return;
   }
-  lw_html_printf(o,
-                 "<table id=\"lw-leaks-table\" data-rows=\"%llu\"><thead><tr><th>LUID</th>"
-                 "<th class=\"n\">Session</th><th>Leaked at (UTC)</th>%s<th>Session end</th>"
-                 "<th class=\"n\">DWM/UMFD</th><th>User</th><th>Held by</th></tr></thead>"
-                 "<tbody>\n",
-                 (unsigned long long)p->leaks.n, ranged ? "<th>Released</th>" : "");
+  lw_html_printf(
+      o,
+      "<table id=\"lw-leaks-table\" data-rows=\"%llu\"><thead><tr><th>LUID</th>"
+      "<th class=\"n\">Session</th><th>Leaked at (UTC)</th>%s<th>Session end</th>"
+      "<th class=\"n\">DWM/UMFD</th><th>User</th><th>Held by</th><th>Known leak</th></tr>"
+      "</thead>"
+      "<tbody>\n",
+      (unsigned long long)p->leaks.n, ranged ? "<th>Released</th>" : "");
   for (; shown < p->leaks.n && shown < LW_HTML_MAX_LEAK_ROWS; shown++)
     write_leak_row(o, &p->leaks.v[shown], ranged);
   lw_html_raw(o, "</tbody></table>\n");

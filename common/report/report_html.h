@@ -16,7 +16,8 @@
  *     at most LW_HTML_MAX_BUCKETS time buckets that keep each bucket's
  *     lowest and highest value (report_series.h);
  *   - the open leaks (`leakwatch leaks`' rows, report_leaks.h; with a range,
- *     the leak episodes of the range), at most LW_HTML_MAX_LEAK_ROWS;
+ *     the leak episodes of the range), at most LW_HTML_MAX_LEAK_ROWS, each
+ *     with the acknowledgement or ignore: entry that covers it, if any;
  *   - the holder images that held the most leaked logon sessions;
  *   - the alerts counted by event ID.
  * Every text from the host (names, domains, paths) goes through html_text.h.
@@ -39,6 +40,9 @@ struct lw_html_query {
   const char *db;       /* the database's path, shown */
   int64_t now;          /* when the report is written (ms), shown */
   const char *version;  /* LeakWatch's version, shown; may be NULL */
+  /* The configuration's ignore: entries (may be NULL); with the history's
+   * acknowledgements in force at `now` they mark known leaks (issue 15). */
+  const struct lw_ack_set *ignores;
 };
 
 /*

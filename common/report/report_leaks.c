@@ -74,9 +74,7 @@ const char *lw_leak_known_state(const struct lw_leak_item *it) {
   return it->known == NULL ? "" : it->known->id > 0 ? "acknowledged" : "ignored";
 }
 
-/* What covers a row, for the table: "acknowledged (ack 3, until ...): reason"
- * or "ignored (ignore.users in the configuration)". */
-static const char *known_text(const struct lw_leak_item *it, char *buf, size_t size) {
+const char *lw_leak_known_text(const struct lw_leak_item *it, char *buf, size_t size) {
   const struct lw_ack *a = it->known;
   if (a->id > 0) {
     char t[LW_ISO_TIME_SIZE];
@@ -335,7 +333,7 @@ static void print_table_row(FILE *out, const struct lw_leaks_query *q,
   if (it->known != NULL) {
     char text[2048], safe[4096];
     fputs("    ", out);
-    lw_text_safe(known_text(it, text, sizeof text), safe, sizeof safe, LW_TEXT_ONE_LINE);
+    lw_text_safe(lw_leak_known_text(it, text, sizeof text), safe, sizeof safe, LW_TEXT_ONE_LINE);
     put_cell(out, safe, LW_LEAKS_TABLE_WIDTH - 4, false);
     fputc('\n', out);
   }

@@ -74,6 +74,11 @@ int lw_leaks_mark_known(struct lw_store *st, const struct lw_ack_set *ignores, i
 /* "acknowledged", "ignored" or "" for a row (the JSON and CSV columns). */
 const char *lw_leak_known_state(const struct lw_leak_item *it);
 
+/* What covers a row (it->known not NULL), in words, into buf: "acknowledged
+ * (ack 3, until ...): reason" or "ignored (ignore.users X in the
+ * configuration)". Returns buf. */
+const char *lw_leak_known_text(const struct lw_leak_item *it, char *buf, size_t size);
+
 /* "seen", "before LeakWatch" or "unknown" (v_leaks' session_end). */
 const char *lw_leak_session_end(const struct lw_store_leak *leak);
 

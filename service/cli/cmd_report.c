@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ack.h"
 #include "commands.h"
 #include "error.h"
 #include "file_replace.h"
@@ -25,7 +26,8 @@ static void usage(FILE *f) {
         "Writes the history as one self-contained HTML page to FILE (replaced whole):\n"
         "the key figures (open leaks, highest session ID, live sessions, pinned IDs),\n"
         "the gap between the highest session ID and the live sessions over time, live\n"
-        "and leaked logon sessions over time, the open leaks, the top holder images and\n"
+        "and leaked logon sessions over time, the open leaks (with the acknowledgement\n"
+        "or ignore: entry that covers each), the top holder images and\n"
         "the alerts by event ID. No script, nothing fetched: open it in any browser,\n"
         "offline. Long histories are shrunk to time buckets that keep each bucket's\n"
         "lowest and highest value. With --since and/or --until: the polls, alerts and\n"
@@ -106,6 +108,7 @@ int lw_cmd_report(int argc, char **argv) {
   struct report_opts o;
   struct lw_html_query q;
   struct lw_out out;
+  struct lw_ack_set ignores;
   char *db = NULL;
   char err[1024] = "";
   int status = parse_args(argc, argv, &o);
@@ -130,6 +133,9 @@ int lw_cmd_report(int argc, char **argv) {
   q.db = db;
   q.now = (int64_t)time(NULL) * 1000;
   q.version = LW_VERSION_STRING;
+  lw_ack_set_init(&ignores);
+  lw_cli_config_ignores(&ignores);
+  q.ignores = &ignores;
   lw_out_init(&out, NULL);
   if (lw_report_html(st, &q, &out, err, sizeof err) != 0) {
     fprintf(stderr, "leakwatch report: %s\n", err);
@@ -145,6 +151,7 @@ int lw_cmd_report(int argc, char **argv) {
     }
   }
   lw_out_free(&out);
+  lw_ack_set_free(&ignores);
   lw_store_close(st, NULL);
   free(db);
   return status;

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "ack.h"
 #include "alloc.h"
 #include "error.h"
 #include "html_text.h"
@@ -134,6 +135,8 @@ static const char *make_history(void) {
   return path;
 }
 
+static const struct lw_ack_set *build_ignores; /* the next build's ignore: entries */
+
 static char *build(const char *db, int64_t since, int64_t until, size_t *len) {
   char err[256] = "";
   struct lw_html_query q;
@@ -150,6 +153,7 @@ static char *build(const char *db, int64_t since, int64_t until, size_t *len) {
   q.db = "C:\\ProgramData\\LeakWatch\\history.db";
   q.now = T0 + 10 * MIN_MS;
   q.version = "9.9.9";
+  q.ignores = build_ignores;
   lw_out_init(&o, NULL);
   rc = lw_report_html(st, &q, &o, err, sizeof err);
   lw_store_close(st, NULL);
@@ -472,6 +476,46 @@ static void test_before_schema_5(void **state) {
   free(page);
 }
 
+/* Known leaks (issue 15): alice acknowledged (her row says so, with the
+ * reason escaped; the figure counts her), the hostile user ignored by the
+ * configuration, an expired acknowledgement of nobody's effect. */
+static void test_known_leaks(void **state) {
+  struct lw_ack a;
+  struct lw_ack_set ignores;
+  char err[512];
+  int64_t id = 0;
+  const char *db = make_history();
+  (void)state;
+  memset(&a, 0, sizeof a);
+  a.kind = LW_ACK_LUID;
+  a.luid = 0x4a1f2;
+  a.target = (char *)"00000000:0004a1f2";
+  a.reason = (char *)"vendor case <4711>";
+  a.created_at = T0;
+  a.expires_at = T0 + 60 * MIN_MS;
+  assert_int_equal(lw_store_ack_add(db, &a, 1000, &id, err, sizeof err), 0);
+  char *page = build(db, LW_TIME_UNKNOWN, LW_TIME_UNKNOWN, NULL);
+  expect_figure(page, "open_leaks", "2");
+  expect_figure(page, "acknowledged_leaks", "1");
+  expect_figure(page, "ignored_leaks", "0");
+  expect_in(page, "<td class=\"lw-name\" data-known=\"acknowledged\">acknowledged (ack 1, until "
+                  "2026-11-21T10:00:00Z): vendor case &lt;4711&gt;</td>");
+  expect_in(page, "<td class=\"lw-name\" data-known=\"\"></td>");
+  free(page);
+  lw_ack_set_init(&ignores);
+  assert_int_equal(lw_ack_set_add_names(&ignores, LW_ACK_USER, HOSTILE_DOMAIN "\\" HOSTILE_USER),
+                   0);
+  build_ignores = &ignores;
+  page = build(db, LW_TIME_UNKNOWN, LW_TIME_UNKNOWN, NULL);
+  build_ignores = NULL;
+  expect_figure(page, "acknowledged_leaks", "1");
+  expect_figure(page, "ignored_leaks", "1");
+  expect_in(page, "data-known=\"ignored\">ignored (ignore.users ");
+  expect_not_in(page, "<script>");
+  free(page);
+  lw_ack_set_free(&ignores);
+}
+
 int main(int argc, char **argv) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_figures),
@@ -482,6 +526,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_leak_rows_capped),
       cmocka_unit_test(test_line_breaks),
       cmocka_unit_test(test_before_schema_5),
+      cmocka_unit_test(test_known_leaks),
   };
   tl_set_dir(argc > 1 ? argv[1] : ".");
   return cmocka_run_group_tests(tests, NULL, NULL);
