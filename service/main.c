@@ -30,7 +30,7 @@ static const struct command commands[] = {
     {"config", lw_cmd_config, "config check FILE: validate a configuration file"},
     {"version", lw_cmd_version, "print the version"},
     {"sessions", lw_cmd_sessions, "show the logon sessions now (--processes, --json, --csv)"},
-    {"holders", lw_cmd_holders, "who holds tokens of logon sessions (--luid, --json)"},
+    {"holders", lw_cmd_holders, "who holds tokens of logon sessions (--luid, --json, --csv)"},
     {"events", lw_cmd_events, "the alerts raised, as Event Viewer shows them (--json, --csv)"},
     {"history", lw_cmd_history, "the stored history (--at TIME, --user, --since, --json, --csv)"},
     {"status", lw_cmd_status, "polling? leaks open? exit code 0-3 for monitoring (--json)"},

@@ -28,82 +28,36 @@ const char *lw_history_usage(void) {
          "                beginning with = + - @ TAB or CR a leading ' so that\n"
          "                spreadsheets do not run it, --csv-exact keeps it as it is\n"
          "  --db PATH     the database (default: `database` in the configuration)\n"
-         "TIME is UTC: 2026-11-21T09:00:00Z, 2026-11-21 09:00:00 or 2026-11-21.\n";
+         "TIME: 2026-11-21T09:00:00Z (UTC), 2026-11-21T10:00:00+01:00, 2026-11-21 10:00\n"
+         "(local time), 30m, 24h, 7d (that long ago), today or yesterday.\n";
 }
 
 /* ---- Arguments ------------------------------------------------------------ */
 
-/* The shared options `history` takes; an empty value is a missing one. */
-#define HISTORY_OPTS                                                                               \
-  (LW_REPORT_OPT_FORMAT | LW_REPORT_OPT_DB | LW_REPORT_OPT_RANGE | LW_REPORT_OPT_NONEMPTY)
+static const struct lw_cli_opt history_opts[] = {
+    LW_CLI_FORMATS, LW_CLI_DB, LW_CLI_RANGE, LW_CLI_USER, {"--at", NULL, LW_CLI_TIME}, LW_CLI_END};
+static const char *const history_excludes[] = {"--at", "--since", "--at", "--until", NULL};
+static const struct lw_cli_spec history_spec = {"history", history_opts, history_excludes, 0, 0};
 
-/* Says that text, the value of opt, is not a time. */
-static int bad_time(const char *opt, const char *text, char *err, size_t errlen) {
-  snprintf(err, errlen, "%s: '%s' is not a UTC time like 2026-11-21T09:00:00Z", opt, text);
-  return LW_ESYNTAX;
+const struct lw_cli_spec *lw_history_spec(void) {
+  return &history_spec;
 }
 
-int lw_history_parse_args(int argc, char **argv, struct lw_history_query *q, char *err,
-                          size_t errlen) {
-  struct lw_report_args ra;
-  int i;
+int lw_history_parse_args(int argc, char **argv, const struct lw_clock *clock,
+                          struct lw_history_query *q, char *err, size_t errlen) {
+  struct lw_cli_args a;
+  int rc = lw_cli_parse(&history_spec, clock, argc, argv, &a, err, errlen);
   memset(q, 0, sizeof *q);
-  q->at = LW_TIME_UNKNOWN;
-  lw_report_args_init(&ra);
-  if (errlen > 0)
-    err[0] = '\0';
-  for (i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-    int rc = 0;
-    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-      q->help = true;
-      continue;
-    }
-    switch (lw_report_arg(&ra, HISTORY_OPTS, argc, argv, &i)) {
-    case LW_REPORT_ARG_TAKEN:
-      continue;
-    case LW_REPORT_ARG_NO_VALUE:
-      snprintf(err, errlen, "%s needs a value", a);
-      return LW_ESYNTAX;
-    case LW_REPORT_ARG_BAD_TIME:
-      return bad_time(a, argv[i], err, errlen);
-    case LW_REPORT_ARG_OTHER:
-      break;
-    }
-    if (strcmp(a, "--at") != 0 && strcmp(a, "--user") != 0) {
-      snprintf(err, errlen, "unknown option '%s'", a);
-      return LW_ESYNTAX;
-    }
-    if (v == NULL || v[0] == '\0') {
-      snprintf(err, errlen, "%s needs a value", a);
-      return LW_ESYNTAX;
-    }
-    i++;
-    if (strcmp(a, "--user") == 0)
-      q->user = v;
-    else
-      rc = lw_time_parse_iso(v, &q->at) != 0 ? bad_time(a, v, err, errlen) : 0;
-    if (rc != 0)
-      return rc;
-  }
-  q->db = ra.db;
-  q->since = ra.since;
-  q->until = ra.until;
-  q->format = ra.format;
-  q->csv_exact = ra.format == LW_REPORT_CSV && ra.csv_exact;
-  if (ra.formats > 1) {
-    snprintf(err, errlen, "--json, --csv and --csv-exact exclude each other");
-    return LW_ESYNTAX;
-  }
-  if (q->at != LW_TIME_UNKNOWN && (q->since != LW_TIME_UNKNOWN || q->until != LW_TIME_UNKNOWN)) {
-    snprintf(err, errlen, "--at shows one moment: it does not go with --since or --until");
-    return LW_ESYNTAX;
-  }
-  if (q->since != LW_TIME_UNKNOWN && q->until != LW_TIME_UNKNOWN && q->since > q->until) {
-    snprintf(err, errlen, "--since is after --until");
-    return LW_ESYNTAX;
-  }
+  if (rc != 0)
+    return rc;
+  q->help = a.help;
+  q->db = a.db;
+  q->user = a.user;
+  q->since = a.since;
+  q->until = a.until;
+  q->at = lw_cli_time(&a, "--at");
+  q->format = a.format;
+  q->csv_exact = a.format == LW_REPORT_CSV && a.csv_exact;
   return 0;
 }
 

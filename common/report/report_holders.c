@@ -88,6 +88,56 @@ int lw_holders_write_json(struct lw_json *w, const struct lw_holders_result *r) 
   return lw_json_end_object(w);
 }
 
+int lw_holders_write_csv(struct lw_csv *w, const struct lw_holders_result *r) {
+  static const char *const head[] = {"luid",
+                                     "pid",
+                                     "image",
+                                     "services",
+                                     "tokens",
+                                     "primary_tokens",
+                                     "impersonation_tokens",
+                                     "token_types",
+                                     "exited_process",
+                                     "held_open_by_pid",
+                                     "held_open_by_image",
+                                     "held_open_by_services",
+                                     "process_handles"};
+  char luid[LW_LUID_TEXT_SIZE];
+  size_t i, j;
+  if (w == NULL || r == NULL)
+    return LW_EINVAL;
+  for (i = 0; i < sizeof head / sizeof head[0]; i++)
+    lw_csv_field(w, head[i]);
+  lw_csv_end_row(w);
+  for (i = 0; i < r->n_sessions; i++) {
+    const struct lw_holders_session *s = &r->sessions[i];
+    lw_luid_format(s->luid, luid);
+    for (j = 0; j < s->n_holders; j++) {
+      const struct lw_holder *h = &s->holders[j];
+      lw_csv_field(w, luid);
+      lw_csv_uint64(w, h->pid);
+      lw_csv_field(w, h->image);
+      lw_csv_field(w, h->services);
+      lw_csv_uint64(w, h->tokens);
+      lw_csv_uint64(w, h->primary_tokens);
+      lw_csv_uint64(w, h->impersonation_tokens);
+      lw_csv_field(w, lw_holder_token_types(h));
+      lw_csv_uint64(w, h->exited_process ? 1 : 0);
+      if (h->exited_process) {
+        lw_csv_uint64(w, h->held_by_pid);
+        lw_csv_field(w, h->held_by_image);
+        lw_csv_field(w, h->held_by_services);
+        lw_csv_uint64(w, h->process_handles);
+      } else {
+        for (int k = 0; k < 4; k++)
+          lw_csv_field(w, NULL);
+      }
+      lw_csv_end_row(w);
+    }
+  }
+  return lw_csv_finish(w);
+}
+
 int lw_holders_write_table(FILE *f, const struct lw_holders_result *r) {
   char luid[LW_LUID_TEXT_SIZE];
   const struct lw_holders_cost *c;
