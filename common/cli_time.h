@@ -57,9 +57,7 @@ int64_t lw_tz_utc_to_local(const struct lw_tz *tz, int64_t year, int64_t utc);
  * cannot be read. *ms is untouched on failure. */
 int lw_cli_time_parse(const char *text, const struct lw_clock *clock, int64_t *ms);
 
-/* The forms, for messages ("... is not a time: give ..."). */
-#define LW_CLI_TIME_FORMS                                                                          \
-  "2026-11-21T09:00:00Z (UTC), 2026-11-21T10:00:00+01:00, 2026-11-21 10:00 (local time), "         \
-  "30m, 24h, 7d, today or yesterday"
+/* The forms, for messages ("--since: 'x' is not a time such as ..."). */
+#define LW_CLI_TIME_FORMS "2026-11-21T09:00:00Z, 2026-11-21 10:00 (local time), 24h or yesterday"
 
 #endif /* LW_CLI_TIME_H */

@@ -140,3 +140,39 @@ bool lw_text_is_safe(const char *s, size_t n, unsigned flags) {
   (void)escape_all(s, n, flags, emit_flag, &escaped);
   return !escaped;
 }
+
+const char *lw_text_fit(const char *s, unsigned cols, char *buf, size_t size) {
+  static const char ellipsis[] = "\xe2\x80\xa6";
+  size_t i, cut = 0, n = 0;
+  unsigned chars = 0;
+  if (size == 0)
+    return buf;
+  buf[0] = '\0';
+  if (s == NULL || cols == 0)
+    return buf;
+  /* Where the (cols - 1)th character ends, and whether more than cols follow. */
+  for (i = 0; s[i] != '\0'; i++) {
+    if (((unsigned char)s[i] & 0xc0) != 0x80) {
+      if (chars == cols - 1)
+        cut = i;
+      chars++;
+    }
+  }
+  n = i;
+  if (chars <= cols) {
+    if (n >= size)
+      n = size - 1;
+    while (n > 0 && n < i && ((unsigned char)s[n] & 0xc0) == 0x80)
+      n--; /* not in the middle of a character */
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    return buf;
+  }
+  if (cut + sizeof ellipsis > size)
+    cut = size > sizeof ellipsis ? size - sizeof ellipsis : 0;
+  while (cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80)
+    cut--;
+  memcpy(buf, s, cut);
+  memcpy(buf + cut, ellipsis, sizeof ellipsis);
+  return buf;
+}

@@ -117,7 +117,8 @@ int lw_cli_parse(const struct lw_cli_spec *s, const struct lw_clock *clock, int 
         return fail(err, errlen, "%s needs a value", o->name);
       g.text = v;
       if (o->kind == LW_CLI_TIME && lw_cli_time_parse(v, clock, &g.time) != 0) {
-        return fail(err, errlen, "%s: '%s' is not a time: give %s", o->name, v, LW_CLI_TIME_FORMS);
+        return fail(err, errlen, "%s: '%s' is not a time such as %s", o->name, v,
+                    LW_CLI_TIME_FORMS);
       }
     }
     for (k = 0; k < a->n_given; k++) {

@@ -7,7 +7,7 @@
  * form, which service/cli/ prints as "leakwatch CMD: WHY", a blank line and
  * the usage, exit 2 (README: Exit codes):
  *   unknown option '--x'              --db needs a value
- *   --since: 'x' is not a time: give ...
+ *   --since: 'x' is not a time such as ...
  *   --json and --csv exclude each other   --since is after --until
  *   unexpected argument 'x'           (an operand the command does not take)
  * --help or -h anywhere asks for the usage and nothing else. A value may be

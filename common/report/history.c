@@ -128,28 +128,29 @@ static void csv_time(struct lw_csv *w, int64_t ms) {
 static int print_logon(void *ctx, const struct lw_store_logon_row *r) {
   struct printer *p = ctx;
   const struct lw_logon_session *s = &r->s;
-  char luid[LW_LUID_TEXT_SIZE], type[16], name[512], shown[512], t1[LW_ISO_TIME_SIZE],
-      t2[LW_ISO_TIME_SIZE], t3[LW_ISO_TIME_SIZE];
+  char luid[LW_LUID_TEXT_SIZE], type[16], name[512], shown[512], fit[128], t2[LW_ISO_TIME_SIZE],
+      t3[LW_ISO_TIME_SIZE];
   bool ok = s->data_status == 0;
 
   lw_luid_format(s->luid, luid);
   p->n_logons++;
   switch (p->format) {
   case LW_REPORT_TABLE:
+    /* 120 columns (LW_TABLE_COLUMNS): the boot and the logon time are in
+     * --json and --csv; the user comes last, cut to what is left. */
     if (p->n_logons == 1)
-      fprintf(p->out, "%-4s  %-17s  %-28s  %-17s  %7s  %-20s  %-20s  %-20s  %s\n", "BOOT", "LUID",
-              "USER", "LOGON TYPE", "SESSION", "LOGON TIME", "FIRST SEEN", "LAST SEEN",
-              "MAX PROCS");
-    fprintf(p->out, "%-4lld  %-17s  %-28s  %-17s  ", (long long)r->boot_id, luid,
-            clean(who(s->domain, s->user, name, sizeof name), shown, sizeof shown),
-            dash(type_name(s, type)));
+      fprintf(p->out, "%-17s  %7s  %-17s  %-20s  %-20s  %5s  %s\n", "LUID", "SESSION", "LOGON TYPE",
+              "FIRST SEEN", "LAST SEEN", "PROCS", "USER");
+    fprintf(p->out, "%-17s  ", luid);
     if (ok)
       fprintf(p->out, "%7u  ", s->terminal_session);
     else
       fprintf(p->out, "%7s  ", "-");
-    fprintf(p->out, "%-20s  %-20s  %-20s  %u\n", dash(iso(s->logon_time, t1)),
+    fprintf(p->out, "%-17s  %-20s  %-20s  %5u  %s\n", dash(type_name(s, type)),
             dash(iso(r->first_seen, t2)),
-            r->last_seen == LW_TIME_UNKNOWN ? "(alive)" : iso(r->last_seen, t3), s->process_count);
+            r->last_seen == LW_TIME_UNKNOWN ? "(alive)" : iso(r->last_seen, t3), s->process_count,
+            lw_text_fit(clean(who(s->domain, s->user, name, sizeof name), shown, sizeof shown),
+                        LW_TABLE_COLUMNS - 98, fit, sizeof fit));
     break;
   case LW_REPORT_JSON:
     lw_json_begin_object(&p->json);
@@ -200,19 +201,26 @@ static int print_logon(void *ctx, const struct lw_store_logon_row *r) {
 static int print_wts(void *ctx, const struct lw_store_wts_row *r) {
   struct printer *p = ctx;
   const struct lw_wts_session *s = &r->s;
-  char state[16], name[512], shown[3][512], t1[LW_ISO_TIME_SIZE], t2[LW_ISO_TIME_SIZE];
+  char state[16], name[512], shown[3][512], fit[128], t1[LW_ISO_TIME_SIZE], t2[LW_ISO_TIME_SIZE];
 
   p->n_wts++;
   switch (p->format) {
   case LW_REPORT_TABLE:
+    /* 120 columns: the boot is in --json and --csv; station, client and user
+     * are cut to their columns. */
     if (p->n_wts == 1)
-      fprintf(p->out, "%-4s  %7s  %-12s  %-16s  %-28s  %-16s  %-20s  %s\n", "BOOT", "SESSION",
-              "STATE", "STATION", "USER", "CLIENT", "FIRST SEEN", "LAST SEEN");
-    fprintf(p->out, "%-4lld  %7u  %-12s  %-16s  %-28s  %-16s  %-20s  %s\n", (long long)r->boot_id,
-            s->id, state_name(s->state, state), clean(s->station, shown[0], sizeof shown[0]),
-            clean(who(s->domain, s->user, name, sizeof name), shown[1], sizeof shown[1]),
-            clean(s->client, shown[2], sizeof shown[2]), dash(iso(r->first_seen, t1)),
-            r->last_seen == LW_TIME_UNKNOWN ? "(alive)" : iso(r->last_seen, t2));
+      fprintf(p->out, "%7s  %-12s  %-12s  %-15s  %-20s  %-20s  %s\n", "SESSION", "STATE", "STATION",
+              "CLIENT", "FIRST SEEN", "LAST SEEN", "USER");
+    fprintf(p->out, "%7u  %-12s  ", s->id, state_name(s->state, state));
+    fprintf(p->out, "%-12s  ",
+            lw_text_fit(clean(s->station, shown[0], sizeof shown[0]), 12, fit, sizeof fit));
+    fprintf(p->out, "%-15s  ",
+            lw_text_fit(clean(s->client, shown[2], sizeof shown[2]), 15, fit, sizeof fit));
+    fprintf(
+        p->out, "%-20s  %-20s  %s\n", dash(iso(r->first_seen, t1)),
+        r->last_seen == LW_TIME_UNKNOWN ? "(alive)" : iso(r->last_seen, t2),
+        lw_text_fit(clean(who(s->domain, s->user, name, sizeof name), shown[1], sizeof shown[1]),
+                    LW_TABLE_COLUMNS - 98, fit, sizeof fit));
     break;
   case LW_REPORT_JSON:
     lw_json_begin_object(&p->json);

@@ -155,24 +155,28 @@ int lw_holders_write_table(FILE *f, const struct lw_holders_result *r) {
     lw_luid_format(s->luid, luid);
     for (j = 0; j < s->n_holders; j++) {
       const struct lw_holder *h = &s->holders[j];
-      /* Image paths and service names reach the terminal escaped (text_safe.h). */
+      /* Image paths and service names reach the terminal escaped (text_safe.h),
+       * the line cut to LW_TABLE_COLUMNS (the whole of them is in --json/--csv). */
+      char what[1200], safe[2400], fit[512];
       fprintf(f, "%-17s  %7lu  %6lu  %-22s  ", luid, (unsigned long)h->pid,
               (unsigned long)h->tokens, h->exited_process ? "exited" : lw_holder_token_types(h));
-      lw_text_safe_fputs(h->image != NULL ? h->image : "(image unknown)", f, LW_TEXT_ONE_LINE);
-      if (h->exited_process) {
-        fputs(", held open by ", f);
-        lw_text_safe_fputs(lw_holders_basename(h->held_by_image), f, LW_TEXT_ONE_LINE);
-        fprintf(f, " (PID %lu)", (unsigned long)h->held_by_pid);
-      } else if (h->services != NULL) {
-        fputs(" [services: ", f);
-        lw_text_safe_fputs(h->services, f, LW_TEXT_ONE_LINE);
-        fputc(']', f);
-      }
+      if (h->exited_process)
+        snprintf(what, sizeof what, "%s, held open by %s (PID %lu)",
+                 h->image != NULL ? h->image : "(image unknown)",
+                 lw_holders_basename(h->held_by_image), (unsigned long)h->held_by_pid);
+      else if (h->services != NULL)
+        snprintf(what, sizeof what, "%s [services: %s]",
+                 h->image != NULL ? h->image : "(image unknown)", h->services);
+      else
+        snprintf(what, sizeof what, "%s", h->image != NULL ? h->image : "(image unknown)");
+      fputs(lw_text_fit(lw_text_safe(what, safe, sizeof safe, LW_TEXT_ONE_LINE),
+                        LW_TABLE_COLUMNS - 60, fit, sizeof fit),
+            f);
       fputc('\n', f);
     }
   }
   fprintf(f,
-          "\nScanned %llu handles in %lu ms: %lu token handles read, %lu process handles read, "
+          "\nScanned %llu handles in %lu ms: %lu token handles read, %lu process handles read,\n"
           "%lu of %lu processes inspected, %lu not inspectable (protected or denied)%s%s.\n",
           (unsigned long long)c->handles_seen, (unsigned long)c->elapsed_ms,
           (unsigned long)c->token_handles_inspected, (unsigned long)c->process_handles_inspected,

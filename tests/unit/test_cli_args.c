@@ -136,9 +136,10 @@ static void test_mistakes(void **state) {
   expect_error(parse("--db", ""), "--db needs a value");
   expect_error(parse("--db="), "--db needs a value");
   expect_error(parse("--json=1"), "--json takes no value");
-  expect_error(parse("--since", "soon"), "--since: 'soon' is not a time: give " LW_CLI_TIME_FORMS);
+  expect_error(parse("--since", "soon"),
+               "--since: 'soon' is not a time such as " LW_CLI_TIME_FORMS);
   expect_error(parse("--until=2026-02-30"),
-               "--until: '2026-02-30' is not a time: give " LW_CLI_TIME_FORMS);
+               "--until: '2026-02-30' is not a time such as " LW_CLI_TIME_FORMS);
   /* Formats exclude each other, always, whatever the command. */
   expect_error(parse("--json", "--csv"), "--json and --csv exclude each other");
   expect_error(parse("--csv-exact", "--json"), "--csv-exact and --json exclude each other");
