@@ -3,7 +3,6 @@
  * commands.h): the portable parser (cli_args.h) with this machine's clock and
  * zone, the one form of a usage mistake, and a closed pipe ended quietly.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -38,16 +37,13 @@ int lw_cli_parse_or_usage(const struct lw_cli_spec *spec, const char *usage, int
 }
 
 bool lw_cli_reader_gone(void) {
-  return ferror(stdout) && lw_os_stdout_reader_gone(errno);
+  return ferror(stdout) && lw_os_stdout_reader_gone();
 }
 
 int lw_cli_output_end(const char *cmd) {
-  int err;
-  errno = 0;
   if (fflush(stdout) == 0 && !ferror(stdout))
     return 0;
-  err = errno;
-  if (lw_os_stdout_reader_gone(err))
+  if (lw_os_stdout_reader_gone())
     return 0;
   fprintf(stderr, "leakwatch %s: cannot write the output: %s\n", cmd, lw_strerror(LW_EIO));
   return LW_EIO;

@@ -2,7 +2,6 @@
  * console_io.c - the time zone and stdout's pipe (see console_io.h).
  */
 #include <windows.h>
-#include <errno.h>
 
 #include "console_io.h"
 
@@ -34,10 +33,10 @@ int lw_os_local_zone(void *ctx, int64_t year, struct lw_tz *tz) {
   return 0;
 }
 
-bool lw_os_stdout_reader_gone(int err) {
+bool lw_os_stdout_reader_gone(void) {
   HANDLE h = GetStdHandle(STD_OUTPUT_HANDLE);
-  DWORD last = GetLastError();
-  if (h == NULL || h == INVALID_HANDLE_VALUE || GetFileType(h) != FILE_TYPE_PIPE)
-    return false;
-  return err == EPIPE || err == EINVAL || last == ERROR_NO_DATA || last == ERROR_BROKEN_PIPE;
+  /* A write to a pipe fails only when its reader has gone (msvcrt says EPIPE,
+   * or EINVAL for ERROR_NO_DATA, but errno is long overwritten by the time a
+   * printer's sticky error is seen): the pipe's type is the answer. */
+  return h != NULL && h != INVALID_HANDLE_VALUE && GetFileType(h) == FILE_TYPE_PIPE;
 }

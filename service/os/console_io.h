@@ -16,9 +16,9 @@
  * ctx unused). Returns 0, or 1 when Windows cannot say. */
 int lw_os_local_zone(void *ctx, int64_t year, struct lw_tz *tz);
 
-/* After stdout's write or flush failed with errno err: true when stdout is a
- * pipe whose reader has closed it (msvcrt says EPIPE, or EINVAL for
- * ERROR_NO_DATA), so the output is no longer wanted rather than failed. */
-bool lw_os_stdout_reader_gone(int err);
+/* After a write or flush of stdout failed: true when stdout is a pipe, whose
+ * writes fail only when the reader has closed it (`| head -1`), so the output
+ * is no longer wanted rather than failed. */
+bool lw_os_stdout_reader_gone(void);
 
 #endif /* LW_CONSOLE_IO_H */
