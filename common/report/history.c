@@ -125,6 +125,13 @@ static void csv_time(struct lw_csv *w, int64_t ms) {
   lw_csv_field(w, iso(ms, buf));
 }
 
+/* What is left for USER in the logon sessions' table: 29 characters, less
+ * what a logon type longer than its 17 ("CachedRemoteInteractive") takes. */
+static unsigned user_columns(const char *type) {
+  size_t n = type != NULL ? strlen(type) : 0;
+  return LW_TABLE_COLUMNS - 91 - (n > 17 ? (unsigned)(n - 17) : 0u);
+}
+
 static int print_logon(void *ctx, const struct lw_store_logon_row *r) {
   struct printer *p = ctx;
   const struct lw_logon_session *s = &r->s;
@@ -136,21 +143,22 @@ static int print_logon(void *ctx, const struct lw_store_logon_row *r) {
   p->n_logons++;
   switch (p->format) {
   case LW_REPORT_TABLE:
-    /* 120 columns (LW_TABLE_COLUMNS): the boot and the logon time are in
-     * --json and --csv; the user comes last, cut to what is left. */
+    /* 120 columns (LW_TABLE_COLUMNS): the boot, the logon time and the most
+     * processes are in --json and --csv; the user comes last, cut to what is
+     * left (29 characters). */
     if (p->n_logons == 1)
-      fprintf(p->out, "%-17s  %7s  %-17s  %-20s  %-20s  %5s  %s\n", "LUID", "SESSION", "LOGON TYPE",
-              "FIRST SEEN", "LAST SEEN", "PROCS", "USER");
+      fprintf(p->out, "%-17s  %7s  %-17s  %-20s  %-20s  %s\n", "LUID", "SESSION", "LOGON TYPE",
+              "FIRST SEEN", "LAST SEEN", "USER");
     fprintf(p->out, "%-17s  ", luid);
     if (ok)
       fprintf(p->out, "%7u  ", s->terminal_session);
     else
       fprintf(p->out, "%7s  ", "-");
-    fprintf(p->out, "%-17s  %-20s  %-20s  %5u  %s\n", dash(type_name(s, type)),
+    fprintf(p->out, "%-17s  %-20s  %-20s  %s\n", dash(type_name(s, type)),
             dash(iso(r->first_seen, t2)),
-            r->last_seen == LW_TIME_UNKNOWN ? "(alive)" : iso(r->last_seen, t3), s->process_count,
+            r->last_seen == LW_TIME_UNKNOWN ? "(alive)" : iso(r->last_seen, t3),
             lw_text_fit(clean(who(s->domain, s->user, name, sizeof name), shown, sizeof shown),
-                        LW_TABLE_COLUMNS - 98, fit, sizeof fit));
+                        user_columns(type_name(s, type)), fit, sizeof fit));
     break;
   case LW_REPORT_JSON:
     lw_json_begin_object(&p->json);

@@ -25,8 +25,11 @@ static void print_name(FILE *out, const char *s, unsigned cols) {
         out);
 }
 
-/* The width of the fixed columns before USER (and before a process's image). */
-#define FIXED_COLUMNS (17 + 2 + 23 + 2 + 7 + 2 + 12 + 2 + 20 + 2 + 5 + 2)
+/* The width of the fixed columns before USER (and before a process's image):
+ * TYPE is 17 wide ("RemoteInteractive"); a longer one ("CachedRemoteInteractive")
+ * takes its excess from USER, which has 30 ("NT AUTHORITY\NETWORK SERVICE"). */
+#define TYPE_COLUMNS 17
+#define FIXED_COLUMNS (17 + 2 + TYPE_COLUMNS + 2 + 7 + 2 + 12 + 2 + 20 + 2 + 5 + 2)
 #define PROCESS_INDENT (4 + 8 + 2)
 
 static void print_row(FILE *out, const struct lw_sessions_query *q, const struct lw_snapshot *s,
@@ -36,7 +39,7 @@ static void print_row(FILE *out, const struct lw_sessions_query *q, const struct
 
   lw_luid_format(l->luid, luid);
   if (l->data_status != 0) {
-    fprintf(out, "%-17s  %-23s  %7s  %-12s  %-20s  %5lu  (no data: 0x%08lx, %s)\n", luid, "-", "-",
+    fprintf(out, "%-17s  %-17s  %7s  %-12s  %-20s  %5lu  (no data: 0x%08lx, %s)\n", luid, "-", "-",
             "-", "-", (unsigned long)l->process_count, (unsigned long)l->data_status,
             q->status_reason(l->data_status));
     return;
@@ -57,13 +60,15 @@ static void print_row(FILE *out, const struct lw_sessions_query *q, const struct
     strcpy(when, "-");
   else
     lw_time_format_iso(l->logon_time, when);
-  fprintf(out, "%-17s  %-23s  %7s  %-12s  %-20s  %5lu  ", luid, type, session, state, when,
+  fprintf(out, "%-17s  %-17s  %7s  %-12s  %-20s  %5lu  ", luid, type, session, state, when,
           (unsigned long)l->process_count);
   if (l->domain != NULL && l->domain[0] != '\0')
     snprintf(who, sizeof who, "%s\\%s", l->domain, l->user != NULL ? l->user : "");
   else
     snprintf(who, sizeof who, "%s", l->user != NULL ? l->user : "");
-  print_name(out, who, LW_TABLE_COLUMNS - FIXED_COLUMNS);
+  print_name(out, who,
+             LW_TABLE_COLUMNS - FIXED_COLUMNS -
+                 (strlen(type) > TYPE_COLUMNS ? (unsigned)(strlen(type) - TYPE_COLUMNS) : 0u));
   fputc('\n', out);
 }
 
@@ -76,7 +81,7 @@ static int print_table(FILE *out, const struct lw_sessions_query *q, const struc
     if (by_logon == NULL)
       return LW_ENOMEM;
   }
-  fprintf(out, "%-17s  %-23s  %7s  %-12s  %-20s  %5s  %s\n", "LUID", "TYPE", "SESSION", "WTS STATE",
+  fprintf(out, "%-17s  %-17s  %7s  %-12s  %-20s  %5s  %s\n", "LUID", "TYPE", "SESSION", "WTS STATE",
           "LOGON TIME", "PROCS", "USER");
   for (i = 0; i < s->n_logons; i++) {
     const struct lw_logon_session *l = &s->logons[i];
