@@ -40,9 +40,10 @@ int lw_cmd_run(int argc, char **argv) {
   config = lw_cli_text(&a, "--config", 0);
   polls_text = lw_cli_text(&a, "--polls", 0);
   if (polls_text != NULL) {
-    char *end = NULL, why[300];
+    char *end = NULL;
     polls = strtoull(polls_text, &end, 10);
     if (*end != 0 || polls == 0 || polls_text[0] == '-') {
+      char why[300];
       snprintf(why, sizeof why, "--polls: '%.200s' is not a positive number", polls_text);
       lw_cli_usage_error("run", why, run_usage);
       return LW_EXIT_USAGE;

@@ -51,11 +51,12 @@ static void expect(const struct lw_tz *tz, const char *text, const char *want) {
   struct lw_clock c = clock_in(tz);
   int64_t v = INT64_MIN;
   int rc = lw_cli_time_parse(text, &c, &v);
-  char got[LW_ISO_TIME_SIZE];
   if (rc != 0)
     fail_msg("'%s': rc %d, want %s", text, rc, want);
-  if (v != utc(want))
+  if (v != utc(want)) {
+    char got[LW_ISO_TIME_SIZE];
     fail_msg("'%s' = %s (%lld ms); want %s", text, lw_time_format_iso(v, got), (long long)v, want);
+  }
 }
 
 static void expect_ms(const struct lw_tz *tz, const char *text, int64_t want) {
