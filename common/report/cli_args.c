@@ -164,3 +164,31 @@ int64_t lw_cli_time(const struct lw_cli_args *a, const char *name) {
       return a->given[i - 1].time;
   return LW_TIME_UNKNOWN;
 }
+
+/* ASCII case-insensitive equality of a (n bytes) and the string b. */
+static bool ascii_eq_n(const char *a, size_t n, const char *b) {
+  size_t i;
+  for (i = 0; i < n && b[i] != '\0'; i++) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z')
+      x = (char)(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z')
+      y = (char)(y - 'A' + 'a');
+    if (x != y)
+      return false;
+  }
+  return i == n && b[i] == '\0';
+}
+
+bool lw_cli_user_matches(const char *want, const char *domain, const char *user) {
+  const char *slash;
+  if (want == NULL)
+    return true;
+  if (user == NULL)
+    return false;
+  slash = strchr(want, '\\');
+  if (slash == NULL)
+    return ascii_eq_n(want, strlen(want), user);
+  return domain != NULL && ascii_eq_n(want, (size_t)(slash - want), domain) &&
+         ascii_eq_n(slash + 1, strlen(slash + 1), user);
+}

@@ -102,4 +102,9 @@ const char *lw_cli_text(const struct lw_cli_args *a, const char *name, unsigned 
 /* The last time value given to `name`, or LW_TIME_UNKNOWN. */
 int64_t lw_cli_time(const struct lw_cli_args *a, const char *name);
 
+/* Whether a row of (domain, user) is what --user want asks: `NAME` or
+ * `DOMAIN\NAME`, ASCII case-insensitive (as history's SQL compares). A NULL
+ * want matches every row. */
+bool lw_cli_user_matches(const char *want, const char *domain, const char *user);
+
 #endif /* LW_CLI_ARGS_H */

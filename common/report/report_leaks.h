@@ -66,6 +66,7 @@ struct lw_leaks_query {
   enum lw_report_format format;
   unsigned csv_flags; /* LW_CSV_LF or LW_CSV_EXACT, maybe | LW_CSV_CRLF */
   const char *db;     /* named when there is nothing to show */
+  const char *user;   /* --user NAME or DOMAIN\NAME: only that user's rows; NULL: all */
 };
 
 /* The table is this wide at most: names and holders are cut to fit. */

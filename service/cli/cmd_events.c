@@ -31,14 +31,16 @@ static const char *level_of(uint32_t event_id) {
 }
 
 static const char usage[] =
-    "usage: leakwatch events [--db PATH] [--since TIME] [--until TIME] [--holders]\n"
-    "                        [--json|--csv|--csv-exact]\n\n"
+    "usage: leakwatch events [--db PATH] [--since TIME] [--until TIME] [--user NAME]\n"
+    "                        [--holders] [--json|--csv|--csv-exact]\n\n"
     "Prints the alerts LeakWatch raised, oldest first, as Event Viewer shows them\n"
     "(also those the rate limit held back from the Event Log), then the token\n"
     "holders its scans found: per leaked logon session, each process's latest scan\n"
     "(image, PID, services, token count, exited). --json prints the alerts only, an\n"
     "array (each with the \"luid\" it is about, or null); --csv the alerts only.\n"
     "--holders prints only the holders (as text, --json array or --csv).\n"
+    "--user NAME: only the alerts about NAME or DOMAIN\\NAME (case-insensitive),\n"
+    "without the holders.\n"
     "--csv gives a text beginning with = + - @ TAB or CR a leading ' so that\n"
     "spreadsheets do not run it; --csv-exact writes every text as it is.\n"
     "--since and --until select alerts by when they were raised, holders by scan\n"
@@ -47,8 +49,11 @@ static const char usage[] =
     "yesterday. The database is read-only here.\n";
 
 static const struct lw_cli_opt cli_opts[] = {
-    LW_CLI_FORMATS, LW_CLI_DB, LW_CLI_RANGE, {"--holders", NULL, LW_CLI_FLAG}, LW_CLI_END};
-static const struct lw_cli_spec spec = {"events", cli_opts, NULL, 0, 0};
+    LW_CLI_FORMATS, LW_CLI_DB, LW_CLI_RANGE, LW_CLI_USER, {"--holders", NULL, LW_CLI_FLAG},
+    LW_CLI_END};
+/* The holders are per logon session, not per user. */
+static const char *const excludes[] = {"--user", "--holders", NULL};
+static const struct lw_cli_spec spec = {"events", cli_opts, excludes, 0, 0};
 
 static int print_events(struct lw_store *st, const char *db, void *query, char *err,
                         size_t errlen) {
@@ -66,6 +71,7 @@ int lw_cmd_events(int argc, char **argv) {
   memset(&q, 0, sizeof q);
   q.level_of = level_of;
   q.holders_only = lw_cli_count(&a, "--holders") > 0;
+  q.user = a.user;
   q.since = a.since;
   q.until = a.until;
   q.format = a.format;

@@ -18,13 +18,14 @@
 #include "timefmt.h"
 
 static const char usage[] =
-    "usage: leakwatch leaks [--db PATH] [--since TIME] [--until TIME]\n"
+    "usage: leakwatch leaks [--db PATH] [--since TIME] [--until TIME] [--user NAME]\n"
     "                       [--json|--csv|--csv-exact]\n\n"
     "Prints the open leaks now: one row per leaked user logon session (LUID,\n"
     "terminal session, when it was declared leaked, whether LeakWatch saw its\n"
     "session end, the DWM-n/UMFD-n logons folded in, the user), and the processes\n"
     "the latest holder scan found holding it. With --since and/or --until: every\n"
-    "leak episode open at some time in that range, released or not.\n"
+    "leak episode open at some time in that range, released or not. --user NAME:\n"
+    "only NAME's or DOMAIN\\NAME's rows (case-insensitive).\n"
     "--json prints an array, --csv a header row then one row per leak; --csv gives\n"
     "a text beginning with = + - @ TAB or CR a leading ' so that spreadsheets do\n"
     "not run it, --csv-exact writes every text as it is.\n"
@@ -32,7 +33,8 @@ static const char usage[] =
     "(local time), 30m, 24h, 7d (that long ago), today or yesterday.\n"
     "The database (--db, else `database` from the configuration) is read-only here.\n";
 
-static const struct lw_cli_opt cli_opts[] = {LW_CLI_FORMATS, LW_CLI_DB, LW_CLI_RANGE, LW_CLI_END};
+static const struct lw_cli_opt cli_opts[] = {LW_CLI_FORMATS, LW_CLI_DB, LW_CLI_RANGE, LW_CLI_USER,
+                                             LW_CLI_END};
 static const struct lw_cli_spec spec = {"leaks", cli_opts, NULL, 0, 0};
 
 static int print_leaks(struct lw_store *st, const char *db, void *query, char *err, size_t errlen) {
@@ -55,6 +57,7 @@ int lw_cmd_leaks(int argc, char **argv) {
   memset(&q, 0, sizeof q);
   q.since = a.since;
   q.until = a.until;
+  q.user = a.user;
   q.ranged = a.since != LW_TIME_UNKNOWN || a.until != LW_TIME_UNKNOWN;
   q.format = a.format;
   q.csv_flags = lw_cli_csv_flags(q.format == LW_REPORT_CSV, a.csv_exact);

@@ -178,6 +178,20 @@ static void test_many(void **state) {
   assert_string_equal(err, "more than 64 options");
 }
 
+static void test_user_matches(void **state) {
+  (void)state;
+  assert_true(lw_cli_user_matches(NULL, "CONTOSO", "alice"));
+  assert_true(lw_cli_user_matches("alice", "CONTOSO", "alice"));
+  assert_true(lw_cli_user_matches("ALICE", NULL, "Alice"));
+  assert_true(lw_cli_user_matches("contoso\\ALICE", "CONTOSO", "alice"));
+  assert_false(lw_cli_user_matches("contoso\\alice", NULL, "alice"));
+  assert_false(lw_cli_user_matches("other\\alice", "CONTOSO", "alice"));
+  assert_false(lw_cli_user_matches("alic", "CONTOSO", "alice"));
+  assert_false(lw_cli_user_matches("alice2", "CONTOSO", "alice"));
+  assert_false(lw_cli_user_matches("alice", "CONTOSO", NULL));
+  assert_false(lw_cli_user_matches("CONTOSO\\", "CONTOSO", "alice"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_defaults_and_values),
@@ -185,6 +199,7 @@ int main(void) {
       cmocka_unit_test(test_mistakes),
       cmocka_unit_test(test_operands),
       cmocka_unit_test(test_many),
+      cmocka_unit_test(test_user_matches),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
