@@ -401,8 +401,8 @@ static void test_table_escapes_names(void **state) {
   record(st, s);
   assert_int_equal(lw_store_close(st, NULL), 0);
   out = run(path, 0, (char *)NULL);
-  /* Escaped, then cut to the table's 120 columns with an ellipsis. */
-  assert_non_null(strstr(out, "  CONTOSO\\eve\\n1     00000000:\xe2\x80\xa6\n"));
+  /* Escaped, then cut to the table's 120 columns with "...". */
+  assert_non_null(strstr(out, "  CONTOSO\\eve\\n1     0000000...\n"));
   assert_non_null(strstr(out, "PC\\r\\n"));
   assert_null(strstr(out, "\n1     00000000:00000666"));
   assert_null(strstr(out, "\n00000000:00000666"));
