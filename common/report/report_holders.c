@@ -4,6 +4,8 @@
  */
 #include "report_holders.h"
 
+#include <string.h>
+
 #include "error.h"
 #include "luid.h"
 #include "text_safe.h"
@@ -138,6 +140,9 @@ int lw_holders_write_csv(struct lw_csv *w, const struct lw_holders_result *r) {
   return lw_csv_finish(w);
 }
 
+/* What is left of a table row for its PROCESS column. */
+#define PROCESS_COLUMNS (LW_TABLE_COLUMNS - (17 + 2 + 7 + 2 + 6 + 2 + 22 + 2))
+
 int lw_holders_write_table(FILE *f, const struct lw_holders_result *r) {
   char luid[LW_LUID_TEXT_SIZE];
   const struct lw_holders_cost *c;
@@ -156,22 +161,27 @@ int lw_holders_write_table(FILE *f, const struct lw_holders_result *r) {
     for (j = 0; j < s->n_holders; j++) {
       const struct lw_holder *h = &s->holders[j];
       /* Image paths and service names reach the terminal escaped (text_safe.h),
-       * the line cut to LW_TABLE_COLUMNS (the whole of them is in --json/--csv). */
+       * the line within LW_TABLE_COLUMNS: a path too long for the column is
+       * shown by its file name, then cut (the whole is in --json/--csv). */
       char what[1200], safe[2400], fit[512];
       fprintf(f, "%-17s  %7lu  %6lu  %-22s  ", luid, (unsigned long)h->pid,
               (unsigned long)h->tokens, h->exited_process ? "exited" : lw_holder_token_types(h));
-      if (h->exited_process)
-        snprintf(what, sizeof what, "%s, held open by %s (PID %lu)",
-                 h->image != NULL ? h->image : "(image unknown)",
-                 lw_holders_basename(h->held_by_image), (unsigned long)h->held_by_pid);
-      else if (h->services != NULL)
-        snprintf(what, sizeof what, "%s [services: %s]",
-                 h->image != NULL ? h->image : "(image unknown)", h->services);
-      else
-        snprintf(what, sizeof what, "%s", h->image != NULL ? h->image : "(image unknown)");
-      fputs(lw_text_fit(lw_text_safe(what, safe, sizeof safe, LW_TEXT_ONE_LINE),
-                        LW_TABLE_COLUMNS - 60, fit, sizeof fit),
-            f);
+      for (int pass = 0; pass < 2; pass++) {
+        const char *image = h->image == NULL ? "(image unknown)"
+                            : pass == 0      ? h->image
+                                             : lw_holders_basename(h->image);
+        if (h->exited_process)
+          snprintf(what, sizeof what, "%s, held open by %s (PID %lu)", image,
+                   lw_holders_basename(h->held_by_image), (unsigned long)h->held_by_pid);
+        else if (h->services != NULL)
+          snprintf(what, sizeof what, "%s [services: %s]", image, h->services);
+        else
+          snprintf(what, sizeof what, "%s", image);
+        lw_text_safe(what, safe, sizeof safe, LW_TEXT_ONE_LINE);
+        if (strcmp(lw_text_fit(safe, PROCESS_COLUMNS, fit, sizeof fit), safe) == 0)
+          break; /* it fits whole */
+      }
+      fputs(fit, f);
       fputc('\n', f);
     }
   }
