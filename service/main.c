@@ -31,10 +31,11 @@ static const struct command commands[] = {
     {"version", lw_cmd_version, "print the version"},
     {"sessions", lw_cmd_sessions, "show the logon sessions now (--processes, --json, --csv)"},
     {"holders", lw_cmd_holders, "who holds tokens of logon sessions (--luid, --json, --csv)"},
-    {"events", lw_cmd_events, "the alerts raised, as Event Viewer shows them (--json, --csv)"},
+    {"events", lw_cmd_events,
+     "the alerts raised, as Event Viewer shows them (--user, --json, --csv)"},
     {"history", lw_cmd_history, "the stored history (--at TIME, --user, --since, --json, --csv)"},
     {"status", lw_cmd_status, "polling? leaks open? exit code 0-3 for monitoring (--json)"},
-    {"leaks", lw_cmd_leaks, "what is leaked now, or in a range (--since, --until, --json, --csv)"},
+    {"leaks", lw_cmd_leaks, "what is leaked now, or in a range (--since, --user, --json, --csv)"},
 };
 
 static void print_help(FILE *f) {

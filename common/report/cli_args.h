@@ -13,6 +13,19 @@
  * --help or -h anywhere asks for the usage and nothing else. A value may be
  * given as `--db PATH` or `--db=PATH`; an empty value is a missing one. An
  * option given again replaces its value, except the repeatable ones.
+ *
+ * A command's grammar is a few lines (service/cli/cmd_events.c):
+ *   static const struct lw_cli_opt cli_opts[] = {
+ *       LW_CLI_FORMATS, LW_CLI_DB, LW_CLI_RANGE, LW_CLI_USER,
+ *       {"--holders", NULL, LW_CLI_FLAG}, LW_CLI_END};
+ *   static const char *const excludes[] = {"--user", "--holders", NULL};
+ *   static const struct lw_cli_spec spec = {"events", cli_opts, excludes, 0, 0};
+ *   ...
+ *   int rc = lw_cli_parse_or_usage(&spec, usage, LW_EXIT_USAGE, argc, argv, &a);
+ *   if (rc != LW_CLI_GO)
+ *     return rc;
+ * then a.format, a.db, a.since ... and lw_cli_count/lw_cli_text/lw_cli_time
+ * for the command's own options.
  */
 #ifndef LW_CLI_ARGS_H
 #define LW_CLI_ARGS_H

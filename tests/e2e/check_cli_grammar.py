@@ -38,7 +38,9 @@ runs = 0
 
 # `status` answers a mistake with its "unknown" verdict (README: Exit codes).
 USAGE_STATUS = {"status": 3}
-# Arguments a command needs to run at all (none of today's report commands).
+# Arguments a command that takes --json or --since needs to run at all, added
+# to its real runs (none of today's commands; e.g. a command writing a file
+# would name one here).
 NEEDS = {}
 TABLE_COLUMNS = 120
 TIME_WORDING = "is not a time such as 2026-11-21T09:00:00Z"
@@ -211,6 +213,16 @@ def main():
 
     for cmd in commands:
         check_command(cmd)
+
+    # `| head -1`: the first line read, then the pipe closed while it writes.
+    p = subprocess.Popen([WINE, EXE, "events", "--db", DB], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    first = p.stdout.readline()
+    p.stdout.close()
+    err = p.stderr.read().decode("utf-8", "replace")
+    rc = p.wait(timeout=120)
+    if rc != 0 or err != "" or not first.startswith(b"Log Name:"):
+        fail(f"events | head -1: exit {rc}, first line {first[:80]!r}, stderr {err[:300]!r}")
 
     # Relative and absolute times select the run's alerts (made minutes ago).
     rc, out, _, err = run(["events", "--json", "--db", DB])
