@@ -22,11 +22,15 @@ own `--help` (whether it names --json, --csv, --db, --since). Every command:
     exit status as into a file.
 Times: every command with --since takes an offset form; `events` with --since
 7d --until now, or a local time in 2000, shows every alert of the run just
-made, with --until 7d none.
+made, with --until 7d none; the first alert's time read on a Tokyo clock
+selects every alert with TZ=Asia/Tokyo and none with TZ=UTC (Wine gives the
+exe its time zone from TZ).
 """
 import csv
+import datetime
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -51,17 +55,19 @@ def fail(msg):
     print("FAIL: " + msg, file=sys.stderr)
 
 
-def run(args, closed_stdout=False):
-    """(exit, stdout text with CRLF as LF, raw stdout bytes, stderr text)."""
+def run(args, closed_stdout=False, tz=None):
+    """(exit, stdout text with CRLF as LF, raw stdout bytes, stderr text);
+    tz: the Unix TZ Wine gives the exe as its Windows time zone."""
     global runs
     runs += 1
+    env = dict(os.environ, TZ=tz) if tz else None
     if closed_stdout:
         p = subprocess.Popen([WINE, EXE] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         p.stdout.close()  # the reader is gone before the first write
         err = p.stderr.read()
         rc = p.wait(timeout=120)
         return rc, "", b"", err.decode("utf-8", "replace")
-    p = subprocess.run([WINE, EXE] + args, capture_output=True, timeout=120)
+    p = subprocess.run([WINE, EXE] + args, capture_output=True, timeout=120, env=env)
     out = p.stdout.decode("utf-8", "replace")
     return p.returncode, out.replace("\r\n", "\n"), p.stdout, p.stderr.decode("utf-8", "replace")
 
@@ -238,6 +244,19 @@ def main():
         fail(f"events --until 7d: alerts from before a week ago (exit {rcn}, {outn[:200]!r})")
     elif rcl != 0 or json.loads(outl) != every:
         fail(f"events --since '2000-01-01 00:00' (local): not every alert (exit {rcl})")
+    else:
+        # A local time is Windows' zone's (Wine's from TZ): the first alert's
+        # time on a Tokyo clock (UTC+9, no DST) selects every alert there, and
+        # none where the same clock reading is UTC, 9 hours later.
+        first = datetime.datetime.fromisoformat(every[0]["raised_at"].replace("Z", "+00:00"))
+        tokyo = (first + datetime.timedelta(hours=9)).strftime("%Y-%m-%d %H:%M:%S")
+        got = {}
+        for tz in ("Asia/Tokyo", "UTC"):
+            trc, tout, _, terr = run(["events", "--json", "--db", DB, "--since", tokyo], tz=tz)
+            got[tz] = json.loads(tout) if trc == 0 else f"exit {trc}: {terr[:200]}"
+        if got["Asia/Tokyo"] != every or got["UTC"] != []:
+            fail(f"events --since '{tokyo}' (local): in Tokyo {got['Asia/Tokyo']!r:.200}, "
+                 f"in UTC {got['UTC']!r:.200}; want every alert, then none")
 
     print(f"{len(commands)} commands ({', '.join(commands)}), {runs} runs, "
           f"{len(failures)} failures")
