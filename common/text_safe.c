@@ -140,3 +140,33 @@ bool lw_text_is_safe(const char *s, size_t n, unsigned flags) {
   (void)escape_all(s, n, flags, emit_flag, &escaped);
   return !escaped;
 }
+
+const char *lw_text_fit(const char *s, unsigned cols, char *buf, size_t size) {
+  size_t i, cut = 0, n;
+  unsigned chars = 0, keep;
+  bool dots;
+  if (size == 0)
+    return buf;
+  buf[0] = '\0';
+  if (s == NULL || cols == 0)
+    return buf;
+  for (i = 0; s[i] != '\0'; i++)
+    chars += ((unsigned char)s[i] & 0xc0) != 0x80;
+  /* A longer text keeps cols - 3 characters and "..." (a narrow column: cols). */
+  dots = chars > cols && cols > 3;
+  keep = chars <= cols ? chars : dots ? cols - 3 : cols;
+  for (i = 0, chars = 0; s[i] != '\0'; i++) {
+    if (((unsigned char)s[i] & 0xc0) != 0x80 && chars++ == keep)
+      break;
+  }
+  cut = i;
+  n = dots ? 3 : 0;
+  if (cut + n + 1 > size)
+    cut = size > n + 1 ? size - n - 1 : 0;
+  while (cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80)
+    cut--; /* not in the middle of a character */
+  memcpy(buf, s, cut);
+  memcpy(buf + cut, "...", n);
+  buf[cut + n] = '\0';
+  return buf;
+}

@@ -37,6 +37,15 @@ int lw_text_safe_fputs(const char *s, FILE *f, unsigned flags);
  * character when it does not fit. Returns buf. */
 const char *lw_text_safe(const char *s, char *buf, size_t size, unsigned flags);
 
+/* The width of a table: every table of `leakwatch` fits it (README). */
+#define LW_TABLE_COLUMNS 120
+
+/* s (already safe text, UTF-8) cut to at most cols characters into buf (size
+ * > 0): a longer one keeps cols - 3 and ends with "..." (as `leaks` cuts), so
+ * a table's column keeps the line within LW_TABLE_COLUMNS. Cut at a whole
+ * character when buf is too small. Returns buf. */
+const char *lw_text_fit(const char *s, unsigned cols, char *buf, size_t size);
+
 /* Whether s (n bytes) holds anything this module would escape. */
 bool lw_text_is_safe(const char *s, size_t n, unsigned flags);
 

@@ -24,7 +24,7 @@ int64_t lw_time_days_from_civil(int64_t y, unsigned m, unsigned d) {
   return era * 146097 + doe - 719468;
 }
 
-static void civil_from_days(int64_t z, int64_t *year, unsigned *month, unsigned *day) {
+void lw_time_civil_from_days(int64_t z, int64_t *year, unsigned *month, unsigned *day) {
   int64_t era, doe, yoe, doy, mp, y;
   z += 719468;
   era = (z >= 0 ? z : z - 146096) / 146097;
@@ -65,7 +65,7 @@ char *lw_time_format_iso(int64_t ms, char buf[LW_ISO_TIME_SIZE]) {
     rem += MS_PER_DAY;
     days--;
   }
-  civil_from_days(days, &year, &month, &day);
+  lw_time_civil_from_days(days, &year, &month, &day);
   secs = (unsigned)(rem / 1000);
 
   if (year < 0) {

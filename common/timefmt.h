@@ -60,4 +60,7 @@ int64_t lw_time_to_filetime(int64_t ms);
  * validated); exposed for the store and tests. */
 int64_t lw_time_days_from_civil(int64_t year, unsigned month, unsigned day);
 
+/* The inverse: the date of day z since 1970-01-01. */
+void lw_time_civil_from_days(int64_t z, int64_t *year, unsigned *month, unsigned *day);
+
 #endif /* LW_TIMEFMT_H */

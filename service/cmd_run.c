@@ -19,48 +19,36 @@ static BOOL WINAPI on_console_ctrl(DWORD type) {
   return TRUE;
 }
 
-static void run_usage(FILE *f) {
-  fputs("usage: leakwatch run [--config FILE] [--polls N]\n\n"
-        "Polls in the foreground, as the service would, until Ctrl+C.\n"
-        "  --config FILE  configuration file (default %ProgramData%\\LeakWatch\\leakwatch.yaml,\n"
-        "                 created from leakwatch.default.yaml if missing)\n"
-        "  --polls N      stop by itself after N polls\n",
-        f);
-}
+static const char run_usage[] =
+    "usage: leakwatch run [--config FILE] [--polls N]\n\n"
+    "Polls in the foreground, as the service would, until Ctrl+C.\n"
+    "  --config FILE  configuration file (default %ProgramData%\\LeakWatch\\leakwatch.yaml,\n"
+    "                 created from leakwatch.default.yaml if missing)\n"
+    "  --polls N      stop by itself after N polls\n";
 
-/* Parses the options both commands share. Returns 0, or LW_EXIT_USAGE after
- * printing why. */
-static int parse(int argc, char **argv, const char **config, unsigned long long *polls,
-                 int allow_polls, void (*usage)(FILE *)) {
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-      usage(stdout);
-      return -1;
-    } else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
-      *config = argv[++i];
-    } else if (allow_polls && strcmp(argv[i], "--polls") == 0 && i + 1 < argc) {
-      char *end = NULL;
-      *polls = strtoull(argv[++i], &end, 10);
-      if (*end != 0 || *polls == 0) {
-        fprintf(stderr, "leakwatch %s: --polls wants a positive number, not '%s'\n", argv[0],
-                argv[i]);
-        return LW_EXIT_USAGE;
-      }
-    } else {
-      fprintf(stderr, "leakwatch %s: unexpected argument '%s'\n\n", argv[0], argv[i]);
-      usage(stderr);
+static const struct lw_cli_opt run_opts[] = {
+    {"--config", NULL, LW_CLI_TEXT}, {"--polls", NULL, LW_CLI_TEXT}, LW_CLI_END};
+static const struct lw_cli_spec run_spec = {"run", run_opts, NULL, 0, 0};
+
+int lw_cmd_run(int argc, char **argv) {
+  struct lw_cli_args a;
+  unsigned long long polls = 0;
+  const char *config, *polls_text;
+  int rc = lw_cli_parse_or_usage(&run_spec, run_usage, LW_EXIT_USAGE, argc, argv, &a);
+  if (rc != LW_CLI_GO)
+    return rc;
+  config = lw_cli_text(&a, "--config", 0);
+  polls_text = lw_cli_text(&a, "--polls", 0);
+  if (polls_text != NULL) {
+    char *end = NULL;
+    polls = strtoull(polls_text, &end, 10);
+    if (*end != 0 || polls == 0 || polls_text[0] == '-') {
+      char why[300];
+      snprintf(why, sizeof why, "--polls: '%.200s' is not a positive number", polls_text);
+      lw_cli_usage_error("run", why, run_usage);
       return LW_EXIT_USAGE;
     }
   }
-  return 0;
-}
-
-int lw_cmd_run(int argc, char **argv) {
-  const char *config = NULL;
-  unsigned long long polls = 0;
-  int rc = parse(argc, argv, &config, &polls, 1, run_usage);
-  if (rc != 0)
-    return rc < 0 ? LW_EXIT_OK : rc;
 
   console_stop = CreateEventW(NULL, TRUE, FALSE, NULL);
   if (console_stop == NULL)
@@ -84,19 +72,21 @@ int lw_cmd_run(int argc, char **argv) {
   return rc;
 }
 
-static void service_usage(FILE *f) {
-  fputs("usage: leakwatch service [--config FILE]\n\n"
-        "Runs as the Windows service LeakWatch; only the Service Control Manager\n"
-        "starts this (sc start LeakWatch). Use `leakwatch run` from a console.\n",
-        f);
-}
+static const char service_usage[] =
+    "usage: leakwatch service [--config FILE]\n\n"
+    "Runs as the Windows service LeakWatch; only the Service Control Manager\n"
+    "starts this (sc start LeakWatch). Use `leakwatch run` from a console.\n";
+
+static const struct lw_cli_opt service_opts[] = {{"--config", NULL, LW_CLI_TEXT}, LW_CLI_END};
+static const struct lw_cli_spec service_spec = {"service", service_opts, NULL, 0, 0};
 
 int lw_cmd_service(int argc, char **argv) {
-  const char *config = NULL;
-  unsigned long long polls = 0;
-  int rc = parse(argc, argv, &config, &polls, 0, service_usage);
-  if (rc != 0)
-    return rc < 0 ? LW_EXIT_OK : rc;
+  struct lw_cli_args a;
+  const char *config;
+  int rc = lw_cli_parse_or_usage(&service_spec, service_usage, LW_EXIT_USAGE, argc, argv, &a);
+  if (rc != LW_CLI_GO)
+    return rc;
+  config = lw_cli_text(&a, "--config", 0);
   rc = lw_scm_dispatch_with(config);
   if (rc == LW_SCM_NOT_A_SERVICE) {
     fputs("leakwatch service: not started by the Service Control Manager.\n"

@@ -28,82 +28,36 @@ const char *lw_history_usage(void) {
          "                beginning with = + - @ TAB or CR a leading ' so that\n"
          "                spreadsheets do not run it, --csv-exact keeps it as it is\n"
          "  --db PATH     the database (default: `database` in the configuration)\n"
-         "TIME is UTC: 2026-11-21T09:00:00Z, 2026-11-21 09:00:00 or 2026-11-21.\n";
+         "TIME: 2026-11-21T09:00:00Z (UTC), 2026-11-21T10:00:00+01:00, 2026-11-21 10:00\n"
+         "(local time), 30m, 24h, 7d (that long ago), today or yesterday.\n";
 }
 
 /* ---- Arguments ------------------------------------------------------------ */
 
-/* The shared options `history` takes; an empty value is a missing one. */
-#define HISTORY_OPTS                                                                               \
-  (LW_REPORT_OPT_FORMAT | LW_REPORT_OPT_DB | LW_REPORT_OPT_RANGE | LW_REPORT_OPT_NONEMPTY)
+static const struct lw_cli_opt history_opts[] = {
+    LW_CLI_FORMATS, LW_CLI_DB, LW_CLI_RANGE, LW_CLI_USER, {"--at", NULL, LW_CLI_TIME}, LW_CLI_END};
+static const char *const history_excludes[] = {"--at", "--since", "--at", "--until", NULL};
+static const struct lw_cli_spec history_spec = {"history", history_opts, history_excludes, 0, 0};
 
-/* Says that text, the value of opt, is not a time. */
-static int bad_time(const char *opt, const char *text, char *err, size_t errlen) {
-  snprintf(err, errlen, "%s: '%s' is not a UTC time like 2026-11-21T09:00:00Z", opt, text);
-  return LW_ESYNTAX;
+const struct lw_cli_spec *lw_history_spec(void) {
+  return &history_spec;
 }
 
-int lw_history_parse_args(int argc, char **argv, struct lw_history_query *q, char *err,
-                          size_t errlen) {
-  struct lw_report_args ra;
-  int i;
+int lw_history_parse_args(int argc, char **argv, const struct lw_clock *clock,
+                          struct lw_history_query *q, char *err, size_t errlen) {
+  struct lw_cli_args a;
+  int rc = lw_cli_parse(&history_spec, clock, argc, argv, &a, err, errlen);
   memset(q, 0, sizeof *q);
-  q->at = LW_TIME_UNKNOWN;
-  lw_report_args_init(&ra);
-  if (errlen > 0)
-    err[0] = '\0';
-  for (i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-    int rc = 0;
-    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-      q->help = true;
-      continue;
-    }
-    switch (lw_report_arg(&ra, HISTORY_OPTS, argc, argv, &i)) {
-    case LW_REPORT_ARG_TAKEN:
-      continue;
-    case LW_REPORT_ARG_NO_VALUE:
-      snprintf(err, errlen, "%s needs a value", a);
-      return LW_ESYNTAX;
-    case LW_REPORT_ARG_BAD_TIME:
-      return bad_time(a, argv[i], err, errlen);
-    case LW_REPORT_ARG_OTHER:
-      break;
-    }
-    if (strcmp(a, "--at") != 0 && strcmp(a, "--user") != 0) {
-      snprintf(err, errlen, "unknown option '%s'", a);
-      return LW_ESYNTAX;
-    }
-    if (v == NULL || v[0] == '\0') {
-      snprintf(err, errlen, "%s needs a value", a);
-      return LW_ESYNTAX;
-    }
-    i++;
-    if (strcmp(a, "--user") == 0)
-      q->user = v;
-    else
-      rc = lw_time_parse_iso(v, &q->at) != 0 ? bad_time(a, v, err, errlen) : 0;
-    if (rc != 0)
-      return rc;
-  }
-  q->db = ra.db;
-  q->since = ra.since;
-  q->until = ra.until;
-  q->format = ra.format;
-  q->csv_exact = ra.format == LW_REPORT_CSV && ra.csv_exact;
-  if (ra.formats > 1) {
-    snprintf(err, errlen, "--json, --csv and --csv-exact exclude each other");
-    return LW_ESYNTAX;
-  }
-  if (q->at != LW_TIME_UNKNOWN && (q->since != LW_TIME_UNKNOWN || q->until != LW_TIME_UNKNOWN)) {
-    snprintf(err, errlen, "--at shows one moment: it does not go with --since or --until");
-    return LW_ESYNTAX;
-  }
-  if (q->since != LW_TIME_UNKNOWN && q->until != LW_TIME_UNKNOWN && q->since > q->until) {
-    snprintf(err, errlen, "--since is after --until");
-    return LW_ESYNTAX;
-  }
+  if (rc != 0)
+    return rc;
+  q->help = a.help;
+  q->db = a.db;
+  q->user = a.user;
+  q->since = a.since;
+  q->until = a.until;
+  q->at = lw_cli_time(&a, "--at");
+  q->format = a.format;
+  q->csv_exact = a.format == LW_REPORT_CSV && a.csv_exact;
   return 0;
 }
 
@@ -171,31 +125,40 @@ static void csv_time(struct lw_csv *w, int64_t ms) {
   lw_csv_field(w, iso(ms, buf));
 }
 
+/* What is left for USER in the logon sessions' table: 29 characters, less
+ * what a logon type longer than its 17 ("CachedRemoteInteractive") takes. */
+static unsigned user_columns(const char *type) {
+  size_t n = type != NULL ? strlen(type) : 0;
+  return LW_TABLE_COLUMNS - 91 - (n > 17 ? (unsigned)(n - 17) : 0u);
+}
+
 static int print_logon(void *ctx, const struct lw_store_logon_row *r) {
   struct printer *p = ctx;
   const struct lw_logon_session *s = &r->s;
-  char luid[LW_LUID_TEXT_SIZE], type[16], name[512], shown[512], t1[LW_ISO_TIME_SIZE],
-      t2[LW_ISO_TIME_SIZE], t3[LW_ISO_TIME_SIZE];
+  char luid[LW_LUID_TEXT_SIZE], type[16], name[512], shown[512], fit[128], t2[LW_ISO_TIME_SIZE],
+      t3[LW_ISO_TIME_SIZE];
   bool ok = s->data_status == 0;
 
   lw_luid_format(s->luid, luid);
   p->n_logons++;
   switch (p->format) {
   case LW_REPORT_TABLE:
+    /* 120 columns (LW_TABLE_COLUMNS): the boot, the logon time and the most
+     * processes are in --json and --csv; the user comes last, cut to what is
+     * left (29 characters). */
     if (p->n_logons == 1)
-      fprintf(p->out, "%-4s  %-17s  %-28s  %-17s  %7s  %-20s  %-20s  %-20s  %s\n", "BOOT", "LUID",
-              "USER", "LOGON TYPE", "SESSION", "LOGON TIME", "FIRST SEEN", "LAST SEEN",
-              "MAX PROCS");
-    fprintf(p->out, "%-4lld  %-17s  %-28s  %-17s  ", (long long)r->boot_id, luid,
-            clean(who(s->domain, s->user, name, sizeof name), shown, sizeof shown),
-            dash(type_name(s, type)));
+      fprintf(p->out, "%-17s  %7s  %-17s  %-20s  %-20s  %s\n", "LUID", "SESSION", "LOGON TYPE",
+              "FIRST SEEN", "LAST SEEN", "USER");
+    fprintf(p->out, "%-17s  ", luid);
     if (ok)
       fprintf(p->out, "%7u  ", s->terminal_session);
     else
       fprintf(p->out, "%7s  ", "-");
-    fprintf(p->out, "%-20s  %-20s  %-20s  %u\n", dash(iso(s->logon_time, t1)),
+    fprintf(p->out, "%-17s  %-20s  %-20s  %s\n", dash(type_name(s, type)),
             dash(iso(r->first_seen, t2)),
-            r->last_seen == LW_TIME_UNKNOWN ? "(alive)" : iso(r->last_seen, t3), s->process_count);
+            r->last_seen == LW_TIME_UNKNOWN ? "(alive)" : iso(r->last_seen, t3),
+            lw_text_fit(clean(who(s->domain, s->user, name, sizeof name), shown, sizeof shown),
+                        user_columns(type_name(s, type)), fit, sizeof fit));
     break;
   case LW_REPORT_JSON:
     lw_json_begin_object(&p->json);
@@ -246,19 +209,26 @@ static int print_logon(void *ctx, const struct lw_store_logon_row *r) {
 static int print_wts(void *ctx, const struct lw_store_wts_row *r) {
   struct printer *p = ctx;
   const struct lw_wts_session *s = &r->s;
-  char state[16], name[512], shown[3][512], t1[LW_ISO_TIME_SIZE], t2[LW_ISO_TIME_SIZE];
+  char state[16], name[512], shown[3][512], fit[128], t1[LW_ISO_TIME_SIZE], t2[LW_ISO_TIME_SIZE];
 
   p->n_wts++;
   switch (p->format) {
   case LW_REPORT_TABLE:
+    /* 120 columns: the boot is in --json and --csv; station, client and user
+     * are cut to their columns. */
     if (p->n_wts == 1)
-      fprintf(p->out, "%-4s  %7s  %-12s  %-16s  %-28s  %-16s  %-20s  %s\n", "BOOT", "SESSION",
-              "STATE", "STATION", "USER", "CLIENT", "FIRST SEEN", "LAST SEEN");
-    fprintf(p->out, "%-4lld  %7u  %-12s  %-16s  %-28s  %-16s  %-20s  %s\n", (long long)r->boot_id,
-            s->id, state_name(s->state, state), clean(s->station, shown[0], sizeof shown[0]),
-            clean(who(s->domain, s->user, name, sizeof name), shown[1], sizeof shown[1]),
-            clean(s->client, shown[2], sizeof shown[2]), dash(iso(r->first_seen, t1)),
-            r->last_seen == LW_TIME_UNKNOWN ? "(alive)" : iso(r->last_seen, t2));
+      fprintf(p->out, "%7s  %-12s  %-12s  %-15s  %-20s  %-20s  %s\n", "SESSION", "STATE", "STATION",
+              "CLIENT", "FIRST SEEN", "LAST SEEN", "USER");
+    fprintf(p->out, "%7u  %-12s  ", s->id, state_name(s->state, state));
+    fprintf(p->out, "%-12s  ",
+            lw_text_fit(clean(s->station, shown[0], sizeof shown[0]), 12, fit, sizeof fit));
+    fprintf(p->out, "%-15s  ",
+            lw_text_fit(clean(s->client, shown[2], sizeof shown[2]), 15, fit, sizeof fit));
+    fprintf(
+        p->out, "%-20s  %-20s  %s\n", dash(iso(r->first_seen, t1)),
+        r->last_seen == LW_TIME_UNKNOWN ? "(alive)" : iso(r->last_seen, t2),
+        lw_text_fit(clean(who(s->domain, s->user, name, sizeof name), shown[1], sizeof shown[1]),
+                    LW_TABLE_COLUMNS - 98, fit, sizeof fit));
     break;
   case LW_REPORT_JSON:
     lw_json_begin_object(&p->json);

@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cli_args.h"
 #include "report_args.h"
 #include "store.h"
 
@@ -36,14 +37,17 @@ struct lw_history_query {
 /* The usage text (static). */
 const char *lw_history_usage(void);
 
+/* The options `history` takes (cli_args.h). */
+const struct lw_cli_spec *lw_history_spec(void);
+
 /*
  * Parses the arguments after `history` (argv[0] is "history"; strings stay
- * argv's). Returns 0 and fills *q, or LW_ESYNTAX (unknown option, missing or
- * bad value, --at with --since/--until, two formats) with a one-line message in
- * err (errlen bytes). Times are ISO 8601 UTC (timefmt.h: lw_time_parse_iso).
+ * argv's) by lw_history_spec, times against clock. Returns 0 and fills *q, or
+ * LW_ESYNTAX (unknown option, missing or bad value, --at with --since/--until,
+ * two formats) with lw_cli_parse's one-line message in err (errlen bytes).
  */
-int lw_history_parse_args(int argc, char **argv, struct lw_history_query *q, char *err,
-                          size_t errlen);
+int lw_history_parse_args(int argc, char **argv, const struct lw_clock *clock,
+                          struct lw_history_query *q, char *err, size_t errlen);
 
 /*
  * Runs the query against an open store (read-only is enough) and prints the

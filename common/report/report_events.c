@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_args.h"
 #include "csv_writer.h"
 #include "alloc.h"
 #include "error.h"
@@ -76,6 +77,8 @@ static int print_alert(void *ctx, const struct lw_store_alert_row *row) {
   struct printer *p = ctx;
   const struct lw_store_alert *a = &row->alert;
   char when[LW_ISO_TIME_SIZE];
+  if (!lw_cli_user_matches(p->q->user, a->domain, a->user))
+    return 0;
   lw_time_format_iso(a->raised_at, when);
   p->count++;
   switch (p->format) {
@@ -268,8 +271,9 @@ int lw_events_print(struct lw_store *st, const struct lw_events_query *q, FILE *
   }
   if (p.format == LW_REPORT_TABLE && !q->holders_only) {
     if (p.count == 0)
-      fprintf(out, "No alerts in %s.\n", q->db);
-    rc = print_holders(st, q->since, q->until, &p);
+      fprintf(out, "No alerts%s in %s.\n", q->user != NULL ? " about that user" : "", q->db);
+    /* The holders are per logon session: --user shows its alerts only. */
+    rc = q->user != NULL ? 0 : print_holders(st, q->since, q->until, &p);
     if (rc != 0) {
       snprintf(err, errlen, "reading the holders failed: %s", lw_strerror(rc));
       goto cleanup;

@@ -25,6 +25,8 @@ struct lw_events_query {
   enum lw_report_format format;
   unsigned csv_flags; /* LW_CSV_LF or LW_CSV_EXACT (csv_writer.h) */
   const char *db;     /* named when there is nothing to show */
+  const char *user;   /* --user NAME or DOMAIN\NAME: only alerts about that user,
+                         without the holders section */
   /* An event ID's level as the Event Log names it ("error", "warning", ...;
    * lowercase, at least one letter). */
   const char *(*level_of)(uint32_t event_id);

@@ -4,6 +4,8 @@
  */
 #include "report_holders.h"
 
+#include <string.h>
+
 #include "error.h"
 #include "luid.h"
 #include "text_safe.h"
@@ -88,6 +90,59 @@ int lw_holders_write_json(struct lw_json *w, const struct lw_holders_result *r) 
   return lw_json_end_object(w);
 }
 
+int lw_holders_write_csv(struct lw_csv *w, const struct lw_holders_result *r) {
+  static const char *const head[] = {"luid",
+                                     "pid",
+                                     "image",
+                                     "services",
+                                     "tokens",
+                                     "primary_tokens",
+                                     "impersonation_tokens",
+                                     "token_types",
+                                     "exited_process",
+                                     "held_open_by_pid",
+                                     "held_open_by_image",
+                                     "held_open_by_services",
+                                     "process_handles"};
+  char luid[LW_LUID_TEXT_SIZE];
+  size_t i, j;
+  if (w == NULL || r == NULL)
+    return LW_EINVAL;
+  for (i = 0; i < sizeof head / sizeof head[0]; i++)
+    lw_csv_field(w, head[i]);
+  lw_csv_end_row(w);
+  for (i = 0; i < r->n_sessions; i++) {
+    const struct lw_holders_session *s = &r->sessions[i];
+    lw_luid_format(s->luid, luid);
+    for (j = 0; j < s->n_holders; j++) {
+      const struct lw_holder *h = &s->holders[j];
+      lw_csv_field(w, luid);
+      lw_csv_uint64(w, h->pid);
+      lw_csv_field(w, h->image);
+      lw_csv_field(w, h->services);
+      lw_csv_uint64(w, h->tokens);
+      lw_csv_uint64(w, h->primary_tokens);
+      lw_csv_uint64(w, h->impersonation_tokens);
+      lw_csv_field(w, lw_holder_token_types(h));
+      lw_csv_uint64(w, h->exited_process ? 1 : 0);
+      if (h->exited_process) {
+        lw_csv_uint64(w, h->held_by_pid);
+        lw_csv_field(w, h->held_by_image);
+        lw_csv_field(w, h->held_by_services);
+        lw_csv_uint64(w, h->process_handles);
+      } else {
+        for (int k = 0; k < 4; k++)
+          lw_csv_field(w, NULL);
+      }
+      lw_csv_end_row(w);
+    }
+  }
+  return lw_csv_finish(w);
+}
+
+/* What is left of a table row for its PROCESS column. */
+#define PROCESS_COLUMNS (LW_TABLE_COLUMNS - (17 + 2 + 7 + 2 + 6 + 2 + 22 + 2))
+
 int lw_holders_write_table(FILE *f, const struct lw_holders_result *r) {
   char luid[LW_LUID_TEXT_SIZE];
   const struct lw_holders_cost *c;
@@ -105,24 +160,33 @@ int lw_holders_write_table(FILE *f, const struct lw_holders_result *r) {
     lw_luid_format(s->luid, luid);
     for (j = 0; j < s->n_holders; j++) {
       const struct lw_holder *h = &s->holders[j];
-      /* Image paths and service names reach the terminal escaped (text_safe.h). */
+      /* Image paths and service names reach the terminal escaped (text_safe.h),
+       * the line within LW_TABLE_COLUMNS: a path too long for the column is
+       * shown by its file name, then cut (the whole is in --json/--csv). */
+      char what[1200], safe[2400], fit[512];
       fprintf(f, "%-17s  %7lu  %6lu  %-22s  ", luid, (unsigned long)h->pid,
               (unsigned long)h->tokens, h->exited_process ? "exited" : lw_holder_token_types(h));
-      lw_text_safe_fputs(h->image != NULL ? h->image : "(image unknown)", f, LW_TEXT_ONE_LINE);
-      if (h->exited_process) {
-        fputs(", held open by ", f);
-        lw_text_safe_fputs(lw_holders_basename(h->held_by_image), f, LW_TEXT_ONE_LINE);
-        fprintf(f, " (PID %lu)", (unsigned long)h->held_by_pid);
-      } else if (h->services != NULL) {
-        fputs(" [services: ", f);
-        lw_text_safe_fputs(h->services, f, LW_TEXT_ONE_LINE);
-        fputc(']', f);
+      for (int pass = 0; pass < 2; pass++) {
+        const char *image = h->image == NULL ? "(image unknown)"
+                            : pass == 0      ? h->image
+                                             : lw_holders_basename(h->image);
+        if (h->exited_process)
+          snprintf(what, sizeof what, "%s, held open by %s (PID %lu)", image,
+                   lw_holders_basename(h->held_by_image), (unsigned long)h->held_by_pid);
+        else if (h->services != NULL)
+          snprintf(what, sizeof what, "%s [services: %s]", image, h->services);
+        else
+          snprintf(what, sizeof what, "%s", image);
+        lw_text_safe(what, safe, sizeof safe, LW_TEXT_ONE_LINE);
+        if (strcmp(lw_text_fit(safe, PROCESS_COLUMNS, fit, sizeof fit), safe) == 0)
+          break; /* it fits whole */
       }
+      fputs(fit, f);
       fputc('\n', f);
     }
   }
   fprintf(f,
-          "\nScanned %llu handles in %lu ms: %lu token handles read, %lu process handles read, "
+          "\nScanned %llu handles in %lu ms: %lu token handles read, %lu process handles read,\n"
           "%lu of %lu processes inspected, %lu not inspectable (protected or denied)%s%s.\n",
           (unsigned long long)c->handles_seen, (unsigned long)c->elapsed_ms,
           (unsigned long)c->token_handles_inspected, (unsigned long)c->process_handles_inspected,

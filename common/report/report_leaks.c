@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_args.h"
 #include "alloc.h"
 #include "csv_writer.h"
 #include "error.h"
@@ -495,6 +496,22 @@ static void print_table(FILE *out, const struct lw_leaks_query *q, const struct 
             l->n_acknowledged, l->n_ignored);
 }
 
+/* Keeps the rows of one user (--user), with the system logons folded into
+ * them; the count of leaked logon sessions follows. */
+static void keep_user(struct lw_leaks *l, const char *user) {
+  size_t i, n = 0;
+  l->episodes = 0;
+  for (i = 0; i < l->n; i++) {
+    if (lw_cli_user_matches(user, l->v[i].leak.domain, l->v[i].leak.user)) {
+      l->v[n++] = l->v[i];
+      l->episodes += 1 + (uint32_t)l->v[i].n_system;
+    } else {
+      item_free(&l->v[i]);
+    }
+  }
+  l->n = n;
+}
+
 int lw_leaks_print(struct lw_store *st, const struct lw_leaks_query *q, FILE *out, char *err,
                    size_t errlen) {
   struct lw_leaks l;
@@ -508,6 +525,8 @@ int lw_leaks_print(struct lw_store *st, const struct lw_leaks_query *q, FILE *ou
     snprintf(err, errlen, "reading the leaks failed: %s", lw_strerror(rc));
     return rc;
   }
+  if (q->user != NULL)
+    keep_user(&l, q->user);
   if (q->format == LW_REPORT_JSON) {
     struct lw_json j;
     lw_json_init_file(&j, out, LW_JSON_PRETTY);

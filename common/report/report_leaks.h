@@ -92,6 +92,7 @@ struct lw_leaks_query {
    * acknowledged or ignored; ignores are the configuration's (may be NULL). */
   int64_t now;
   const struct lw_ack_set *ignores;
+  const char *user; /* --user NAME or DOMAIN\NAME: only that user's rows; NULL: all */
 };
 
 /* The table is this wide at most: names and holders are cut to fit. */

@@ -22,28 +22,45 @@
 #include "error.h"
 #include "paths.h"
 #include "report_acks.h"
-#include "report_args.h"
+#include "cli_args.h"
 #include "store.h"
 #include "timefmt.h"
 
-static void usage(FILE *f) {
-  fputs("usage: leakwatch ack (--luid LUID | --user DOMAIN\\user | --image NAME)\n"
-        "                     --reason TEXT [--expires TIME|DURATION] [--db PATH]\n"
-        "       leakwatch ack --list [--json|--csv|--csv-exact] [--db PATH]\n"
-        "       leakwatch ack --remove ID [--db PATH]\n\n"
-        "Acknowledges a known leak: leaks of that logon session (LUID, as leakwatch leaks\n"
-        "shows it), of that user, or held only by that holder image (a file name such as\n"
-        "agent.exe) stay in the history and show as acknowledged, but raise no new event\n"
-        "2001 or 2007 until the acknowledgement expires or is removed; then a leak still\n"
-        "open alerts again. The service takes it up at its next poll (event 1007).\n"
-        "--reason is required (say why, e.g. a vendor case number). --expires takes a UTC\n"
-        "time (2026-12-31T00:00:00Z, 2026-12-31) or a duration from now (7d, 12h).\n"
-        "--list prints them (--json, --csv as the other commands); --remove ID deletes one\n"
-        "(event 1008). Writing needs an elevated prompt: only administrators and SYSTEM\n"
-        "may change the history. The database is --db, else `database` from the\n"
-        "configuration.\n",
-        f);
-}
+static const char usage[] =
+    "usage: leakwatch ack (--luid LUID | --user DOMAIN\\user | --image NAME)\n"
+    "                     --reason TEXT [--expires TIME|DURATION] [--db PATH]\n"
+    "       leakwatch ack --list [--json|--csv|--csv-exact] [--db PATH]\n"
+    "       leakwatch ack --remove ID [--db PATH]\n\n"
+    "Acknowledges a known leak: leaks of that logon session (LUID, as leakwatch leaks\n"
+    "shows it), of that user, or held only by that holder image (a file name such as\n"
+    "agent.exe) stay in the history and show as acknowledged, but raise no new event\n"
+    "2001 or 2007 until the acknowledgement expires or is removed; then a leak still\n"
+    "open alerts again. The service takes it up at its next poll (event 1007).\n"
+    "--reason is required (say why, e.g. a vendor case number). --expires takes a\n"
+    "duration from now (7d, 12h) or a time: 2026-12-31T00:00:00Z (UTC),\n"
+    "2026-12-31T00:00:00+01:00, 2026-12-31 or 2026-12-31 08:00 (local time).\n"
+    "--list prints them (--json, --csv as the other commands); --remove ID deletes one\n"
+    "(event 1008). Writing needs an elevated prompt: only administrators and SYSTEM\n"
+    "may change the history. The database is --db, else `database` from the\n"
+    "configuration.\n";
+
+static const struct lw_cli_opt cli_opts[] = {LW_CLI_FORMATS,
+                                             LW_CLI_DB,
+                                             {"--luid", NULL, LW_CLI_TEXT},
+                                             LW_CLI_USER,
+                                             {"--image", NULL, LW_CLI_TEXT},
+                                             {"--reason", NULL, LW_CLI_TEXT},
+                                             {"--expires", NULL, LW_CLI_TEXT},
+                                             {"--list", NULL, LW_CLI_FLAG},
+                                             {"--remove", NULL, LW_CLI_TEXT},
+                                             LW_CLI_END};
+/* The three actions exclude each other, and so do the three targets. */
+static const char *const excludes[] = {
+    "--list",   "--remove", "--list",   "--luid",    "--list",   "--user",    "--list",   "--image",
+    "--list",   "--reason", "--list",   "--expires", "--remove", "--luid",    "--remove", "--user",
+    "--remove", "--image",  "--remove", "--reason",  "--remove", "--expires", "--luid",   "--user",
+    "--luid",   "--image",  "--user",   "--image",   NULL};
+static const struct lw_cli_spec spec = {"ack", cli_opts, excludes, 0, 0};
 
 enum ack_action { ACK_ADD, ACK_LIST, ACK_REMOVE };
 
@@ -54,118 +71,71 @@ struct ack_opts {
   const char *reason;  /* NULL until given */
   const char *expires; /* NULL: never */
   const char *remove;  /* --remove's value */
-  struct lw_report_args ra;
+  struct lw_cli_args ra;
 };
 
-/* Reads argv into *o. Returns -1 to go on, or the exit status after saying
- * what is wrong (or printing --help). Kept to this one function: the CLI's
- * shared option parser takes it over (issue 15, item 7). */
+/* Reads argv into *o with the one CLI grammar (cli_args.h), then what that
+ * grammar cannot say: which action, one target, a reason. Returns LW_CLI_GO
+ * to go on, or the exit status after saying what is wrong (or --help). */
 static int parse_args(int argc, char **argv, struct ack_opts *o) {
-  static const struct {
-    const char *name;
-    int kind;
-  } targets[] = {{"--luid", LW_ACK_LUID}, {"--user", LW_ACK_USER}, {"--image", LW_ACK_IMAGE}};
-  int targets_given = 0, actions = 0;
   memset(o, 0, sizeof *o);
-  lw_report_args_init(&o->ra);
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    const char **value = NULL;
-    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-      usage(stdout);
-      return LW_EXIT_OK;
-    }
-    switch (lw_report_arg(&o->ra, LW_REPORT_OPT_FORMAT | LW_REPORT_OPT_DB | LW_REPORT_OPT_NONEMPTY,
-                          argc, argv, &i)) {
-    case LW_REPORT_ARG_TAKEN:
-      if (o->ra.mixed_formats) {
-        fputs("leakwatch ack: choose one of --json, --csv and --csv-exact\n", stderr);
-        return LW_EXIT_USAGE;
-      }
-      continue;
-    case LW_REPORT_ARG_NO_VALUE:
-      fprintf(stderr, "leakwatch ack: %s needs a value\n\n", a);
-      usage(stderr);
-      return LW_EXIT_USAGE;
-    case LW_REPORT_ARG_BAD_TIME:
-    case LW_REPORT_ARG_OTHER:
-      break;
-    }
-    for (size_t t = 0; t < sizeof targets / sizeof targets[0]; t++)
-      if (strcmp(a, targets[t].name) == 0) {
-        o->kind = targets[t].kind;
-        value = &o->target;
-        targets_given++;
-      }
-    if (strcmp(a, "--reason") == 0)
-      value = &o->reason;
-    else if (strcmp(a, "--expires") == 0)
-      value = &o->expires;
-    else if (strcmp(a, "--remove") == 0) {
-      value = &o->remove;
-      o->action = ACK_REMOVE;
-      actions++;
-    } else if (strcmp(a, "--list") == 0) {
-      o->action = ACK_LIST;
-      actions++;
-      continue;
-    }
-    if (value == NULL) {
-      fprintf(stderr, "leakwatch ack: unexpected argument '%s'\n\n", a);
-      usage(stderr);
-      return LW_EXIT_USAGE;
-    }
-    if (i + 1 >= argc || argv[i + 1][0] == '\0') {
-      fprintf(stderr, "leakwatch ack: %s needs a value\n\n", a);
-      usage(stderr);
-      return LW_EXIT_USAGE;
-    }
-    *value = argv[++i];
-  }
-  if (actions > 1 || (actions == 1 && (targets_given > 0 || o->reason || o->expires))) {
-    fputs("leakwatch ack: choose one of acknowledging (--luid, --user, --image), --list and "
-          "--remove\n",
-          stderr);
+  int rc = lw_cli_parse_or_usage(&spec, usage, LW_EXIT_USAGE, argc, argv, &o->ra);
+  if (rc != LW_CLI_GO)
+    return rc;
+  o->reason = lw_cli_text(&o->ra, "--reason", 0);
+  o->expires = lw_cli_text(&o->ra, "--expires", 0);
+  o->remove = lw_cli_text(&o->ra, "--remove", 0);
+  if ((o->target = lw_cli_text(&o->ra, "--luid", 0)) != NULL)
+    o->kind = LW_ACK_LUID;
+  else if ((o->target = o->ra.user) != NULL)
+    o->kind = LW_ACK_USER;
+  else if ((o->target = lw_cli_text(&o->ra, "--image", 0)) != NULL)
+    o->kind = LW_ACK_IMAGE;
+  o->action = lw_cli_count(&o->ra, "--list") > 0 ? ACK_LIST
+              : o->remove != NULL                ? ACK_REMOVE
+                                                 : ACK_ADD;
+  const char *why = NULL;
+  if (o->action != ACK_LIST && lw_cli_count(&o->ra, "--json") + lw_cli_count(&o->ra, "--csv") +
+                                       lw_cli_count(&o->ra, "--csv-exact") >
+                                   0)
+    why = "--json, --csv and --csv-exact go with --list";
+  else if (o->action == ACK_ADD && o->target == NULL)
+    why = "say which leak: --luid, --user or --image";
+  else if (o->action == ACK_ADD && o->reason == NULL)
+    why = "--reason is required: say why this leak is known";
+  if (why != NULL) {
+    lw_cli_usage_error("ack", why, usage);
     return LW_EXIT_USAGE;
   }
-  if (o->action != ACK_LIST && o->ra.formats > 0) {
-    fputs("leakwatch ack: --json, --csv and --csv-exact go with --list\n", stderr);
-    return LW_EXIT_USAGE;
-  }
-  if (actions == 0 && targets_given != 1) {
-    fprintf(stderr, "leakwatch ack: %s\n\n",
-            targets_given == 0 ? "say which leak: --luid, --user or --image"
-                               : "give one of --luid, --user and --image");
-    usage(stderr);
-    return LW_EXIT_USAGE;
-  }
-  if (actions == 0 && (o->reason == NULL || o->reason[0] == '\0')) {
-    fputs("leakwatch ack: --reason is required: say why this leak is known\n", stderr);
-    return LW_EXIT_USAGE;
-  }
-  return -1;
+  return LW_CLI_GO;
 }
 
-/* --expires: a UTC time, or a duration from now. LW_TIME_UNKNOWN: never. */
+/* --expires: a duration from now (7d), or a time as the other commands read
+ * them (cli_time.h: UTC, an offset, local time). LW_TIME_UNKNOWN: never. */
 static int parse_expires(const char *text, int64_t now, int64_t *out) {
   int64_t ms;
   const char *why = NULL;
+  struct lw_clock clock;
+  char msg[300];
   *out = LW_TIME_UNKNOWN;
   if (text == NULL)
     return 0;
-  if (lw_time_parse_iso(text, &ms) == 0) {
-    *out = ms;
-  } else if (lw_duration_parse(text, &ms, &why) == 0 && ms > 0) {
+  lw_cli_clock(&clock);
+  if (lw_duration_parse(text, &ms, &why) == 0 && ms > 0) {
     *out = now + ms;
+  } else if (lw_cli_time_parse(text, &clock, &ms) == 0) {
+    *out = ms;
   } else {
-    fprintf(stderr,
-            "leakwatch ack: --expires: '%s' is neither a UTC time such as 2026-12-31T00:00:00Z "
-            "nor a duration such as 7d\n",
-            text);
+    snprintf(msg, sizeof msg,
+             "--expires: '%.120s' is neither a duration such as 7d nor a time such as "
+             "2026-12-31T00:00:00Z",
+             text);
+    lw_cli_usage_error("ack", msg, usage);
     return LW_EXIT_USAGE;
   }
   if (*out <= now) {
-    fprintf(stderr, "leakwatch ack: --expires: '%s' is in the past\n", text);
+    snprintf(msg, sizeof msg, "--expires: '%.120s' is in the past", text);
+    lw_cli_usage_error("ack", msg, usage);
     return LW_EXIT_USAGE;
   }
   return 0;
@@ -186,11 +156,11 @@ static int list_acks(const struct ack_opts *o, int64_t now) {
               lw_strerror(rc));
     else if (lw_acks_print(&s, now, o->ra.format,
                            lw_cli_csv_flags(o->ra.format == LW_REPORT_CSV, o->ra.csv_exact), db,
-                           stdout) != 0 ||
-             fflush(stdout) != 0)
+                           stdout) != 0 &&
+             !lw_cli_reader_gone())
       fprintf(stderr, "leakwatch ack: cannot write the output: %s\n", lw_strerror(LW_EIO));
-    else
-      status = LW_EXIT_OK;
+    else if (lw_cli_output_end("ack") == 0)
+      status = LW_EXIT_OK; /* also when the reader of a pipe has gone */
   }
   lw_ack_set_free(&s);
   lw_store_close(st, NULL);
@@ -204,7 +174,7 @@ int lw_cmd_ack(int argc, char **argv) {
   int64_t now = (int64_t)time(NULL) * 1000;
   int status = parse_args(argc, argv, &o);
   char *db;
-  if (status >= 0)
+  if (status != LW_CLI_GO)
     return status;
   if (o.action == ACK_LIST)
     return list_acks(&o, now);
@@ -213,11 +183,14 @@ int lw_cmd_ack(int argc, char **argv) {
   memset(&a, 0, sizeof a);
   if (o.action == ACK_ADD) {
     if (lw_ack_parse_target(o.kind, o.target, &a.luid, norm, sizeof norm, err, sizeof err) != 0) {
-      fprintf(stderr, "leakwatch ack: %s: %s\n", lw_ack_kind_name(o.kind), err);
+      char why[1200];
+      snprintf(why, sizeof why, "%s: %s", lw_ack_kind_name(o.kind), err);
+      lw_cli_usage_error("ack", why, usage);
       return LW_EXIT_USAGE;
     }
     if (strlen(o.reason) >= LW_ACK_REASON_MAX) {
-      fprintf(stderr, "leakwatch ack: --reason is longer than %d bytes\n", LW_ACK_REASON_MAX - 1);
+      snprintf(err, sizeof err, "--reason is longer than %d bytes", LW_ACK_REASON_MAX - 1);
+      lw_cli_usage_error("ack", err, usage);
       return LW_EXIT_USAGE;
     }
     if ((status = parse_expires(o.expires, now, &a.expires_at)) != 0)
@@ -228,8 +201,9 @@ int lw_cmd_ack(int argc, char **argv) {
     char *end = NULL;
     long long v = strtoll(o.remove, &end, 10);
     if (end == o.remove || *end != '\0' || v <= 0) {
-      fprintf(stderr, "leakwatch ack: --remove: '%s' is not an acknowledgement id (see --list)\n",
-              o.remove);
+      snprintf(err, sizeof err, "--remove: '%.120s' is not an acknowledgement id (see --list)",
+               o.remove);
+      lw_cli_usage_error("ack", err, usage);
       return LW_EXIT_USAGE;
     }
     id = v;
@@ -269,5 +243,5 @@ int lw_cmd_ack(int argc, char **argv) {
   if (rc != 0)
     fprintf(stderr, "leakwatch ack: %s\n", err);
   free(db);
-  return rc == 0 ? (fflush(stdout) == 0 ? LW_EXIT_OK : LW_EXIT_FAILURE) : LW_EXIT_FAILURE;
+  return rc == 0 && lw_cli_output_end("ack") == 0 ? LW_EXIT_OK : LW_EXIT_FAILURE;
 }

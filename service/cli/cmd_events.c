@@ -21,7 +21,6 @@
 #include "commands.h"
 #include "csv_writer.h"
 #include "eventlog.h"
-#include "report_args.h"
 #include "report_events.h"
 #include "store.h"
 
@@ -31,21 +30,30 @@ static const char *level_of(uint32_t event_id) {
   return msg != 0 ? lw_eventlog_type_name(msg) : "unknown";
 }
 
-static void usage(FILE *f) {
-  fputs("usage: leakwatch events [--db PATH] [--since TIME] [--until TIME] [--holders]\n"
-        "                        [--json|--csv|--csv-exact]\n\n"
-        "Prints the alerts LeakWatch raised, oldest first, as Event Viewer shows them\n"
-        "(also those the rate limit held back from the Event Log), then the token\n"
-        "holders its scans found: per leaked logon session, each process's latest scan\n"
-        "(image, PID, services, token count, exited). --json prints the alerts only, an\n"
-        "array (each with the \"luid\" it is about, or null); --csv the alerts only.\n"
-        "--holders prints only the holders (as text, --json array or --csv).\n"
-        "--csv gives a text beginning with = + - @ TAB or CR a leading ' so that\n"
-        "spreadsheets do not run it; --csv-exact writes every text as it is.\n"
-        "TIME is ISO 8601 UTC, e.g. 2026-11-21T09:00:00Z or 2026-11-21; --since and\n"
-        "--until select holders by scan time. The database is read-only here.\n",
-        f);
-}
+static const char usage[] =
+    "usage: leakwatch events [--db PATH] [--since TIME] [--until TIME] [--user NAME]\n"
+    "                        [--holders] [--json|--csv|--csv-exact]\n\n"
+    "Prints the alerts LeakWatch raised, oldest first, as Event Viewer shows them\n"
+    "(also those the rate limit held back from the Event Log), then the token\n"
+    "holders its scans found: per leaked logon session, each process's latest scan\n"
+    "(image, PID, services, token count, exited). --json prints the alerts only, an\n"
+    "array (each with the \"luid\" it is about, or null); --csv the alerts only.\n"
+    "--holders prints only the holders (as text, --json array or --csv).\n"
+    "--user NAME: only the alerts about NAME or DOMAIN\\NAME (case-insensitive),\n"
+    "without the holders.\n"
+    "--csv gives a text beginning with = + - @ TAB or CR a leading ' so that\n"
+    "spreadsheets do not run it; --csv-exact writes every text as it is.\n"
+    "--since and --until select alerts by when they were raised, holders by scan\n"
+    "time. TIME: 2026-11-21T09:00:00Z (UTC), 2026-11-21T10:00:00+01:00,\n"
+    "2026-11-21 10:00 (local time), 30m, 24h, 7d (that long ago), today or\n"
+    "yesterday. The database is read-only here.\n";
+
+static const struct lw_cli_opt cli_opts[] = {
+    LW_CLI_FORMATS, LW_CLI_DB, LW_CLI_RANGE, LW_CLI_USER, {"--holders", NULL, LW_CLI_FLAG},
+    LW_CLI_END};
+/* The holders are per logon session, not per user. */
+static const char *const excludes[] = {"--user", "--holders", NULL};
+static const struct lw_cli_spec spec = {"events", cli_opts, excludes, 0, 0};
 
 static int print_events(struct lw_store *st, const char *db, void *query, char *err,
                         size_t errlen) {
@@ -56,39 +64,17 @@ static int print_events(struct lw_store *st, const char *db, void *query, char *
 
 int lw_cmd_events(int argc, char **argv) {
   struct lw_events_query q;
-  struct lw_report_args ra;
+  struct lw_cli_args a;
+  int rc = lw_cli_parse_or_usage(&spec, usage, LW_EXIT_USAGE, argc, argv, &a);
+  if (rc != LW_CLI_GO)
+    return rc;
   memset(&q, 0, sizeof q);
-  lw_report_args_init(&ra);
   q.level_of = level_of;
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-      usage(stdout);
-      return LW_EXIT_OK;
-    } else if (strcmp(a, "--holders") == 0) {
-      q.holders_only = true;
-      continue;
-    }
-    /* The last format given wins; a missing value is an unexpected argument. */
-    switch (lw_report_arg(&ra, LW_REPORT_OPT_FORMAT | LW_REPORT_OPT_DB | LW_REPORT_OPT_RANGE, argc,
-                          argv, &i)) {
-    case LW_REPORT_ARG_TAKEN:
-      continue;
-    case LW_REPORT_ARG_BAD_TIME:
-      fprintf(stderr, "leakwatch events: %s: '%s' is not a time such as 2026-11-21T09:00:00Z\n", a,
-              argv[i]);
-      return LW_EXIT_USAGE;
-    case LW_REPORT_ARG_NO_VALUE:
-    case LW_REPORT_ARG_OTHER:
-      break;
-    }
-    fprintf(stderr, "leakwatch events: unexpected argument '%s'\n\n", a);
-    usage(stderr);
-    return LW_EXIT_USAGE;
-  }
-  q.since = ra.since;
-  q.until = ra.until;
-  q.format = ra.format;
-  q.csv_flags = lw_cli_csv_flags(q.format == LW_REPORT_CSV, ra.csv_exact);
-  return lw_cli_print_history("events", ra.db, print_events, &q);
+  q.holders_only = lw_cli_count(&a, "--holders") > 0;
+  q.user = a.user;
+  q.since = a.since;
+  q.until = a.until;
+  q.format = a.format;
+  q.csv_flags = lw_cli_csv_flags(q.format == LW_REPORT_CSV, a.csv_exact);
+  return lw_cli_print_history("events", a.db, print_events, &q);
 }

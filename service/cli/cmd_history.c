@@ -24,15 +24,17 @@ static int print_history(struct lw_store *st, const char *db, void *query, char 
 
 int lw_cmd_history(int argc, char **argv) {
   struct lw_history_query q;
+  struct lw_clock clock;
   char err[1024] = "";
 
-  if (lw_history_parse_args(argc, argv, &q, err, sizeof err) != 0) {
-    fprintf(stderr, "leakwatch history: %s\n\n%s", err, lw_history_usage());
+  lw_cli_clock(&clock);
+  if (lw_history_parse_args(argc, argv, &clock, &q, err, sizeof err) != 0) {
+    lw_cli_usage_error("history", err, lw_history_usage());
     return LW_EXIT_USAGE;
   }
   if (q.help) {
     fputs(lw_history_usage(), stdout);
-    return LW_EXIT_OK;
+    return lw_cli_output_end("history") == 0 ? LW_EXIT_OK : LW_EXIT_FAILURE;
   }
   if (q.format == LW_REPORT_CSV)
     q.csv_crlf = lw_cli_csv_stdout();

@@ -16,76 +16,48 @@
 #include "error.h"
 #include "file_replace.h"
 #include "out_buffer.h"
-#include "report_args.h"
+#include "cli_args.h"
 #include "report_html.h"
 #include "store.h"
 #include "timefmt.h"
 
-static void usage(FILE *f) {
-  fputs("usage: leakwatch report --html FILE [--db PATH] [--since TIME] [--until TIME]\n\n"
-        "Writes the history as one self-contained HTML page to FILE (replaced whole):\n"
-        "the key figures (open leaks, highest session ID, live sessions, pinned IDs),\n"
-        "the gap between the highest session ID and the live sessions over time, live\n"
-        "and leaked logon sessions over time, the open leaks (with the acknowledgement\n"
-        "or ignore: entry that covers each), the top holder images and\n"
-        "the alerts by event ID. No script, nothing fetched: open it in any browser,\n"
-        "offline. Long histories are shrunk to time buckets that keep each bucket's\n"
-        "lowest and highest value. With --since and/or --until: the polls, alerts and\n"
-        "holder findings of that range, and its leak episodes instead of the open leaks.\n"
-        "TIME is ISO 8601 UTC, e.g. 2026-11-21T09:00:00Z or 2026-11-21.\n"
-        "The database (--db, else `database` from the configuration) is read-only here.\n",
-        f);
-}
+static const char usage[] =
+    "usage: leakwatch report --html FILE [--db PATH] [--since TIME] [--until TIME]\n\n"
+    "Writes the history as one self-contained HTML page to FILE (replaced whole):\n"
+    "the key figures (open leaks, highest session ID, live sessions, pinned IDs),\n"
+    "the gap between the highest session ID and the live sessions over time, live\n"
+    "and leaked logon sessions over time, the open leaks (with the acknowledgement\n"
+    "or ignore: entry that covers each), the top holder images and\n"
+    "the alerts by event ID. No script, nothing fetched: open it in any browser,\n"
+    "offline. Long histories are shrunk to time buckets that keep each bucket's\n"
+    "lowest and highest value. With --since and/or --until: the polls, alerts and\n"
+    "holder findings of that range, and its leak episodes instead of the open leaks.\n"
+    "TIME: 2026-11-21T09:00:00Z (UTC), 2026-11-21T10:00:00+01:00, 2026-11-21 10:00\n"
+    "(local time), 30m, 24h, 7d (that long ago), today or yesterday.\n"
+    "The database (--db, else `database` from the configuration) is read-only here.\n";
+
+static const struct lw_cli_opt cli_opts[] = {
+    {"--html", NULL, LW_CLI_TEXT}, LW_CLI_DB, LW_CLI_RANGE, LW_CLI_END};
+static const struct lw_cli_spec spec = {"report", cli_opts, NULL, 0, 0};
 
 struct report_opts {
   const char *html; /* --html's FILE */
-  struct lw_report_args ra;
+  struct lw_cli_args ra;
 };
 
-/* Reads argv into o. Returns -1 to go on, else the exit status (after
- * --help, or a usage error said on stderr). */
+/* Reads argv into o with the one CLI grammar (cli_args.h). Returns LW_CLI_GO
+ * to go on, else the exit status (after --help, or a mistake said). */
 static int parse_args(int argc, char **argv, struct report_opts *o) {
   memset(o, 0, sizeof *o);
-  lw_report_args_init(&o->ra);
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-      usage(stdout);
-      return LW_EXIT_OK;
-    }
-    if (strcmp(a, "--html") == 0) {
-      if (i + 1 >= argc || argv[i + 1][0] == '\0') {
-        fprintf(stderr, "leakwatch report: %s needs a value\n\n", a);
-        usage(stderr);
-        return LW_EXIT_USAGE;
-      }
-      o->html = argv[++i];
-      continue;
-    }
-    switch (lw_report_arg(&o->ra, LW_REPORT_OPT_DB | LW_REPORT_OPT_RANGE, argc, argv, &i)) {
-    case LW_REPORT_ARG_TAKEN:
-      continue;
-    case LW_REPORT_ARG_BAD_TIME:
-      fprintf(stderr, "leakwatch report: %s: '%s' is not a time such as 2026-11-21T09:00:00Z\n", a,
-              argv[i]);
-      return LW_EXIT_USAGE;
-    case LW_REPORT_ARG_NO_VALUE:
-      fprintf(stderr, "leakwatch report: %s needs a value\n\n", a);
-      usage(stderr);
-      return LW_EXIT_USAGE;
-    case LW_REPORT_ARG_OTHER:
-      break;
-    }
-    fprintf(stderr, "leakwatch report: unexpected argument '%s'\n\n", a);
-    usage(stderr);
-    return LW_EXIT_USAGE;
-  }
+  int rc = lw_cli_parse_or_usage(&spec, usage, LW_EXIT_USAGE, argc, argv, &o->ra);
+  if (rc != LW_CLI_GO)
+    return rc;
+  o->html = lw_cli_text(&o->ra, "--html", 0);
   if (o->html == NULL) {
-    fputs("leakwatch report: --html FILE is required (the only format)\n\n", stderr);
-    usage(stderr);
+    lw_cli_usage_error("report", "--html FILE is required (the only format)", usage);
     return LW_EXIT_USAGE;
   }
-  return -1;
+  return LW_CLI_GO;
 }
 
 /* Whether two paths name the same file as far as their text tells (Windows
@@ -112,7 +84,7 @@ int lw_cmd_report(int argc, char **argv) {
   char *db = NULL;
   char err[1024] = "";
   int status = parse_args(argc, argv, &o);
-  if (status >= 0)
+  if (status != LW_CLI_GO)
     return status;
   struct lw_store *st = lw_cli_open_history("report", o.ra.db, &db);
   if (st == NULL) {
@@ -121,8 +93,8 @@ int lw_cmd_report(int argc, char **argv) {
   }
   status = LW_EXIT_FAILURE;
   if (same_path(o.html, db)) {
-    fprintf(stderr, "leakwatch report: --html %s is the history database itself; not replaced\n",
-            o.html);
+    snprintf(err, sizeof err, "--html %.900s is the history database itself; not replaced", o.html);
+    lw_cli_usage_error("report", err, usage);
     lw_store_close(st, NULL);
     free(db);
     return LW_EXIT_USAGE;
@@ -147,7 +119,7 @@ int lw_cmd_report(int argc, char **argv) {
       fprintf(stderr, "leakwatch report: cannot write the report %s: %s\n", o.html, err);
     } else {
       printf("Wrote %s (%zu KB) from %s.\n", o.html, (len + 1023) / 1024, db);
-      status = fflush(stdout) == 0 ? LW_EXIT_OK : LW_EXIT_FAILURE;
+      status = lw_cli_output_end("report") == 0 ? LW_EXIT_OK : LW_EXIT_FAILURE;
     }
   }
   lw_out_free(&out);

@@ -23,23 +23,26 @@
 #include "commands.h"
 #include "csv_writer.h"
 #include "error.h"
-#include "report_args.h"
 #include "report_sessions.h"
 #include "snapshot.h"
 #include "win_error.h"
 
-static void usage(FILE *f) {
-  fputs("usage: leakwatch sessions [--processes | --json | --csv | --csv-exact]\n\n"
-        "Shows this host's LSA logon sessions now: LUID, logon type, terminal session,\n"
-        "the state of that terminal session (`ended` when it no longer exists),\n"
-        "logon time, process count and user. Needs administrative rights.\n"
-        "  --processes  list the processes of each logon session (as logonsessions -p)\n"
-        "  --json       the whole snapshot (logon sessions, WTS sessions, processes) as JSON\n"
-        "  --csv        one CSV row per logon session (a text beginning with = + - @ TAB\n"
-        "               or CR gets a leading ' so that spreadsheets do not run it)\n"
-        "  --csv-exact  the same CSV with every text exactly as it is\n",
-        f);
-}
+static const char usage[] =
+    "usage: leakwatch sessions [--processes] [--json | --csv | --csv-exact]\n\n"
+    "Shows this host's LSA logon sessions now: LUID, logon type, terminal session,\n"
+    "the state of that terminal session (`ended` when it no longer exists),\n"
+    "logon time, process count and user. Needs administrative rights.\n"
+    "  --processes  list the processes of each logon session (as logonsessions -p)\n"
+    "  --json       the whole snapshot (logon sessions, WTS sessions, processes) as JSON\n"
+    "  --csv        one CSV row per logon session (a text beginning with = + - @ TAB\n"
+    "               or CR gets a leading ' so that spreadsheets do not run it)\n"
+    "  --csv-exact  the same CSV with every text exactly as it is\n";
+
+static const struct lw_cli_opt cli_opts[] = {
+    LW_CLI_FORMATS, {"--processes", "-p", LW_CLI_FLAG}, LW_CLI_END};
+/* The processes are the table's (--json has them; CSV has no room for them). */
+static const char *const excludes[] = {"--processes", "--csv", "--processes", "--csv-exact", NULL};
+static const struct lw_cli_spec spec = {"sessions", cli_opts, excludes, 0, 0};
 
 /* A short reason for the usual data_status values (the table's "no data"). */
 static const char *status_reason(uint32_t st) {
@@ -64,39 +67,21 @@ static void print_error(const struct lw_collect_error *e, enum lw_collect_source
 
 int lw_cmd_sessions(int argc, char **argv) {
   struct lw_sessions_query q;
-  struct lw_report_args ra;
+  struct lw_cli_args a;
   int rc = LW_EXIT_OK, i;
   struct lw_collector *c = NULL;
   struct lw_snapshot *s = NULL;
   struct lw_collect_report report;
 
+  rc = lw_cli_parse_or_usage(&spec, usage, LW_EXIT_USAGE, argc, argv, &a);
+  if (rc != LW_CLI_GO)
+    return rc;
+  rc = LW_EXIT_OK;
   memset(&q, 0, sizeof q);
   q.status_reason = status_reason;
-  lw_report_args_init(&ra);
-  for (i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-      usage(stdout);
-      return LW_EXIT_OK;
-    } else if (strcmp(argv[i], "--processes") == 0 || strcmp(argv[i], "-p") == 0) {
-      q.with_processes = true;
-      continue;
-    } else if (lw_report_arg(&ra, LW_REPORT_OPT_FORMAT, argc, argv, &i) != LW_REPORT_ARG_TAKEN) {
-      fprintf(stderr, "leakwatch sessions: unexpected argument '%s'\n\n", argv[i]);
-      usage(stderr);
-      return LW_EXIT_USAGE;
-    }
-    /* Said at the second format, before any later argument is read. */
-    if (ra.mixed_formats) {
-      fputs("leakwatch sessions: choose one of --json, --csv and --csv-exact\n", stderr);
-      return LW_EXIT_USAGE;
-    }
-  }
-  q.format = ra.format;
-  q.csv_flags = lw_cli_csv_flags(q.format == LW_REPORT_CSV, ra.csv_exact);
-  if (q.with_processes && q.format == LW_REPORT_CSV) {
-    fputs("leakwatch sessions: --processes is for the table (--json has the processes)\n", stderr);
-    return LW_EXIT_USAGE;
-  }
+  q.with_processes = lw_cli_count(&a, "--processes") > 0;
+  q.format = a.format;
+  q.csv_flags = lw_cli_csv_flags(q.format == LW_REPORT_CSV, a.csv_exact);
 
   if (lw_collector_open(NULL, &c) != 0) {
     fputs("leakwatch sessions: out of memory\n", stderr);
@@ -121,12 +106,14 @@ int lw_cmd_sessions(int argc, char **argv) {
 
   {
     int wrc = lw_sessions_print(s, &q, stdout);
-    if (wrc == 0 && fflush(stdout) != 0)
-      wrc = LW_EIO;
-    if (wrc != 0) {
+    if (wrc == LW_EIO && lw_cli_reader_gone())
+      goto cleanup; /* `| head`: the rest is not wanted */
+    if (wrc == 0)
+      wrc = lw_cli_output_end("sessions");
+    else
       fprintf(stderr, "leakwatch sessions: cannot write the output: %s\n", lw_strerror(wrc));
+    if (wrc != 0)
       rc = LW_EXIT_FAILURE;
-    }
   }
 
 cleanup:

@@ -17,27 +17,29 @@
 #include "commands.h"
 #include "config.h"
 #include "paths.h"
-#include "report_args.h"
 #include "report_status.h"
 #include "service_state.h"
 #include "store.h"
 
-static void usage(FILE *f) {
-  fputs("usage: leakwatch status [--db PATH] [--json]\n\n"
-        "Says whether the LeakWatch service is polling, when it last polled, the open\n"
-        "leaks and the oldest one, the pinned session IDs, and the highest session ID in\n"
-        "use against the live sessions (at the last poll). The exit code is the verdict:\n"
-        "  0  OK: polling, no open leak\n"
-        "  1  leaks open (known leaks alone, acknowledged with leakwatch ack or ignored\n"
-        "     by the configuration, do not count: they are shown apart)\n"
-        "  2  not polling: the service is not running, or its last poll is older than\n"
-        "     3 poll intervals (poll_interval from the configuration, else 60 s)\n"
-        "  3  unknown: the history database cannot be read\n"
-        "--json prints the same as one JSON object (with \"exit_code\"); the exit code is\n"
-        "the same. The database (--db, else `database` from the configuration) is\n"
-        "read-only here.\n",
-        f);
-}
+static const char usage[] =
+    "usage: leakwatch status [--db PATH] [--json]\n\n"
+    "Says whether the LeakWatch service is polling, when it last polled, the open\n"
+    "leaks and the oldest one, the pinned session IDs, and the highest session ID in\n"
+    "use against the live sessions (at the last poll). The exit code is the verdict:\n"
+    "  0  OK: polling, no open leak\n"
+    "  1  leaks open (known leaks alone, acknowledged with leakwatch ack or ignored\n"
+    "     by the configuration, do not count: they are shown apart)\n"
+    "  2  not polling: the service is not running, or its last poll is older than\n"
+    "     3 poll intervals (poll_interval from the configuration, else 60 s)\n"
+    "  3  unknown: the history database cannot be read\n"
+    "--json prints the same as one JSON object (with \"exit_code\"); the exit code is\n"
+    "the same. The database (--db, else `database` from the configuration) is\n"
+    "read-only here.\n"
+    "A mistake on the command line exits 3 too: a check with a typo must not read\n"
+    "as OK nor as one of the other verdicts.\n";
+
+static const struct lw_cli_opt cli_opts[] = {LW_CLI_JSON, LW_CLI_DB, LW_CLI_END};
+static const struct lw_cli_spec spec = {"status", cli_opts, NULL, 0, 0};
 
 /* poll_interval from the configuration when it can be read, else the default:
  * a monitoring check must still answer on a host with a broken file. */
@@ -62,7 +64,7 @@ static int64_t poll_interval(char **from) {
 }
 
 int lw_cmd_status(int argc, char **argv) {
-  struct lw_report_args ra;
+  struct lw_cli_args ra;
   struct lw_status_query q;
   struct lw_service_status svc;
   char detail[320] = "", err[1024] = "";
@@ -70,25 +72,9 @@ int lw_cmd_status(int argc, char **argv) {
   struct lw_store *st = NULL;
   enum lw_check c;
 
-  lw_report_args_init(&ra);
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-      usage(stdout);
-      return LW_EXIT_OK;
-    }
-    if (strcmp(a, "--json") == 0 || strcmp(a, "--db") == 0) {
-      if (lw_report_arg(&ra, LW_REPORT_OPT_FORMAT | LW_REPORT_OPT_DB, argc, argv, &i) ==
-          LW_REPORT_ARG_TAKEN)
-        continue;
-      fprintf(stderr, "leakwatch status: %s needs a value\n\n", a);
-    } else {
-      fprintf(stderr, "leakwatch status: unexpected argument '%s'\n\n", a);
-    }
-    usage(stderr);
-    /* Not one of the verdicts: a check with a typo must not read as OK. */
-    return LW_CHECK_UNKNOWN;
-  }
+  int rc = lw_cli_parse_or_usage(&spec, usage, LW_CHECK_UNKNOWN, argc, argv, &ra);
+  if (rc != LW_CLI_GO)
+    return rc;
 
   memset(&q, 0, sizeof q);
   q.format = ra.format;
@@ -123,7 +109,7 @@ int lw_cmd_status(int argc, char **argv) {
   q.ignores = &ignores;
   c = lw_status_print(st, &q, stdout);
   lw_ack_set_free(&ignores);
-  if (fflush(stdout) != 0)
+  if (lw_cli_output_end("status") != 0)
     c = LW_CHECK_UNKNOWN;
   lw_store_close(st, NULL);
   free(db);

@@ -2,9 +2,12 @@
  * commands.h - the `leakwatch` subcommands.
  *
  * main.c parses nothing but the subcommand name and hands the rest of argv
- * (UTF-8, argv[0] = the subcommand) to one of these. Each prints its own
- * usage on bad arguments and returns the process exit status:
- *   0 success, 1 failure at run time, 2 bad usage or bad input (config check).
+ * (UTF-8, argv[0] = the subcommand) to one of these. Each declares its options
+ * in a table (cli_args.h) read by lw_cli_parse_or_usage, which refuses a bad
+ * line in one form ("leakwatch CMD: why", the usage, exit 2), and returns the
+ * process exit status (README: Exit codes):
+ *   0 success, 1 failure at run time, 2 bad usage or bad input (config check);
+ *   `status` has its own 0-3.
  * The names, options and --json output are a public contract (README).
  */
 #ifndef LW_COMMANDS_H
@@ -12,6 +15,9 @@
 
 /* Process exit statuses shared by all subcommands. */
 #include <stdbool.h>
+#include <stddef.h>
+
+#include "cli_args.h"
 
 enum lw_exit_status { LW_EXIT_OK = 0, LW_EXIT_FAILURE = 1, LW_EXIT_USAGE = 2 };
 
@@ -65,5 +71,31 @@ struct lw_ack_set;
  * file when it can be read, else none; *out is initialised here (free it with
  * lw_ack_set_free). For leaks and status, which show ignored leaks. */
 void lw_cli_config_ignores(struct lw_ack_set *out);
+
+/* This machine's clock and time zone, for the times typed after --since. */
+void lw_cli_clock(struct lw_clock *c);
+
+/* lw_cli_parse_or_usage's answer when the command is to run. */
+#define LW_CLI_GO (-1)
+
+/* Parses argv (argv[0] = the command) by spec with lw_cli_clock. Returns
+ * LW_CLI_GO to run; else the exit status, after printing usage on stdout for
+ * --help (0), or on a mistake "leakwatch CMD: why", a blank line and usage on
+ * stderr (usage_status: LW_EXIT_USAGE, `status` its own). */
+int lw_cli_parse_or_usage(const struct lw_cli_spec *spec, const char *usage, int usage_status,
+                          int argc, char **argv, struct lw_cli_args *a);
+
+/* Prints a usage mistake in that one form (on stderr). */
+void lw_cli_usage_error(const char *cmd, const char *why, const char *usage);
+
+/* Flushes stdout at the end of a command's output. Returns 0; or LW_EIO after
+ * saying "leakwatch CMD: cannot write the output: ..." on stderr; a reader who
+ * has closed the pipe (`leakwatch events | head -1`) is no failure: 0, and
+ * nothing said. */
+int lw_cli_output_end(const char *cmd);
+
+/* True when stdout's failed write met a reader who has gone (console_io.h),
+ * for a printer's LW_EIO: the command then ends quietly with exit 0. */
+bool lw_cli_reader_gone(void);
 
 #endif /* LW_COMMANDS_H */

@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "config.h"
 #include "csv_writer.h"
+#include "error.h"
 #include "paths.h"
 #include "store.h"
 
@@ -35,10 +36,13 @@ int lw_cli_print_history(const char *cmd, const char *db_arg, lw_cli_history_pri
   struct lw_store *st = lw_cli_open_history(cmd, db_arg, &db);
   if (st != NULL) {
     char err[1024] = "";
-    if (print(st, db, query, err, sizeof err) != 0)
+    int rc = print(st, db, query, err, sizeof err);
+    if (rc == LW_EIO && lw_cli_reader_gone())
+      status = LW_EXIT_OK; /* `| head`: the rest is not wanted */
+    else if (rc != 0)
       fprintf(stderr, "leakwatch %s: %s\n", cmd, err);
     else
-      status = LW_EXIT_OK;
+      status = lw_cli_output_end(cmd) == 0 ? LW_EXIT_OK : LW_EXIT_FAILURE;
   }
   lw_store_close(st, NULL);
   free(db);

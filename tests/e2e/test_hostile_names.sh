@@ -81,10 +81,11 @@ else
   expect text "$work/history.txt" "$work/events.txt" "$work/sessions.txt" "$work/out/alerts.txt" \
     "$work/leaks.txt" "$work/status.txt"
   expect html "$work/report.html"
-  # The names are there, escaped, not dropped.
-  contains history.txt 'red\x1b[31m\x1b]0;pwned\x07\u009b2J'
-  contains history.txt 'admin\u202eexe.txt'
-  contains history.txt 'line1\nForged: yes\rCR'
+  # The names are there, escaped, not dropped; history's table cuts a name
+  # to its 120 columns with "..." (the whole is in its --csv).
+  contains history.txt 'CONTOSO\red\x1b[31m\x1b]0;...'
+  contains history.txt 'line1\nForged: yes\rCR\adm...'
+  contains history.csv 'red'$'\e''[31m'
   contains sessions.txt 'red\x1b[31m'
   contains events.txt 'admin\u202eexe.txt'
   contains leaks.txt 'admin\u202eexe.txt'

@@ -67,9 +67,9 @@ grep -qF "cannot write the report $(winpath "$work/no-such-folder/r.html")" "$wo
 lw usage.out 2 report --db "$(winpath "$db")"
 grep -q -- '--html FILE is required' "$work/usage.out.err.lf" ||
   fail "report without --html: $(head -3 "$work/usage.out.err.lf")"
-lw badtime.out 2 report --html "$(winpath "$work/x.html")" --since yesterday
-grep -q "'yesterday' is not a time" "$work/badtime.out.err.lf" ||
-  fail "report --since yesterday: $(head -3 "$work/badtime.out.err.lf")"
+lw badtime.out 2 report --html "$(winpath "$work/x.html")" --since last-tuesday
+grep -q "^leakwatch report: --since: 'last-tuesday' is not a time" "$work/badtime.out.err.lf" ||
+  fail "report --since last-tuesday: $(head -3 "$work/badtime.out.err.lf")"
 [ ! -e "$work/x.html" ] || fail "a refused report wrote $work/x.html"
 
 # chrome NAME ARGS...: headless Chromium with a profile of its own, given a

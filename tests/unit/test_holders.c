@@ -14,8 +14,10 @@
 #include <cmocka.h>
 
 #include "error.h"
+#include "csv_writer.h"
 #include "holders.h"
 #include "report_holders.h"
+#include "timefmt.h"
 #include "json_writer.h"
 
 #define T_TOKEN 5
@@ -770,8 +772,74 @@ static void test_table(void **state) {
   assert_non_null(strstr(text, "1 not inspectable"));
 }
 
+/* The table keeps to 120 columns: a long path is shown by its file name, a
+ * line still too long is cut; the CSV has everything, one row per holder. */
+static void test_table_width_and_csv(void **state) {
+  static char long_path[200];
+  struct lw_holder h[2];
+  struct lw_holders_session sess;
+  struct lw_holders_result r;
+  char text[4096];
+  FILE *tf = tmpfile();
+  size_t got;
+  struct lw_csv w;
+  const char *csv;
+  (void)state;
+  memset(h, 0, sizeof h);
+  memset(&r, 0, sizeof r);
+  snprintf(long_path, sizeof long_path, "C:\\%s\\Worker.exe",
+           "Program Files\\Some Vendor With A Long Name\\Agent\\bin\\x64");
+  h[0].pid = 77;
+  h[0].image = long_path;
+  h[0].tokens = 1;
+  h[0].exited_process = true;
+  h[0].held_by_pid = 10;
+  h[0].held_by_image = "C:\\Apps\\Keeper.exe";
+  h[1].pid = 78;
+  h[1].image = "C:\\Apps\\svc.exe";
+  h[1].tokens = 2;
+  h[1].primary_tokens = 2;
+  h[1].services = "=A very long list of services that goes on and on,Another,And one more";
+  sess.luid = 0x4a1f2;
+  sess.tokens = 3;
+  sess.holders = h;
+  sess.n_holders = 2;
+  r.scanned_at = LW_TIME_UNKNOWN;
+  r.sessions = &sess;
+  r.n_sessions = 1;
+  assert_non_null(tf);
+  assert_int_equal(lw_holders_write_table(tf, &r), 0);
+  rewind(tf);
+  got = fread(text, 1, sizeof text - 1, tf);
+  text[got] = '\0';
+  fclose(tf);
+  assert_non_null(
+      strstr(text, "  exited                  Worker.exe, held open by Keeper.exe (PID 10)\n"));
+  assert_non_null(strstr(text, "svc.exe [services: =A very long list of services that goe...\n"));
+  for (const char *line = text; *line != '\0';) {
+    const char *end = strchr(line, '\n');
+    size_t len = end != NULL ? (size_t)(end - line) : strlen(line);
+    if (len > 120)
+      fail_msg("a line of %zu columns: %.*s", len, (int)len, line);
+    line += len + (end != NULL);
+  }
+  lw_csv_init_buffer(&w, LW_CSV_LF);
+  assert_int_equal(lw_holders_write_csv(&w, &r), 0);
+  csv = lw_csv_buffer(&w, NULL);
+  assert_string_equal(
+      csv,
+      "luid,pid,image,services,tokens,primary_tokens,impersonation_tokens,token_types,"
+      "exited_process,held_open_by_pid,held_open_by_image,held_open_by_services,process_handles\n"
+      "00000000:0004a1f2,77,C:\\Program Files\\Some Vendor With A Long Name\\Agent\\bin\\x64\\"
+      "Worker.exe,,1,0,0,none,1,10,C:\\Apps\\Keeper.exe,,0\n"
+      "00000000:0004a1f2,78,C:\\Apps\\svc.exe,\"'=A very long list of services that goes on and "
+      "on,Another,And one more\",2,2,0,primary,0,,,,\n");
+  lw_csv_free(&w);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_table_width_and_csv),
       cmocka_unit_test_setup_teardown(test_match_groups_by_luid, setup, teardown),
       cmocka_unit_test_setup_teardown(test_match_all_luids, setup, teardown),
       cmocka_unit_test_setup_teardown(test_match_empty_set, setup, teardown),

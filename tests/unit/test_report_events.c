@@ -162,6 +162,25 @@ static void test_text(void **state) {
               "2026-11-21T09:01:00Z\n"
               "  exited (image unknown) (PID 5000), held open by PID 4412, services: -, tokens: 1, "
               "scanned 2026-11-21T09:01:00Z\n");
+  /* --user: that user's alerts (NAME or DOMAIN\NAME, any case), no holders. */
+  q.user = "contoso\\ALICE";
+  expect_text(run(make_history(1), &q, 0),
+              "Log Name:      Application\n"
+              "Source:        LeakWatch\n"
+              "Date:         2026-11-21T09:00:01Z\n"
+              "Event ID:      2001\n"
+              "Level:         Warning\n"
+              "Description:\n"
+              "Logon session 00000000:0004a1f2 (CONTOSO\\alice) has leaked.\n\n");
+  q.user = "alice";
+  {
+    char *out = run(make_history(1), &q, 0);
+    assert_non_null(strstr(out, "Event ID:      2001\n"));
+    free(out);
+  }
+  q.user = "OTHER\\alice";
+  expect_text(run(make_history(1), &q, 0), "No alerts about that user in C:\\h.db.\n");
+  q.user = NULL;
   /* Nothing kept: each part says so. */
   expect_text(run(make_history(0), &q, 0), "No alerts in C:\\h.db.\n");
   query(&q, LW_REPORT_TABLE, true);

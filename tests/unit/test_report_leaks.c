@@ -166,6 +166,17 @@ static void test_table(void **state) {
                    "\n3 open leaks, 5 leaked logon sessions in all (SYS: the DWM-n/UMFD-n logons "
                    "folded into a row;\n(s): one that leaked alone).\n");
   expect_text(run(make_history(0), &q), "No open leaks in C:\\h.db.\n");
+  /* --user: alice's row, with her folded system logons in the count. */
+  q.user = "Contoso\\ALICE";
+  out = run(make_history(1), &q);
+  assert_non_null(strstr(out, "\n00000000:0004a1f2        2  "));
+  assert_null(strstr(out, "bob"));
+  assert_null(strstr(out, "DWM-5"));
+  assert_non_null(strstr(out, "\n1 open leaks, 3 leaked logon sessions in all"));
+  free(out);
+  q.user = "nobody";
+  expect_text(run(make_history(1), &q), "No open leaks in C:\\h.db.\n");
+  q.user = NULL;
   /* A range: carol, released before it, is not in it; the others are open. */
   q.ranged = true;
   q.since = T0 + 5 * MIN_MS;

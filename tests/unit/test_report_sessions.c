@@ -101,19 +101,19 @@ static void expect_text(char *got, const char *want) {
 }
 
 #define HEAD                                                                                       \
-  "LUID               TYPE                        SESSION  WTS STATE     LOGON TIME            "   \
+  "LUID               TYPE               SESSION  WTS STATE     LOGON TIME            "            \
   "PROCS  USER\n"
 #define ROW_SYSTEM                                                                                 \
-  "00000000:000003e7  Service                           0  Disconnected  -                     "   \
+  "00000000:000003e7  Service                  0  Disconnected  -                     "            \
   "    1  NT AUTHORITY\\SYSTEM\n"
 #define ROW_ALICE                                                                                  \
-  "00000000:0004a1f2  RemoteInteractive                 2  Active        2026-11-21T08:50:00Z  "   \
+  "00000000:0004a1f2  RemoteInteractive        2  Active        2026-11-21T08:50:00Z  "            \
   "    2  CONTOSO\\alice\n"
 #define ROW_EVE                                                                                    \
-  "00000000:0004a300  99                                7  ended         2026-11-21T08:50:00Z  "   \
+  "00000000:0004a300  99                       7  ended         2026-11-21T08:50:00Z  "            \
   "    0  eve\\n0000\n"
 #define ROW_NO_DATA                                                                                \
-  "00000000:0004b000  -                                 -  -             -                     "   \
+  "00000000:0004b000  -                        -  -             -                     "            \
   "    0  (no data: 0xc000005f, ended while being read)\n"
 #define FOOT "\n4 logon sessions (1 without data), 2 WTS sessions, 3 processes (0 not readable)\n"
 

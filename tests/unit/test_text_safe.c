@@ -80,10 +80,32 @@ static void test_is_safe_and_write(void **state) {
   assert_memory_equal(text, "u\\u202e\\na\\x00b", len);
 }
 
+/* lw_text_fit: a table's last column cut to its width, by characters. */
+static void test_fit(void **state) {
+  char buf[32];
+  (void)state;
+  assert_string_equal(lw_text_fit("alice", 5, buf, sizeof buf), "alice");
+  assert_string_equal(lw_text_fit("alice", 9, buf, sizeof buf), "alice");
+  assert_string_equal(lw_text_fit("alice!", 5, buf, sizeof buf), "al...");
+  /* Characters, not bytes: 5 of them, each 2 bytes. */
+  assert_string_equal(lw_text_fit("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", 5, buf, sizeof buf),
+                      "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9");
+  assert_string_equal(lw_text_fit("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", 4, buf, sizeof buf),
+                      "\xc3\xa9...");
+  /* A column of 3 or less: cut without dots. */
+  assert_string_equal(lw_text_fit("abcd", 3, buf, sizeof buf), "abc");
+  assert_string_equal(lw_text_fit("ab", 0, buf, sizeof buf), "");
+  assert_string_equal(lw_text_fit(NULL, 4, buf, sizeof buf), "");
+  /* A buffer too small: cut at a whole character, still NUL-terminated. */
+  assert_string_equal(lw_text_fit("\xc3\xa9\xc3\xa9\xc3\xa9", 10, buf, 4), "\xc3\xa9");
+  assert_string_equal(lw_text_fit("abcdefghij", 9, buf, 6), "ab...");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_escapes),
       cmocka_unit_test(test_truncation),
+      cmocka_unit_test(test_fit),
       cmocka_unit_test(test_is_safe_and_write),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
