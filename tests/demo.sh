@@ -6,8 +6,9 @@
 # leaked token keeps each one's logon session alive, so `qwinsta` shows session
 # 1 and then 152 - to the real leakwatch.exe, installed by its MSI and running
 # as a Windows service, and shows what an operator would see: the live view,
-# the Event Log alerts, the history in SQLite, and the HTML report (its path
-# printed, with a headless Chromium screenshot of it).
+# what is leaked now (`leakwatch status`, `leaks`, `ack`), the Event Log alerts,
+# the history in SQLite, and the HTML report (its path printed, with a headless
+# Chromium screenshot of it).
 set -eEuo pipefail
 # Whatever ends the script under set -e says what and where (tests/lint).
 trap 'echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: \`$BASH_COMMAND\` exited $?; set -e ends the script here" >&2' ERR
@@ -61,13 +62,31 @@ YAML
 rm -rf "$out"
 tests/e2e/run-scenario.sh "$scenario" "$out.config.yaml" "$out"
 
-say "4. What reached the Event Log API (build/demo/eventlog.txt, from Wine's ReportEventW trace)"
+say "4. What is leaked now, as LeakWatch answers it (leakwatch status, leakwatch leaks)"
+# The run has ended and its service is stopped: status says so (exit 2, "not
+# polling") beside the leaks the history holds; a monitoring check reads the
+# exit code (README: One check for monitoring).
+rc=0
+tests/e2e/fakehost-exec.sh "$scenario" -- status --db "Z:$out/history.db" >"$out/status.txt" || rc=$?
+tr -d '\r' <"$out/status.txt"
+echo "(exit code $rc: 0 OK, 1 leaks open, 2 not polling, 3 unknown)"
+echo
+tests/e2e/fakehost-exec.sh "$scenario" -- leaks --db "Z:$out/history.db" >"$out/leaks.txt"
+tr -d '\r' <"$out/leaks.txt" | sed -n 1,8p
+echo "... $(grep -c '^[0-9A-F]\{8\}:' "$out/leaks.txt") leaked user logon sessions in all (build/demo/leaks.txt)"
+echo
+echo "An operator who knows user001's leak (a vendor case) acknowledges it; it stays listed, marked:"
+tests/e2e/fakehost-exec.sh "$scenario" -- ack --db "Z:$out/history.db" --user 'CONTOSO\user001' \
+  --reason "vendor case 4711" --expires 7d | tr -d '\r'
+tests/e2e/fakehost-exec.sh "$scenario" -- leaks --db "Z:$out/history.db" --user user001 | tr -d '\r'
+
+say "5. What reached the Event Log API (build/demo/eventlog.txt, from Wine's ReportEventW trace)"
 awk '{print $1, $2}' "$out/eventlog.txt" | sort | uniq -c | sed 's/^/  /'
 echo
 echo "The last state event (the truth when the run ended):"
 grep -E '^id=(2003|2009) ' "$out/eventlog.txt" | tail -n 1 | cut -c1-400 || true
 
-say "5. The alerts as Event Viewer shows them (build/demo/alerts.txt: leakwatch events)"
+say "6. The alerts as Event Viewer shows them (build/demo/alerts.txt: leakwatch events)"
 python3 - "$out/alerts.txt" <<'PY'
 import re, sys
 text = open(sys.argv[1], encoding="utf-8").read().replace("\r\n", "\n")
@@ -90,7 +109,7 @@ show(first_leak)
 show(states[-1])
 PY
 
-say "6. The history, with sqlite3 (build/demo/history.db)"
+say "7. The history, with sqlite3 (build/demo/history.db)"
 q1="SELECT luid, domain || '\\' || user AS who, kind, with_luid, terminal_session, session_end, leaked_at FROM v_leaks ORDER BY terminal_session, kind DESC LIMIT 8;"
 echo "sqlite> $q1"
 sqlite3 -header -column "$out/history.db" "$q1"
@@ -103,7 +122,7 @@ echo
 echo "sqlite> $q3"
 sqlite3 -header -column "$out/history.db" "$q3"
 
-say "7. The report an operator opens in a browser (leakwatch report --html)"
+say "8. The report an operator opens in a browser (leakwatch report --html)"
 # The exe writes it from the history, read-only; Z: is Wine's view of /.
 tests/e2e/fakehost-exec.sh "$scenario" -- report --html "Z:$out/report.html" --db "Z:$out/history.db" |
   tr -d '\r'

@@ -486,9 +486,12 @@ static void print_table(FILE *out, const struct lw_leaks_query *q, const struct 
   for (size_t i = 0; i < l->n; i++)
     print_table_row(out, q, &l->v[i]);
   fprintf(out,
-          "\n%zu %s, %u leaked logon sessions in all (SYS: the DWM-n/UMFD-n logons folded "
+          "\n%zu %s, %u leaked logon session%s in all (SYS: the DWM-n/UMFD-n logons folded "
           "into a row;\n(s): one that leaked alone).\n",
-          l->n, q->ranged ? "leak rows" : "open leaks", l->episodes);
+          l->n,
+          q->ranged ? (l->n == 1 ? "leak row" : "leak rows")
+                    : (l->n == 1 ? "open leak" : "open leaks"),
+          l->episodes, l->episodes == 1 ? "" : "s");
   if (l->n_acknowledged + l->n_ignored > 0)
     fprintf(out,
             "%u acknowledged, %u ignored by the configuration: known leaks, no alert "

@@ -172,7 +172,7 @@ static void test_table(void **state) {
   assert_non_null(strstr(out, "\n00000000:0004a1f2        2  "));
   assert_null(strstr(out, "bob"));
   assert_null(strstr(out, "DWM-5"));
-  assert_non_null(strstr(out, "\n1 open leaks, 3 leaked logon sessions in all"));
+  assert_non_null(strstr(out, "\n1 open leak, 3 leaked logon sessions in all"));
   free(out);
   q.user = "nobody";
   expect_text(run(make_history(1), &q), "No open leaks in C:\\h.db.\n");
