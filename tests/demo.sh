@@ -109,18 +109,20 @@ show(first_leak)
 show(states[-1])
 PY
 
-say "7. The history, with sqlite3 (build/demo/history.db)"
-q1="SELECT luid, domain || '\\' || user AS who, kind, with_luid, terminal_session, session_end, leaked_at FROM v_leaks ORDER BY terminal_session, kind DESC LIMIT 8;"
-echo "sqlite> $q1"
-sqlite3 -header -column "$out/history.db" "$q1"
-q2="SELECT kind, logon_type, COUNT(*) AS leaked FROM v_leaks WHERE released_at IS NULL GROUP BY kind, logon_type;"
-echo
-echo "sqlite> $q2"
-sqlite3 -header -column "$out/history.db" "$q2"
-q3="SELECT COUNT(*) AS polls, MIN(polled_at) AS first, MAX(polled_at) AS last FROM v_polls;"
-echo
-echo "sqlite> $q3"
-sqlite3 -header -column "$out/history.db" "$q3"
+say "7. The history, with the sqlite3.exe the MSI installs, under Wine (build/demo/history.db)"
+# SQLite's own shell for Windows (Windows Server has none), the copy the MSI
+# carries, opened read-only as README's examples do.
+shell=$root/build/mingw/installer/msi-stage/sqlite3.exe
+sql() {
+  echo "sqlite> $1"
+  bash tests/wine/wine-exec.sh "$LW_WINEPREFIX" "$shell" -readonly -header -column \
+    "Z:$out/history.db" "$1" </dev/null | tr -d '\r'
+  echo
+}
+sql "SELECT luid, domain || '\\' || user AS who, kind, with_luid, terminal_session, session_end, leaked_at FROM v_leaks ORDER BY terminal_session, kind DESC LIMIT 8;"
+sql "SELECT kind, logon_type, COUNT(*) AS leaked FROM v_leaks WHERE released_at IS NULL GROUP BY kind, logon_type;"
+# The gap over time, from the figures each poll stored: every 8th poll and the last.
+sql "SELECT polled_at, live_sessions, open_leaks, pinned_ids, highest_session_id FROM (SELECT *, row_number() OVER (ORDER BY polled_at) AS n, count(*) OVER () AS polls FROM v_polls) WHERE n % 8 = 1 OR n = polls;"
 
 say "8. The report an operator opens in a browser (leakwatch report --html)"
 # The exe writes it from the history, read-only; Z: is Wine's view of /.
