@@ -267,7 +267,8 @@ int lw_detect_stop_summary(struct lw_detect_state *st, const struct lw_detect_co
                            int64_t now, struct lw_alert *summary);
 
 /*
- * Writes the whole state as a blob (format version 1, see the contract above).
+ * Writes the whole state as a blob (format version 2, see the contract above;
+ * version 1 differs only in the base of its times and still loads).
  * Returns 0 and sets *blob (heap; the caller frees it with free()) and *len; or
  * LW_EINVAL / LW_ENOMEM, leaving *blob and *len untouched.
  */
