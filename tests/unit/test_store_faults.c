@@ -477,10 +477,16 @@ static void expect_refused(const char *path, int want_rc, const char *msg_part) 
 
 static void test_newer_schema_refused(void **state) {
   const char *path = tl_path("newer.db");
+  char sql[256], msg[64];
   (void)state;
-  make_db(path, "PRAGMA application_id = 1280796721; CREATE TABLE boots(id INTEGER PRIMARY KEY);"
-                "CREATE TABLE future(x); INSERT INTO future VALUES (42); PRAGMA user_version = 6;");
-  expect_refused(path, LW_ETOONEW, "newer LeakWatch (schema version 6");
+  /* One past this code's version, whatever it is now. */
+  snprintf(sql, sizeof sql,
+           "PRAGMA application_id = 1280796721; CREATE TABLE boots(id INTEGER PRIMARY KEY);"
+           "CREATE TABLE future(x); INSERT INTO future VALUES (42); PRAGMA user_version = %d;",
+           LW_STORE_SCHEMA_VERSION + 1);
+  snprintf(msg, sizeof msg, "newer LeakWatch (schema version %d", LW_STORE_SCHEMA_VERSION + 1);
+  make_db(path, sql);
+  expect_refused(path, LW_ETOONEW, msg);
   /* And in WAL mode (as the newer LeakWatch would leave it). */
   path = tl_path("newer-wal.db");
   make_db(path, "PRAGMA journal_mode = WAL; PRAGMA application_id = 1280796721; "
