@@ -12,6 +12,10 @@
 #define MAGIC "LWBD"
 #define VERSION 1
 #define BLOCK 8
+/* How far from the last copy's course a match is looked for, and how long a
+ * match must be to be taken without looking further. */
+#define NEAR 48
+#define PROBE 64
 
 struct dbuf {
   unsigned char *p;
@@ -65,6 +69,15 @@ static size_t hash_block(const unsigned char *p, unsigned bits) {
   return (size_t)((v * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - bits));
 }
 
+/* Equal bytes from old[c] and new[i], at most PROBE. */
+static size_t match_len(const unsigned char *o, size_t old_len, size_t c, const unsigned char *n,
+                        size_t new_len, size_t i) {
+  size_t k = 0;
+  while (k < PROBE && c + k < old_len && i + k < new_len && o[c + k] == n[i + k])
+    k++;
+  return k;
+}
+
 int lw_blob_delta_make(const void *old, size_t old_len, const void *new_blob, size_t new_len,
                        unsigned char **out, size_t *out_len) {
   const unsigned char *o = old, *n = new_blob;
@@ -72,6 +85,9 @@ int lw_blob_delta_make(const void *old, size_t old_len, const void *new_blob, si
   size_t *table = NULL; /* block offset + 1; 0 = empty */
   unsigned bits = 4;
   size_t i = 0, lit = 0;
+  /* Old position - new position of the last copy, and of the last long one
+   * (a short copy from elsewhere must not lose the way). */
+  int64_t shift = 0, course = 0;
 
   if ((old == NULL && old_len != 0) || (new_blob == NULL && new_len != 0) || out == NULL ||
       out_len == NULL)
@@ -91,24 +107,54 @@ int lw_blob_delta_make(const void *old, size_t old_len, const void *new_blob, si
   put_var(&b, VERSION);
   put_var(&b, old_len);
   put_var(&b, new_len);
-  while (table != NULL && i + BLOCK <= new_len) {
-    size_t c = table[hash_block(n + i, bits)], len;
-    if (c == 0 || memcmp(o + c - 1, n + i, BLOCK) != 0) {
+  while (i + BLOCK <= new_len) {
+    /* Candidates, the longest match (up to PROBE) taken: where the last copy
+     * (or the last long one) would go on and near it (a record came or went:
+     * the rest moved by a few bytes); the hash's block. The blob is records and similar ones
+     * repeat, so a block alone often points at the wrong one. */
+    int64_t best_c = -1, c;
+    size_t best = 0, m, len;
+    for (int k = 0; k < 2 && best < PROBE; k++) {
+      int64_t base = (int64_t)i + (k == 0 ? shift : course);
+      if (k == 1 && course == shift)
+        break;
+      for (int64_t d = 0; d <= NEAR && best<PROBE; d = d> 0 ? -d : 1 - d) {
+        c = base + d;
+        if (c < 0 || (uint64_t)c >= old_len || o[c] != n[i])
+          continue;
+        m = match_len(o, old_len, (size_t)c, n, new_len, i);
+        if (m > best) {
+          best = m;
+          best_c = c;
+        }
+      }
+    }
+    if (best < PROBE && table != NULL) {
+      size_t h = table[hash_block(n + i, bits)];
+      if (h != 0 && (m = match_len(o, old_len, h - 1, n, new_len, i)) > best) {
+        best = m;
+        best_c = (int64_t)h - 1;
+      }
+    }
+    if (best < BLOCK) {
       i++;
       continue;
     }
-    c--;
-    /* Take back literal bytes that match before the block. */
+    c = best_c;
+    /* Take back literal bytes that match before the copy. */
     while (i > lit && c > 0 && o[c - 1] == n[i - 1]) {
       i--;
       c--;
     }
-    len = BLOCK;
-    while (i + len < new_len && c + len < old_len && o[c + len] == n[i + len])
+    len = 0;
+    while (i + len < new_len && (size_t)c + len < old_len && o[(size_t)c + len] == n[i + len])
       len++;
     put_literal(&b, n + lit, i - lit);
     put_var(&b, ((uint64_t)len << 1) | 1);
-    put_var(&b, c);
+    put_var(&b, (uint64_t)c);
+    shift = c - (int64_t)i;
+    if (len >= PROBE)
+      course = shift;
     i += len;
     lit = i;
   }

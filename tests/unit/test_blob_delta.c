@@ -71,6 +71,43 @@ static void test_sparse_changes(void **state) {
   free(nw);
 }
 
+/* Records much alike, as the detector's are (a LUID step, a session, flags,
+ * a time step: a few distinct values each): a block of them matches in many
+ * places, and the delta must still follow the right one. */
+static void test_repetitive_records(void **state) {
+  enum { N = 20000, R = 5 };
+  unsigned char *old = malloc(N * R), *nw = malloc(N * R + 200 * R);
+  size_t i, n = 0, dl;
+  (void)state;
+  assert_non_null(old);
+  assert_non_null(nw);
+  for (i = 0; i < N; i++) {
+    old[i * R] = (unsigned char)(1 + rnd_byte() % 7);
+    old[i * R + 1] = (unsigned char)(rnd_byte() % 3);
+    old[i * R + 2] = 1;
+    old[i * R + 3] = 16;
+    old[i * R + 4] = 0;
+  }
+  /* 200 records go (scattered), 200 new ones come at the end. */
+  for (i = 0; i < N; i++) {
+    if (i % 100 == 37)
+      continue;
+    memcpy(nw + n, old + i * R, R);
+    n += R;
+  }
+  for (i = 0; i < 200; i++) {
+    memcpy(nw + n, old + (i * 7) * R, R);
+    nw[n] = (unsigned char)(nw[n] + 1);
+    n += R;
+  }
+  dl = round_trip(old, N * R, nw, n);
+  print_message("repetitive records: delta of %zu bytes for %d changes\n", dl, 400);
+  /* A copy per gap (a few bytes each) and the new records' bytes. */
+  assert_true(dl < 200 * 8 + 200 * R + 64);
+  free(old);
+  free(nw);
+}
+
 static void test_edges(void **state) {
   static const unsigned char a[] = "abcdefghijklmnopqrstuvwxyz0123456789";
   unsigned char rep[64];
@@ -168,9 +205,8 @@ static void test_detector_blob(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_sparse_changes),
-      cmocka_unit_test(test_edges),
-      cmocka_unit_test(test_refused),
+      cmocka_unit_test(test_sparse_changes), cmocka_unit_test(test_repetitive_records),
+      cmocka_unit_test(test_edges),          cmocka_unit_test(test_refused),
       cmocka_unit_test(test_detector_blob),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
