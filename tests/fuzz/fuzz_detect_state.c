@@ -3,10 +3,10 @@
  * from the database at every start, on hostile bytes.
  *
  * Oracle: the format is canonical, so a blob that loads saves to the same
- * bytes (one of format version 1 saves as version 2, which saves to itself); and a loaded state goes on working: one poll of the same boot (a
- * host where every WTS session has ended) and one of a new boot succeed.
- * The CRC would stop almost every mutation at the door, so the target fixes
- * it up first: libFuzzer mutates the content, not the checksum.
+ * bytes (one of format version 1 saves as version 2, which saves to itself); and a loaded state
+ * goes on working: one poll of the same boot (a host where every WTS session has ended) and one of
+ * a new boot succeed. The CRC would stop almost every mutation at the door, so the target fixes it
+ * up first: libFuzzer mutates the content, not the checksum.
  */
 #include <string.h>
 
