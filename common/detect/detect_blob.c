@@ -15,11 +15,12 @@
 /* ---- Blob --------------------------------------------------------------------
  * "LWDS", version byte, then unsigned LEB128 varints; times as zigzag varints of
  * their difference from the state's boot_time (version 1: last_poll; wrapping
- * arithmetic, so every int64 including LW_TIME_UNKNOWN round-trips); strings once, in a table, referred
- * to by index (0 = NULL); and a CRC-32 (IEEE) of everything before it, little
- * endian. Version 2 (issue 17) differs from 1 only in that base: a record that
- * did not change keeps its bytes from one poll to the next, so the store can
- * write what changed (blob_delta.h). Version 1 blobs still load. Layout:
+ * arithmetic, so every int64 including LW_TIME_UNKNOWN round-trips); strings
+ * once, in a table, referred to by index (0 = NULL); and a CRC-32 (IEEE) of
+ * everything before it, little endian. Version 2 (issue 17) differs from 1
+ * only in that base: a record that did not change keeps its bytes from one
+ * poll to the next, so the store can write what changed (blob_delta.h).
+ * Version 1 blobs still load. Layout:
  *   magic version
  *   reserved(0) boot_time last_poll(both zigzag, absolute) polls gap_active gap_last
  *   n_strings { len bytes }
@@ -39,16 +40,17 @@
 #define BLOB_MAGIC "LWDS"
 #define BLOB_VERSION 2
 
-/* The time the other times are relative to: fixed for a boot since version 2. */
-static int64_t blob_base(const struct lw_detect_state *st, uint64_t version) {
-  return version >= 2 ? st->boot_time : st->last_poll;
-}
 #define MASK_INSTANCE 1u
 #define MASK_ORPHANED 2u
 #define MASK_LEAKED 4u
 #define MASK_DETAILS 8u
 #define MASK_INST_LIVE 16u /* instance = first_seen of the live WTS instance with its ID */
 #define MASK_ALL 31u
+
+/* The time the other times are relative to: fixed for a boot since version 2. */
+static int64_t blob_base(const struct lw_detect_state *st, uint64_t version) {
+  return version >= 2 ? st->boot_time : st->last_poll;
+}
 
 static uint32_t crc_table[256];
 static int crc_ready;
