@@ -61,7 +61,8 @@ static void test_sparse_changes(void **state) {
   for (i = 0; i < 100 * R; i++)
     nw[n++] = rnd_byte();
   dl = round_trip(old, N * R, nw, n);
-  print_message("delta of %zu bytes for %zu -> %zu bytes\n", dl, (size_t)N * R, n);
+  print_message("delta of %lu bytes for %lu -> %lu bytes\n", (unsigned long)dl,
+                (unsigned long)N * R, (unsigned long)n);
   /* 300 changes of at most 7 bytes, each within 2 blocks of literals and a
    * copy: far below the blob's 140,000 bytes. */
   assert_true(dl < 300 * (2 * 8 + R + 8) + 100 * R);
@@ -101,7 +102,7 @@ static void test_repetitive_records(void **state) {
     n += R;
   }
   dl = round_trip(old, N * R, nw, n);
-  print_message("repetitive records: delta of %zu bytes for %d changes\n", dl, 400);
+  print_message("repetitive records: delta of %lu bytes for %d changes\n", (unsigned long)dl, 400);
   /* A copy per gap (a few bytes each) and the new records' bytes. */
   assert_true(dl < 200 * 8 + 200 * R + 64);
   free(old);
@@ -195,7 +196,8 @@ static void test_detector_blob(void **state) {
     lw_snapshot_free(snap);
   }
   dl = round_trip((unsigned char *)b1, l1, (unsigned char *)b2, l2);
-  print_message("detector blob %zu -> %zu bytes, delta %zu\n", l1, l2, dl);
+  print_message("detector blob %lu -> %lu bytes, delta %lu\n", (unsigned long)l1, (unsigned long)l2,
+                (unsigned long)dl);
   assert_true(dl < 80);
   free(b1);
   free(b2);

@@ -1049,7 +1049,8 @@ static void test_detector_state_deltas(void **state) {
   /* Small changes: one base, then deltas only. */
   assert_int_equal(wholes, 1);
   assert_int_equal(q_int(st->db, "SELECT count(*) FROM detector_state_delta"), 39);
-  print_message("%d deltas, %zu bytes in all, for a state of %d bytes\n", deltas, delta_bytes, N);
+  print_message("%d deltas, %lu bytes in all, for a state of %d bytes\n", deltas,
+                (unsigned long)delta_bytes, N);
   close_store(st);
 
   /* Reopened: the same state; the first write is a new base. */
