@@ -76,9 +76,12 @@
  * transaction writes the newer blob. The blob is binary (not text), starts with
  * "LWDS" and a version byte, ends with a CRC-32, and takes about 7 bytes per
  * tracked logon session plus the names of orphans and WTS users (bench_detect: 7 KB
- * at 1,000 logon sessions, 34 KB at 5,000, 136 KB at 20,000); store it as a SQLite
- * BLOB (one row, replaced). Saving the same state twice gives the same bytes, so a
- * caller may skip the write when the blob did not change.
+ * at 1,000 logon sessions, 34 KB at 5,000, 136 KB at 20,000). Its times are
+ * relative to the boot (format version 2), so a session that did not change keeps
+ * its bytes and two polls' blobs differ only near the sessions that came, went or
+ * changed: the store writes that byte delta (blob_delta.h; about 2 KB a poll at
+ * 20,000 logon sessions and 1 % churn). Saving the same state twice gives the
+ * same bytes, so a caller may skip the write when the blob did not change.
  *
  * Threads: none; one owner per state.
  */
