@@ -110,16 +110,17 @@ int lw_blob_delta_make(const void *old, size_t old_len, const void *new_blob, si
   while (i + BLOCK <= new_len) {
     /* Candidates, the longest match (up to PROBE) taken: where the last copy
      * (or the last long one) would go on and near it (a record came or went:
-     * the rest moved by a few bytes); the hash's block. The blob is records and similar ones
-     * repeat, so a block alone often points at the wrong one. */
+     * the rest moved by a few bytes); the hash's block. The blob is records
+     * and similar ones repeat, so a block alone often points at a wrong one. */
     int64_t best_c = -1, c;
     size_t best = 0, m, len;
     for (int k = 0; k < 2 && best < PROBE; k++) {
       int64_t base = (int64_t)i + (k == 0 ? shift : course);
       if (k == 1 && course == shift)
         break;
-      for (int64_t d = 0; d <= NEAR && best<PROBE; d = d> 0 ? -d : 1 - d) {
-        c = base + d;
+      /* 0, +1, -1, +2, -2, ... */
+      for (int64_t step = 0; step <= 2 * NEAR && best < PROBE; step++) {
+        c = base + ((step & 1) != 0 ? (step + 1) / 2 : -(step / 2));
         if (c < 0 || (uint64_t)c >= old_len || o[c] != n[i])
           continue;
         m = match_len(o, old_len, (size_t)c, n, new_len, i);

@@ -5,10 +5,14 @@
  * The store keeps the detector's state (detect.h's blob, about 7 bytes per
  * logon session) as a base and the deltas written since (issue 17): between
  * two polls only the records of the sessions that came, went or changed
- * differ, so a poll writes those bytes instead of the whole blob. Matching is
- * by 8-byte blocks of the old blob at multiples of 8, found by hash and
- * extended both ways: O(old + new) time, and a change of k bytes costs at most
- * about k + 15 literal bytes plus a copy.
+ * differ, so a poll writes those bytes instead of the whole blob. A copy is
+ * looked for where the last ones were going (and up to 48 bytes either side:
+ * a record that came or went moves the rest a little), then by a hash of
+ * 8-byte blocks of the old blob, and extended both ways. The records are much
+ * alike, so following that course matters: a block alone often matches a
+ * wrong one. Time O(old + new), plus about 100 compares per byte that is not
+ * copied; at 20,000 logon sessions and 1 % churn a poll's delta is about 2 KB
+ * of a 136 KB state (tests/bench/bench_detect.c).
  *
  * Format: "LWBD", version 1, then unsigned LEB128 varints: the old length, the
  * new length, then operations to the end: (len << 1) followed by len literal
