@@ -76,9 +76,12 @@
  * transaction writes the newer blob. The blob is binary (not text), starts with
  * "LWDS" and a version byte, ends with a CRC-32, and takes about 7 bytes per
  * tracked logon session plus the names of orphans and WTS users (bench_detect: 7 KB
- * at 1,000 logon sessions, 34 KB at 5,000, 136 KB at 20,000); store it as a SQLite
- * BLOB (one row, replaced). Saving the same state twice gives the same bytes, so a
- * caller may skip the write when the blob did not change.
+ * at 1,000 logon sessions, 34 KB at 5,000, 136 KB at 20,000). Its times are
+ * relative to the boot (format version 2), so a session that did not change keeps
+ * its bytes and two polls' blobs differ only near the sessions that came, went or
+ * changed: the store writes that byte delta (blob_delta.h; about 2 KB a poll at
+ * 20,000 logon sessions and 1 % churn). Saving the same state twice gives the
+ * same bytes, so a caller may skip the write when the blob did not change.
  *
  * Threads: none; one owner per state.
  */
@@ -287,7 +290,8 @@ int lw_detect_realert(struct lw_detect_state *st, const struct lw_detect_config 
                       const struct lw_ack_set *ended, int64_t now, struct lw_detect_output *out);
 
 /*
- * Writes the whole state as a blob (format version 1, see the contract above).
+ * Writes the whole state as a blob (format version 2, see the contract above;
+ * version 1 differs only in the base of its times and still loads).
  * Returns 0 and sets *blob (heap; the caller frees it with free()) and *len; or
  * LW_EINVAL / LW_ENOMEM, leaving *blob and *len untouched.
  */

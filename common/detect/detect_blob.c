@@ -14,10 +14,13 @@
 
 /* ---- Blob --------------------------------------------------------------------
  * "LWDS", version byte, then unsigned LEB128 varints; times as zigzag varints of
- * their difference from the state's last_poll (wrapping arithmetic, so every
- * int64 including LW_TIME_UNKNOWN round-trips); strings once, in a table, referred
- * to by index (0 = NULL); and a CRC-32 (IEEE) of everything before it, little
- * endian. Layout, version 1:
+ * their difference from the state's boot_time (version 1: last_poll; wrapping
+ * arithmetic, so every int64 including LW_TIME_UNKNOWN round-trips); strings
+ * once, in a table, referred to by index (0 = NULL); and a CRC-32 (IEEE) of
+ * everything before it, little endian. Version 2 (issue 17) differs from 1
+ * only in that base: a record that did not change keeps its bytes from one
+ * poll to the next, so the store can write what changed (blob_delta.h).
+ * Version 1 blobs still load. Layout:
  *   magic version
  *   reserved(0) boot_time last_poll(both zigzag, absolute) polls gap_active gap_last
  *   n_strings { len bytes }
@@ -35,13 +38,19 @@
  */
 
 #define BLOB_MAGIC "LWDS"
-#define BLOB_VERSION 1
+#define BLOB_VERSION 2
+
 #define MASK_INSTANCE 1u
 #define MASK_ORPHANED 2u
 #define MASK_LEAKED 4u
 #define MASK_DETAILS 8u
 #define MASK_INST_LIVE 16u /* instance = first_seen of the live WTS instance with its ID */
 #define MASK_ALL 31u
+
+/* The time the other times are relative to: fixed for a boot since version 2. */
+static int64_t blob_base(const struct lw_detect_state *st, uint64_t version) {
+  return version >= 2 ? st->boot_time : st->last_poll;
+}
 
 static uint32_t crc_table[256];
 static int crc_ready;
@@ -145,7 +154,7 @@ static uint32_t logon_mask(const struct lw_detect_logon *l, const struct lw_dete
  * record's, the optional fields as the mask says. */
 static void write_logons(struct wbuf *w, const struct lw_detect_state *st, const char **tab,
                          size_t n_tab) {
-  int64_t base = st->last_poll;
+  int64_t base = blob_base(st, BLOB_VERSION);
   int64_t prev_seen = base;
   uint64_t prev = 0;
   size_t k;
@@ -189,7 +198,7 @@ int lw_detect_state_save(const struct lw_detect_state *st, char **blob, size_t *
 
   if (st == NULL || blob == NULL || len == NULL)
     return LW_EINVAL;
-  base = st->last_poll;
+  base = blob_base(st, BLOB_VERSION);
   tab = lw__detect_referenced_strings(st, &n_tab, &rc);
   if (rc != 0)
     goto cleanup;
@@ -520,7 +529,7 @@ int lw_detect_state_load(const char *blob, size_t len, struct lw_detect_state *s
   t.polls = r_var(&r);
   t.gap_active = r_u32(&r);
   t.gap_last_alerted = r_u32(&r);
-  base = t.last_poll;
+  base = blob_base(&t, version);
   if (r.bad || t.gap_active > 1)
     goto cleanup;
 

@@ -52,7 +52,7 @@
 #include "snapshot.h"
 
 /* PRAGMA user_version of the schema this code writes (history: store_schema.c). */
-#define LW_STORE_SCHEMA_VERSION 6
+#define LW_STORE_SCHEMA_VERSION 7
 /* The first schema with the acks table (issue 15). */
 #define LW_STORE_SCHEMA_ACKS 6
 /* PRAGMA application_id of a LeakWatch database ("LWh1"). */
@@ -154,6 +154,10 @@ struct lw_store_poll_result {
   uint32_t polls_dropped; /* polls dropped from a full queue so far (counted, not silent) */
   uint32_t logons_started, logons_ended; /* observed by this poll */
   uint32_t wts_started, wts_ended, wts_changed;
+  /* The detector state this poll wrote (issue 17): its bytes, a delta or
+   * (detector_state_whole) the whole state; 0 when it wrote none. */
+  size_t detector_state_bytes;
+  bool detector_state_whole;
   char message[256]; /* SQLite's message when rc != 0, else "" */
 };
 
@@ -229,7 +233,12 @@ int lw_store_release_leak(struct lw_store *st, uint64_t luid, int64_t released_a
 
 /*
  * The detector's state blob (detect.h: lw_detect_state_save), copied and kept
- * to replace the stored one (table detector_state, one row). It is written in
+ * to replace the stored one. It is stored as a base (table detector_state, one
+ * row) and the byte deltas (blob_delta.h) written since (detector_state_delta,
+ * schema 7, issue 17): a write is the delta from what this store last wrote,
+ * or a new base, which deletes the deltas, at the store's first write, when
+ * the deltas would add up to more than the base or number 64, or when the
+ * delta is no smaller than the state. It is written in
  * the next transaction that writes anything besides bare poll rows (a session
  * change, an alert, an episode), or that is the detector_state_every-th
  * (default 60) since the last time it was written, and at lw_store_close; a
@@ -239,9 +248,10 @@ int lw_store_release_leak(struct lw_store *st, uint64_t luid, int64_t released_a
  */
 int lw_store_set_detector_state(struct lw_store *st, const void *blob, size_t len);
 
-/* Reads the stored detector state: 0 with *blob (malloc'd; free() it), *len and
- * *saved_at (the poll it reflects; may be NULL), LW_ENOENT when there is none,
- * or an LW_E* code. */
+/* Reads the stored detector state (the base with its deltas applied): 0 with
+ * *blob (malloc'd; free() it), *len and *saved_at (the poll it reflects; may
+ * be NULL), LW_ENOENT when there is none, LW_ECORRUPT when a delta does not
+ * apply, or an LW_E* code. */
 int lw_store_get_detector_state(struct lw_store *st, void **blob, size_t *len, int64_t *saved_at);
 
 /* The detector's figures after a poll (schema 5), columns of that poll's row

@@ -138,7 +138,22 @@ struct lw__model {
   size_t det_len;
   bool det_dirty;     /* det_blob is newer than the stored one */
   uint32_t det_polls; /* poll rows written since the blob was last written */
+  /* The detector state as stored (base + deltas, issue 17), NULL until this
+   * store has written it (then the next write is a whole base). */
+  void *det_stored;
+  size_t det_stored_len;
+  size_t det_base_len;    /* the base's size */
+  size_t det_chain_bytes; /* deltas written since the base */
+  uint32_t det_chain_n;
+  /* What the transaction in flight wrote, made current by its commit. */
+  bool det_tx_base;
+  size_t det_tx_bytes;
 };
+
+/* The deltas after a base at most add up to its size (and are at most this
+ * many): the amortised write stays about twice a delta, and a load applies a
+ * bounded chain. */
+#define LW__DETECTOR_DELTAS_MAX 64
 
 /* Prepared statements, made once and reused. */
 enum lw__stmt_id {
@@ -155,6 +170,8 @@ enum lw__stmt_id {
   LW__ST_RELEASE_LEAK,
   LW__ST_RELEASE_BOOT_LEAKS,
   LW__ST_SAVE_DETECTOR,
+  LW__ST_SAVE_DETECTOR_DELTA,
+  LW__ST_CLEAR_DETECTOR_DELTAS,
   LW__ST_INSERT_HOLDER,
   LW__ST_BEGIN,
   LW__ST_COMMIT,

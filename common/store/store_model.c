@@ -269,6 +269,7 @@ void lw__model_free(struct lw__model *m) {
   }
   extras_free(m->next_extras);
   free(m->det_blob);
+  free(m->det_stored);
   memset(m, 0, sizeof *m);
 }
 

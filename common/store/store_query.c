@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blob_delta.h"
 #include "error.h"
 #include "luid.h"
 #include "store_internal.h"
@@ -592,8 +593,44 @@ int lw_store_each_latest_holder(struct lw_store *st, int64_t boot_id,
   return run_holders(s, fn, ctx);
 }
 
+/* Applies the deltas written after the base, in order, to *blob. */
+static int apply_detector_deltas(struct lw_store *st, void **blob, size_t *len, int64_t *saved_at) {
+  sqlite3_stmt *s = NULL;
+  int src, rc = 0;
+  src = sqlite3_prepare_v2(st->db, "SELECT saved_at, delta FROM detector_state_delta ORDER BY seq",
+                           -1, &s, NULL);
+  /* A reader of a schema 5 database (not migrated): no deltas. */
+  if (src == SQLITE_ERROR && st->opts.read_only)
+    return 0;
+  if (src != SQLITE_OK)
+    return lw__store_err(src);
+  while (rc == 0 && (src = sqlite3_step(s)) == SQLITE_ROW) {
+    unsigned char *next = NULL;
+    size_t n = 0;
+    const void *d = sqlite3_column_blob(s, 1);
+    rc = d == NULL
+             ? LW_ECORRUPT
+             : lw_blob_delta_apply(*blob, *len, d, (size_t)sqlite3_column_bytes(s, 1), &next, &n);
+    if (rc == LW_ETOONEW || rc == LW_EINVAL)
+      rc = LW_ECORRUPT;
+    if (rc == 0) {
+      free(*blob);
+      *blob = next;
+      *len = n;
+      *saved_at = sqlite3_column_int64(s, 0);
+    }
+  }
+  if (rc == 0 && src != SQLITE_DONE)
+    rc = lw__store_err(src);
+  sqlite3_finalize(s);
+  return rc;
+}
+
 int lw_store_get_detector_state(struct lw_store *st, void **blob, size_t *len, int64_t *saved_at) {
   sqlite3_stmt *s = NULL;
+  void *copy = NULL;
+  size_t n = 0;
+  int64_t at = 0;
   int src, rc;
   if (st == NULL || blob == NULL || len == NULL)
     return LW_EINVAL;
@@ -606,22 +643,29 @@ int lw_store_get_detector_state(struct lw_store *st, void **blob, size_t *len, i
   src = sqlite3_step(s);
   if (src == SQLITE_ROW) {
     const void *b = sqlite3_column_blob(s, 1);
-    size_t n = (size_t)sqlite3_column_bytes(s, 1);
-    void *copy = malloc(n != 0 ? n : 1);
+    n = (size_t)sqlite3_column_bytes(s, 1);
+    copy = malloc(n != 0 ? n : 1);
     if (copy == NULL) {
       rc = LW_ENOMEM;
     } else {
       if (n != 0)
         memcpy(copy, b, n);
-      *blob = copy;
-      *len = n;
-      if (saved_at != NULL)
-        *saved_at = sqlite3_column_int64(s, 0);
+      at = sqlite3_column_int64(s, 0);
       rc = 0;
     }
   } else {
     rc = src == SQLITE_DONE ? LW_ENOENT : lw__store_err(src);
   }
   sqlite3_finalize(s);
-  return rc;
+  if (rc == 0)
+    rc = apply_detector_deltas(st, &copy, &n, &at);
+  if (rc != 0) {
+    free(copy);
+    return rc;
+  }
+  *blob = copy;
+  *len = n;
+  if (saved_at != NULL)
+    *saved_at = at;
+  return 0;
 }

@@ -22,6 +22,8 @@
  *      older rows and failed polls); v_polls gains them at the end (issue 15).
  *   6  acks, the known leaks acknowledged with `leakwatch ack`, with v_acks
  *      (issue 15). One self-contained entry: nothing else depends on it.
+ *   7  detector_state_delta: the detector's state is written as the changes
+ *      since the last write, detector_state holding the base (issue 17).
  *
  * Indexes are few on purpose: each one is pages written per poll. Sessions are
  * found by (boot_id, first_seen); polls are written in time order, so their
@@ -327,12 +329,23 @@ static const char *const schema_v6[] = {
 };
 /* clang-format on */
 
+/* The detector's state as a base (detector_state) and the deltas written
+ * since (blob_delta.h), applied in seq order; a new base deletes them. */
+static const char *const schema_v7[] = {
+    "CREATE TABLE detector_state_delta(\n"
+    "  seq INTEGER PRIMARY KEY,\n"
+    "  saved_at INTEGER NOT NULL,       -- the poll it reflects\n"
+    "  delta BLOB NOT NULL              -- turns the state before it into this one\n"
+    ")",
+    NULL,
+};
+
 /* Nothing turns into version 0. */
 static const char *const schema_v0[] = {NULL};
 
 /* migrations[k] turns version k-1 into version k. */
 static const char *const *const migrations[] = {schema_v0, schema_v1, schema_v2, schema_v3,
-                                                schema_v4, schema_v5, schema_v6};
+                                                schema_v4, schema_v5, schema_v6, schema_v7};
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == LW_STORE_SCHEMA_VERSION + 1,
                "one migration per schema version");

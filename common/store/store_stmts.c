@@ -49,6 +49,10 @@ const char *lw__store_stmt_sql(enum lw__stmt_id id) {
   case LW__ST_SAVE_DETECTOR:
     return "INSERT INTO detector_state(id, saved_at, state) VALUES (1, ?1, ?2) "
            "ON CONFLICT(id) DO UPDATE SET saved_at = excluded.saved_at, state = excluded.state";
+  case LW__ST_SAVE_DETECTOR_DELTA:
+    return "INSERT INTO detector_state_delta(saved_at, delta) VALUES (?1, ?2)";
+  case LW__ST_CLEAR_DETECTOR_DELTAS:
+    return "DELETE FROM detector_state_delta";
   case LW__ST_INSERT_HOLDER:
     return "INSERT INTO holders(boot_id, luid, scanned_at, pid, image, services, tokens, "
            "exited_process, held_by_pid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";

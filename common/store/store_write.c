@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blob_delta.h"
 #include "error.h"
 #include "luid.h"
 #include "store_internal.h"
@@ -316,13 +317,70 @@ static size_t unwritten_boots(struct lw__model *m, struct lw__boot **out, size_t
 
 #define MAX_NEW_BOOTS 64
 
+/* The detector's state (issue 17): the changes since what this store last
+ * wrote, a row of detector_state_delta; or a new base in detector_state that
+ * deletes the deltas: at the first write, when the deltas would outgrow the
+ * base, or when the delta is no smaller than the state. A poll thus writes
+ * bytes for the sessions that changed, not for the host. */
 static int save_detector(struct lw_store *st, int64_t saved_at) {
-  sqlite3_stmt *s = lw__store_stmt(st, LW__ST_SAVE_DETECTOR);
+  struct lw__model *m = &st->m;
+  unsigned char *delta = NULL;
+  size_t dlen = 0;
+  sqlite3_stmt *s;
+  int src;
+
+  if (m->det_stored != NULL && m->det_chain_n < LW__DETECTOR_DELTAS_MAX &&
+      lw_blob_delta_make(m->det_stored, m->det_stored_len, m->det_blob, m->det_len, &delta,
+                         &dlen) == 0 &&
+      (dlen >= m->det_len || m->det_chain_bytes + dlen > m->det_base_len)) {
+    free(delta);
+    delta = NULL;
+  }
+  if (delta != NULL) {
+    s = lw__store_stmt(st, LW__ST_SAVE_DETECTOR_DELTA);
+    if (s == NULL) {
+      free(delta);
+      return sqlite3_errcode(st->db);
+    }
+    sqlite3_bind_int64(s, 1, saved_at);
+    sqlite3_bind_blob64(s, 2, delta, dlen, SQLITE_TRANSIENT);
+    free(delta);
+    m->det_tx_base = false;
+    m->det_tx_bytes = dlen;
+    return step_done(s);
+  }
+  s = lw__store_stmt(st, LW__ST_SAVE_DETECTOR);
   if (s == NULL)
     return sqlite3_errcode(st->db);
   sqlite3_bind_int64(s, 1, saved_at);
-  sqlite3_bind_blob64(s, 2, st->m.det_blob, st->m.det_len, SQLITE_STATIC);
-  return step_done(s);
+  sqlite3_bind_blob64(s, 2, m->det_blob, m->det_len, SQLITE_STATIC);
+  src = step_done(s);
+  if (src == SQLITE_OK) {
+    s = lw__store_stmt(st, LW__ST_CLEAR_DETECTOR_DELTAS);
+    src = s != NULL ? step_done(s) : sqlite3_errcode(st->db);
+  }
+  m->det_tx_base = true;
+  m->det_tx_bytes = m->det_len;
+  return src;
+}
+
+/* After the commit that wrote the detector's state: it is what is stored. */
+static void detector_committed(struct lw__model *m, struct lw_store_poll_result *res) {
+  free(m->det_stored);
+  m->det_stored = m->det_blob;
+  m->det_stored_len = m->det_len;
+  m->det_blob = NULL;
+  m->det_len = 0;
+  if (m->det_tx_base) {
+    m->det_base_len = m->det_stored_len;
+    m->det_chain_bytes = 0;
+    m->det_chain_n = 0;
+  } else {
+    m->det_chain_bytes += m->det_tx_bytes;
+    m->det_chain_n++;
+  }
+  res->detector_state_bytes = m->det_tx_bytes;
+  res->detector_state_whole = m->det_tx_base;
 }
 
 /* The full transaction's body. Returns an SQLite code; *det_written tells
@@ -502,6 +560,7 @@ int lw__store_flush(struct lw_store *st, bool final, struct lw_store_poll_result
     if (det_written) {
       m->det_dirty = false;
       m->det_polls = 0;
+      detector_committed(m, res);
     } else {
       m->det_polls += res->polls_written;
     }

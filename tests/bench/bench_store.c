@@ -26,8 +26,10 @@
  * needs about 3 GB of disk in DIR while it runs. Exit status 0 when the
  * targets are met, 1 when not. BENCH_P50=1 also prints the medians.
  * --detector-bytes B also hands the store a detector state of B bytes per
- * logon session every poll (detect.h's blob is ~10-20), written by the store
- * whenever the poll changed something.
+ * logon session every poll (detect.h's blob is ~7), written by the store
+ * whenever the poll changed something. One byte of it changes per poll, so
+ * since issue 17 the store writes a delta of a few bytes (after a whole base
+ * at the first poll); bench_detect measures the real state's deltas.
  */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <sqlite3.h>

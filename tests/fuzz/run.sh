@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/fuzz/run.sh TARGET|all MINUTES [libFuzzer options...]
 #
-# Fuzzes one target (config, scenario, parsers, args, writers, detect_state) or
+# Fuzzes one target (config, scenario, parsers, args, writers, detect_state, blob_delta) or
 # each in turn for MINUTES minutes (a decimal is fine: 0.5), with libFuzzer
 # under ASan + UBSan: builds the `fuzz` preset (clang) into build/fuzz, starts
 # from the committed seeds in tests/fuzz/corpus/TARGET and keeps what it finds
@@ -14,7 +14,7 @@ set -eEuo pipefail
 trap 'echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: \`$BASH_COMMAND\` exited $?; set -e ends the script here" >&2' ERR
 cd "$(dirname "$0")/../.."
 root=$(pwd)
-all_targets=(config scenario parsers args writers detect_state)
+all_targets=(config scenario parsers args writers detect_state blob_delta)
 
 if [ $# -lt 2 ]; then
   echo "usage: tests/fuzz/run.sh TARGET|all MINUTES [libFuzzer options...]" >&2

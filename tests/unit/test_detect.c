@@ -1710,7 +1710,7 @@ static void test_blob(void **state) {
   step_at(s, T0 + 11 * MIN);
   assert_int_equal(lw_detect_state_save(&s->st, &blob, &len), 0);
   b = (unsigned char *)blob;
-  assert_memory_equal(blob, "LWDS\x01", 5);
+  assert_memory_equal(blob, "LWDS\x02", 5);
   assert_int_equal(crc32_ref(b, len - 4), (uint32_t)b[len - 4] | (uint32_t)b[len - 3] << 8 |
                                               (uint32_t)b[len - 2] << 16 |
                                               (uint32_t)b[len - 1] << 24);
@@ -1743,10 +1743,10 @@ static void test_blob(void **state) {
   lw_detect_state_free(&back);
 
   /* A newer version is refused as such; a valid CRC over nonsense is corrupt. */
-  b[4] = 2;
+  b[4] = 3;
   fix_crc(b, len);
   assert_int_equal(lw_detect_state_load(blob, len, &back), LW_ETOONEW);
-  b[4] = 1;
+  b[4] = 2;
   b[5] = 7; /* the reserved field */
   fix_crc(b, len);
   assert_int_equal(lw_detect_state_load(blob, len, &back), LW_ECORRUPT);
@@ -1843,8 +1843,13 @@ enum blob_variant {
  * 0x2000) and two accumulation episodes, as the saver writes it; `v` changes
  * one thing. `accum_first` picks which episode comes first (the canonical order
  * depends on hashes: the test tries both). */
+/* The format version make_blob writes. */
+static int bb_version = 2;
+
 static void make_blob(struct bb *x, enum blob_variant v, int accum_first) {
   const int64_t L = T0 + 10 * MIN, B = BOOT;
+  /* The base of the times: the boot since version 2, the last poll before. */
+  const int64_t Z = bb_version >= 2 ? B : L;
   /* strcmp order: upper case first. Indices are 1-based, 0 is NULL. */
   const char *sorted[] = {"CONTOSO", "alice", "bob", "svc", "zz-unused"};
   const char *tab[5];
@@ -1869,7 +1874,7 @@ static void make_blob(struct bb *x, enum blob_variant v, int accum_first) {
   if (v == BV_OVERLONG_VERSION)
     bb_raw(x, "\x81\x00", 2);
   else
-    bb_var(x, 1);
+    bb_var(x, (uint64_t)bb_version);
   bb_var(x, 0); /* reserved */
   bb_time(x, 0, B);
   bb_time(x, 0, L);
@@ -1890,12 +1895,12 @@ static void make_blob(struct bb *x, enum blob_variant v, int accum_first) {
   bb_var(x, 2);
   bb_var(x, LW_WTS_ACTIVE);
   bb_var(x, 0);
-  bb_time(x, L, L - 5 * MIN);
-  bb_time(x, L, v == BV_TIME_BEYOND_LIMIT ? -LW_TIME_LIMIT_MS - 1 : L - 5 * MIN);
+  bb_time(x, Z, L - 5 * MIN);
+  bb_time(x, Z, v == BV_TIME_BEYOND_LIMIT ? -LW_TIME_LIMIT_MS - 1 : L - 5 * MIN);
   if (v == BV_OVERLONG_TIME) /* 0 (the time L) in 10 bytes */
     bb_raw(x, "\x80\x80\x80\x80\x80\x80\x80\x80\x80\x00", 10);
   else
-    bb_time(x, L, LW_TIME_UNKNOWN);
+    bb_time(x, Z, LW_TIME_UNKNOWN);
   bb_var(x, ix_alice);
   bb_var(x, ix_contoso);
 
@@ -1906,11 +1911,11 @@ static void make_blob(struct bb *x, enum blob_variant v, int accum_first) {
   bb_var(x, 0);
   if (v == BV_INSTANCE_IS_LIVE) {
     bb_var(x, MASK_INSTANCE);
-    bb_time(x, L, L - 5 * MIN);
-    bb_time(x, L, L - 5 * MIN);
+    bb_time(x, Z, L - 5 * MIN);
+    bb_time(x, Z, L - 5 * MIN);
   } else {
     bb_var(x, MASK_INST_LIVE);
-    bb_time(x, L, L - 5 * MIN);
+    bb_time(x, Z, L - 5 * MIN);
   }
   /* 0x2000: bob's, orphaned and leaked */
   bb_var(x, 0x1000);
@@ -1921,14 +1926,14 @@ static void make_blob(struct bb *x, enum blob_variant v, int accum_first) {
                 ? MASK_INSTANCE | MASK_DETAILS
                 : MASK_INSTANCE | MASK_ORPHANED | MASK_LEAKED | MASK_DETAILS);
   bb_time(x, L - 5 * MIN, L - 9 * MIN);
-  bb_time(x, L, L - 9 * MIN);
+  bb_time(x, Z, L - 9 * MIN);
   if (v != BV_DETAILS_NOT_ORPHAN) {
-    bb_time(x, L, L - 3 * MIN);
-    bb_time(x, L, L - 2 * MIN);
+    bb_time(x, Z, L - 3 * MIN);
+    bb_time(x, Z, L - 2 * MIN);
   }
   if (v != BV_ORPHAN_NO_DETAILS) {
     bb_var(x, LW_LOGON_REMOTE_INTERACTIVE);
-    bb_time(x, L, L - 9 * MIN);
+    bb_time(x, Z, L - 9 * MIN);
     bb_var(x, ix_bob);
     bb_var(x, ix_contoso);
   }
@@ -1993,6 +1998,24 @@ static void test_blob_canonical(void **state) {
     }
   }
   assert_int_not_equal(accum_first, -1);
+  /* A version 1 blob (times from the last poll) of the same state still loads,
+   * and saves as version 2: the canonical blob above (issue 17). */
+  {
+    struct bb v2;
+    make_blob(&v2, BV_CANONICAL, accum_first);
+    bb_version = 1;
+    make_blob(&x, BV_CANONICAL, accum_first);
+    bb_version = 2;
+    assert_int_equal(x.b[4], 1);
+    assert_int_not_equal(x.n == v2.n && memcmp(x.b, v2.b, x.n) == 0, 1);
+    assert_int_equal(lw_detect_state_load((const char *)x.b, x.n, &st), 0);
+    assert_true(st.logons[1].leaked_at == T0 + 8 * MIN);
+    assert_int_equal(lw_detect_state_save(&st, &again, &len), 0);
+    assert_int_equal(len, v2.n);
+    assert_memory_equal(again, v2.b, len);
+    free(again);
+    lw_detect_state_free(&st);
+  }
   for (v = BV_CANONICAL + 1; v < BV_COUNT; v++) {
     make_blob(&x, (enum blob_variant)v, accum_first);
     if (lw_detect_state_load((const char *)x.b, x.n, &st) == 0) {

@@ -986,6 +986,136 @@ static void test_detector_state_period(void **state) {
   close_store(st);
 }
 
+/* The detector state is written as deltas from what the store last wrote
+ * (issue 17): a whole base first, then only what changed, a new base once the
+ * deltas add up to more than it; read back whole at every step, after a
+ * reopen, and from a schema 5 database that has no deltas. */
+static void get_state_is(struct lw_store *st, const unsigned char *want, size_t n,
+                         int64_t want_saved) {
+  void *blob = NULL;
+  size_t len = 0;
+  int64_t saved = 0;
+  assert_int_equal(lw_store_get_detector_state(st, &blob, &len, &saved), 0);
+  assert_int_equal(len, n);
+  assert_memory_equal(blob, want, n);
+  assert_true(saved == want_saved);
+  free(blob);
+}
+
+static void test_detector_state_deltas(void **state) {
+  enum { N = 4000 };
+  const char *path = tl_path("detector-deltas.db");
+  struct lw_store *st = NULL;
+  struct lw_store_options o;
+  struct lw_store_poll_result res;
+  struct lw_snapshot *s = empty_snap(T0, BOOT);
+  unsigned char *blob = malloc(N);
+  uint64_t r = 12345;
+  char err[256];
+  int k, wholes = 0, deltas = 0;
+  size_t i, delta_bytes = 0;
+  (void)state;
+  assert_non_null(blob);
+  for (i = 0; i < N; i++) {
+    r = r * 6364136223846793005u + 1442695040888963407u;
+    blob[i] = (unsigned char)(r >> 56);
+  }
+  memset(&o, 0, sizeof o);
+  o.detector_state_every = 1;
+  tl_remove_db(path);
+  assert_int_equal(lw_store_open(path, &o, &st, NULL, err, sizeof err), 0);
+  for (k = 0; k < 40; k++) {
+    /* A few records change each poll. */
+    for (i = 0; i < 3; i++)
+      blob[(size_t)(k * 97 + (int)i * 1301) % N] ^= 0x41;
+    assert_int_equal(lw_store_set_detector_state(st, blob, N), 0);
+    s->taken_at = T0 + k * MIN_MS;
+    record_ok(st, s, &res);
+    assert_int_not_equal(res.detector_state_bytes, 0);
+    if (res.detector_state_whole) {
+      assert_int_equal(res.detector_state_bytes, N);
+      assert_int_equal(q_int(st->db, "SELECT count(*) FROM detector_state_delta"), 0);
+      wholes++;
+    } else {
+      assert_true(res.detector_state_bytes < N / 20);
+      delta_bytes += res.detector_state_bytes;
+      deltas++;
+      assert_int_equal(q_int(st->db, "SELECT count(*) FROM detector_state_delta"), deltas);
+    }
+    if (k == 0)
+      assert_true(res.detector_state_whole);
+    get_state_is(st, blob, N, T0 + k * MIN_MS);
+  }
+  /* Small changes: one base, then deltas only. */
+  assert_int_equal(wholes, 1);
+  assert_int_equal(q_int(st->db, "SELECT count(*) FROM detector_state_delta"), 39);
+  print_message("%d deltas, %lu bytes in all, for a state of %d bytes\n", deltas,
+                (unsigned long)delta_bytes, N);
+  close_store(st);
+
+  /* Reopened: the same state; the first write is a new base. */
+  assert_int_equal(lw_store_open(path, &o, &st, NULL, err, sizeof err), 0);
+  get_state_is(st, blob, N, T0 + 39 * MIN_MS);
+  blob[7] ^= 1;
+  assert_int_equal(lw_store_set_detector_state(st, blob, N), 0);
+  s->taken_at = T0 + 40 * MIN_MS;
+  record_ok(st, s, &res);
+  assert_true(res.detector_state_whole);
+  assert_int_equal(q_int(st->db, "SELECT count(*) FROM detector_state_delta"), 0);
+  /* The deltas would outgrow the base: a big change each poll. */
+  wholes = 0;
+  for (k = 41; k < 60; k++) {
+    for (i = 0; i < N / 8; i++)
+      blob[(i * 8 + (size_t)k) % N] ^= 0x5a;
+    assert_int_equal(lw_store_set_detector_state(st, blob, N), 0);
+    s->taken_at = T0 + k * MIN_MS;
+    record_ok(st, s, &res);
+    wholes += res.detector_state_whole;
+    assert_true(q_int(st->db, "SELECT total(length(delta)) FROM detector_state_delta") <= N);
+    get_state_is(st, blob, N, T0 + k * MIN_MS);
+  }
+  assert_true(wholes >= 2);
+
+  /* A damaged delta is refused (the service then starts the detector afresh). */
+  s->taken_at = T0 + 60 * MIN_MS;
+  blob[9] ^= 1;
+  assert_int_equal(lw_store_set_detector_state(st, blob, N), 0);
+  record_ok(st, s, &res);
+  assert_false(res.detector_state_whole);
+  assert_int_equal(sqlite3_exec(st->db,
+                                "UPDATE detector_state_delta SET delta = X'4C57424401' "
+                                "WHERE seq = (SELECT max(seq) FROM detector_state_delta)",
+                                NULL, NULL, NULL),
+                   SQLITE_OK);
+  {
+    void *b = NULL;
+    size_t l = 0;
+    assert_int_equal(lw_store_get_detector_state(st, &b, &l, NULL), LW_ECORRUPT);
+  }
+  close_store(st);
+
+  /* An older database (no delta table) with its whole state: migrated, read. */
+  tl_remove_db(path);
+  assert_int_equal(lw_store_open(path, &o, &st, NULL, err, sizeof err), 0);
+  assert_int_equal(lw_store_set_detector_state(st, blob, N), 0);
+  record_ok(st, s, &res);
+  {
+    /* The version before this table's (issue 17's migration), whatever its
+     * number is now. */
+    char sql[96];
+    snprintf(sql, sizeof sql, "DROP TABLE detector_state_delta; PRAGMA user_version = %d",
+             LW_STORE_SCHEMA_VERSION - 1);
+    assert_int_equal(sqlite3_exec(st->db, sql, NULL, NULL, NULL), SQLITE_OK);
+  }
+  close_store(st);
+  assert_int_equal(lw_store_open(path, &o, &st, NULL, err, sizeof err), 0);
+  assert_int_equal(q_int(st->db, "PRAGMA user_version"), LW_STORE_SCHEMA_VERSION);
+  get_state_is(st, blob, N, T0 + 60 * MIN_MS);
+  close_store(st);
+  free(blob);
+  lw_snapshot_free(s);
+}
+
 /* ---- Migration from schema version 1 -------------------------------------- */
 
 /* The first cut of the schema, as a database written by it looks. A copy, not
@@ -1233,6 +1363,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_poll_figures),
       cmocka_unit_test(test_alerts_and_leaks),
       cmocka_unit_test(test_detector_state_period),
+      cmocka_unit_test(test_detector_state_deltas),
       cmocka_unit_test(test_holders),
       cmocka_unit_test(test_each_holder),
       cmocka_unit_test(test_migrate_from_v1),

@@ -366,8 +366,11 @@ static void test_locked_mid_run(void **state) {
   struct tl_host h;
   sqlite3 *gui;
   bool deferred = true;
+  unsigned char det[2000];
   int k, n = 0;
   (void)state;
+  for (k = 0; k < (int)sizeof det; k++)
+    det[k] = (unsigned char)(k * 7 + k / 13);
   assert_int_equal(tl_host_init(&h, 25, 4, 9), 0);
   st = open_store(path, 0, &deferred);
   assert_false(deferred);
@@ -379,9 +382,23 @@ static void test_locked_mid_run(void **state) {
       gui = lock_writer(path);
     if (k == 7)
       unlock(gui);
+    /* The detector state changes a little each poll: written as deltas from
+     * what was committed, the locked polls' attempts leaving no trace. */
+    det[(size_t)k * 131 % sizeof det] ^= 0x33;
+    assert_int_equal(lw_store_set_detector_state(st, det, sizeof det), 0);
     assert_int_equal(lw_store_record_poll(st, rec[n], &res), k >= 3 && k < 7 ? LW_EBUSY : 0);
     if (k == 7)
       assert_int_equal(res.polls_written, 5);
+    if (k < 3 || k >= 7) {
+      void *blob = NULL;
+      size_t len = 0;
+      assert_int_not_equal(res.detector_state_bytes, 0);
+      assert_int_equal(res.detector_state_whole, k == 0);
+      assert_int_equal(lw_store_get_detector_state(st, &blob, &len, NULL), 0);
+      assert_int_equal(len, sizeof det);
+      assert_memory_equal(blob, det, sizeof det);
+      free(blob);
+    }
     n++;
   }
   assert_int_equal(q_int(st->db, "SELECT count(*) FROM polls"), n);
