@@ -67,7 +67,7 @@ trap 'lw_wine_end; rm -rf "$work"' EXIT
 python3 "$src/tests/scenarios/gen-soak-churn.py" $((polls + 100)) >"$out/soak.yaml" ||
   die "could not generate the scenario"
 lw_wine_clean_machine "$work"
-lw_wine_start_logging "$out/wine.log"
+lw_wine_start_logging "$out/wine.log" || die "could not start services.exe with its log"
 lw_fakehost_service "$out/soak.yaml" || die "could not set up the service on the simulated host"
 stats=$app/fakehost.stats
 cat >"$data/leakwatch.yaml" <<YAML

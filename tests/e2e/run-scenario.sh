@@ -146,7 +146,7 @@ done
 interval_ms=$(python3 "$here/effective-config.py" poll_interval_ms <"$out/effective.tmp")
 database=$(python3 "$here/effective-config.py" database <"$out/effective.tmp")
 rm -f "$out/effective.tmp" "$out/check.tmp"
-lw_wine_start_logging "$out/wine.log"
+lw_wine_start_logging "$out/wine.log" || die "could not start services.exe with its log"
 
 # Windows paths of this machine, seen from Linux.
 unix_of() { # C:\x\y -> $WINEPREFIX/drive_c/x/y (drive C only)

@@ -89,7 +89,7 @@ trap cleanup EXIT
 
 # --- the machine ---------------------------------------------------------------
 lw_wine_clean_machine "$work"
-lw_wine_start_logging "$work/wine.log"
+lw_wine_start_logging "$work/wine.log" || die "could not start services.exe with its log"
 lw_fakehost_service "$scenario" || die "could not set up the service on the simulated host"
 db=$data/history.db
 stats=$app/fakehost.stats

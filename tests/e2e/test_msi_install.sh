@@ -26,7 +26,7 @@ rm -rf "$work"
 lw_wine_clean_machine "$work"
 # The server is stopped at the end (the lead's rule), then the 700 MB copy goes.
 trap 'lw_wine_end; rm -rf "$work/prefix"' EXIT
-lw_wine_start_logging "$work/wine.log"
+lw_wine_start_logging "$work/wine.log" || lw_fail "could not start services.exe with its log"
 cp "$msi" "$WINEPREFIX/drive_c/LeakWatch-x64.msi"
 pf="$WINEPREFIX/drive_c/Program Files/LeakWatch"
 fails=0

@@ -65,20 +65,11 @@ rm -rf "$work"
 lw_wine_clean_machine "$work"
 trap 'lw_wine_end; rm -rf "$work/prefix"' EXIT
 
-# As lw_wine_start_logging, with two more channels: services.exe's fixme
+# The Event Log channels and two more: services.exe's fixme
 # lines (what ChangeServiceConfig2W received) and the service's
 # OutputDebugStringA (its summary of the settings it could not make).
-LW_WINE_LOG="$work/wine.log"
-"$WINESERVER" -k 2>/dev/null || true
-detached "$WINESERVER" -p
-(
-  for fd in /proc/$BASHPID/fd/*; do
-    fd=${fd##*/}
-    [ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-"
-  done
-  WINEDEBUG=fixme-all,+eventlog,fixme+advapi,fixme+service,warn+debugstr \
-    exec "$WINE64" cmd /c exit 0 </dev/null >"$LW_WINE_LOG" 2>&1
-)
+lw_wine_start_logging "$work/wine.log" fixme-all,+eventlog,fixme+advapi,fixme+service,warn+debugstr ||
+  lw_fail "could not start services.exe with its log"
 
 cp "$msi" "$WINEPREFIX/drive_c/LeakWatch-old.msi"
 cp "$msi_next" "$WINEPREFIX/drive_c/LeakWatch-new.msi"

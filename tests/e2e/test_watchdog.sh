@@ -86,7 +86,7 @@ svc=$work/service
 mkdir -p "$svc"
 trap 'lw_wine_end' EXIT
 lw_wine_clean_machine "$svc"
-lw_wine_start_logging "$svc/wine.log"
+lw_wine_start_logging "$svc/wine.log" || fail "could not start services.exe with its log"
 lw_fakehost_service "$scenario" || fail "service: could not set up the service on the simulated host"
 printf 'exit-thread 4\n' >"$app/fakehost.fault"
 printf 'poll_interval: 200ms\n' >"$data/leakwatch.yaml"

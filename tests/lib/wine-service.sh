@@ -22,24 +22,45 @@ lw_wine_clean_machine() {
   export WINEPREFIX="$1/prefix"
 }
 
-# lw_wine_start_logging FILE: the first process of this prefix's server starts
-# services.exe, whose children (our service) inherit its stdio and WINEDEBUG;
-# that is the only way to see what a service wrote and what ReportEventW got.
-# The server's own stderr goes to FILE.wineserver: a thread it kills leaves a
-# line there and nowhere else.
+# lw_wine_start_logging FILE [WINEDEBUG]: the first process of this prefix's
+# server starts services.exe, whose children (our service) inherit its stdio
+# and WINEDEBUG; that is the only way to see what a service wrote and what
+# ReportEventW got. WINEDEBUG defaults to the Event Log's channels. The
+# server's own stderr goes to FILE.wineserver: a thread it kills leaves a line
+# there and nowhere else.
+# Wine now and then fails to start that first process ("failed to map the
+# shared user data", an address clash at exec, then "failed to start
+# wineboot"): services.exe is then started later by another command, without
+# this log, and the run records no event at all. Such a start is said and
+# made once more on a new server; a second failure returns 1 after printing
+# what Wine said.
 lw_wine_start_logging() {
   LW_WINE_LOG=$1
-  "$WINESERVER" -k 2>/dev/null || true
-  # A persistent server: an idle one exits after 3 s, and the next Wine command
-  # would start services.exe again with its own stdio and WINEDEBUG.
-  detached_log "$1.wineserver" "$WINESERVER" -p
-  (
-    for fd in /proc/$BASHPID/fd/*; do
-      fd=${fd##*/}
-      [ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-"
-    done
-    WINEDEBUG=fixme-all,+eventlog,fixme+advapi exec "$WINE64" cmd /c exit 0 </dev/null >"$1" 2>&1
-  )
+  local channels=${2:-fixme-all,+eventlog,fixme+advapi} try rc
+  for try in 1 2; do
+    "$WINESERVER" -k 2>/dev/null || true
+    # A persistent server: an idle one exits after 3 s, and the next Wine command
+    # would start services.exe again with its own stdio and WINEDEBUG.
+    detached_log "$1.wineserver" "$WINESERVER" -p
+    rc=0
+    (
+      for fd in /proc/$BASHPID/fd/*; do
+        fd=${fd##*/}
+        [ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-"
+      done
+      WINEDEBUG=$channels exec "$WINE64" cmd /c exit 0 </dev/null >"$1" 2>&1
+    ) || rc=$?
+    if [ "$rc" = 0 ] && ! grep -qE 'failed to map the shared user data|failed to start wineboot' "$1"; then
+      return 0
+    fi
+    if [ "$try" = 1 ]; then
+      echo "retry: the Wine start that logs services.exe failed (exit $rc): $(head -c 400 "$1" | tr '\n' ' '); once more on a new server" >&2
+      cp "$1" "$1.failed-start"
+    fi
+  done
+  echo "FAIL: the Wine start that logs services.exe failed twice (exit $rc); Wine said:" >&2
+  head -n 20 "$1" >&2
+  return 1
 }
 
 # lw_wine_end: stop every service, then the server (a killed server would not

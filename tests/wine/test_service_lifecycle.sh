@@ -26,7 +26,7 @@ metrics_file: C:\lwtest\leakwatch.prom
 YAML
 printf 'poll_interval: 10\n' >"$app/broken.yaml"
 
-lw_wine_start_logging "$work/wine.log"
+lw_wine_start_logging "$work/wine.log" || lw_fail "could not start services.exe with its log"
 
 lw_sc create LeakWatch binPath= 'C:\lwtest\leakwatch.exe service --config C:\lwtest\leakwatch.yaml' start= demand >/dev/null
 lw_sc start LeakWatch >/dev/null
