@@ -25,6 +25,7 @@ set -eEuo pipefail
 trap 'echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: \`$BASH_COMMAND\` exited $?; set -e ends the script here" >&2' ERR
 src=${LW_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$src/tests/lib/require.sh"
+. "$src/tests/lib/e2e.sh"
 require_tool python3 sqlite3
 build=$(realpath "${LW_BUILD_DIR:?LW_BUILD_DIR must name the mingw build}")
 export LW_BUILD_DIR=$build
@@ -33,11 +34,6 @@ work=$build/tests/e2e/ack
 scenario=$src/tests/scenarios/ack.yaml
 rm -rf "$work"
 mkdir -p "$work"
-winpath() { printf 'Z:%s' "$(realpath -m "$1")"; }
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
 # The demo's pace: a poll every 300 ms; bob's leaks are known to the farm.
 printf '%s\n' 'poll_interval: 300ms' 'grace_period: 2s' 'ignore:' "  users: ['CONTOSO\\bob']" \
   >"$work/config.yaml"
@@ -48,15 +44,6 @@ db=$work/run/history.db
 python3 "$src/tests/e2e/check-ack.py" run "$work/run" ||
   fail "the run does not show the acknowledgements as expected (outputs in $work/run)"
 
-# Runs the exe on the simulated host; $1 names the output, $2 the exit code wanted.
-lw() {
-  local out=$1 want=$2 rc=0
-  shift 2
-  "$exec_sh" "$scenario" -- "$@" >"$work/$out" 2>"$work/$out.err" || rc=$?
-  [ "$rc" -eq "$want" ] || fail "leakwatch $* exited $rc, want $want ($(head -c 300 "$work/$out.err"))"
-  tr -d '\r' <"$work/$out" >"$work/$out.lf"
-  tr -d '\r' <"$work/$out.err" >"$work/$out.err.lf"
-}
 wdb=$(winpath "$db")
 lw ack-dave.txt 0 ack --db "$wdb" --luid 00000000:000e1000 --reason 'known: dave' --expires 2099-01-01
 lw acks.json 0 ack --db "$wdb" --list --json

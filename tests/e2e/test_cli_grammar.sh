@@ -15,6 +15,7 @@ trap 'echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: \`$BASH_COMMAND\` exited $?; se
 src=${LW_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 # shellcheck source=../lib/require.sh
 . "$src/tests/lib/require.sh"
+. "$src/tests/lib/e2e.sh"
 WINE64=${WINE64:-/usr/lib/wine/wine64}
 WINESERVER=${WINESERVER:-/usr/lib/wine/wineserver64}
 [ -x "$WINESERVER" ] || WINESERVER=$(command -v wineserver || echo /usr/lib/wine/wineserver)
@@ -27,11 +28,6 @@ scen=$src/tests/scenarios/leak-one.yaml
 work=$build/tests/e2e/cli_grammar
 rm -rf "$work"
 mkdir -p "$work/data" "$work/bin"
-winpath() { printf 'Z:%s' "$(realpath -m "$1")"; }
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
 db=$work/data/history.db
 
 cat >"$work/leakwatch.yaml" <<YAML

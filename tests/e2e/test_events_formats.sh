@@ -22,6 +22,7 @@ trap 'echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: \`$BASH_COMMAND\` exited $?; se
 src=${LW_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 # shellcheck source=../lib/require.sh
 . "$src/tests/lib/require.sh"
+. "$src/tests/lib/e2e.sh"
 WINE64=${WINE64:-/usr/lib/wine/wine64}
 require_tool "$WINE64" python3 sqlite3
 build=$(realpath "${LW_BUILD_DIR:?LW_BUILD_DIR must name the mingw build}")
@@ -31,11 +32,6 @@ scen=$src/tests/scenarios/leak-one.yaml
 work=$build/tests/e2e/events_formats
 rm -rf "$work"
 mkdir -p "$work/data"
-winpath() { printf 'Z:%s' "$(realpath -m "$1")"; }
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
 db=$work/data/history.db
 
 cat >"$work/leakwatch.yaml" <<YAML

@@ -39,6 +39,7 @@ trap 'echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: \`$BASH_COMMAND\` exited $?; se
 src=${LW_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 # shellcheck source=../lib/require.sh
 . "$src/tests/lib/require.sh"
+. "$src/tests/lib/e2e.sh"
 WINE64=${WINE64:-/usr/lib/wine/wine64}
 require_tool "$WINE64" python3 sqlite3
 build=$(realpath "${LW_BUILD_DIR:?LW_BUILD_DIR must name the mingw build}")
@@ -74,7 +75,6 @@ equal() {
 }
 # A Windows exe of the build in the build's prefix (no fake DLLs needed).
 win() { bash "$src/tests/wine/wine-exec.sh" "$prefix" "$@"; }
-winpath() { printf 'Z:%s' "$(realpath -m "$1")"; }
 # sql DB SQL [NAME=VALUE...]: one sqlite3 query with bound parameters, as JSON.
 sql() {
   local db=$1 q=$2 p

@@ -23,6 +23,7 @@ set -eEuo pipefail
 trap 'echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: \`$BASH_COMMAND\` exited $?; set -e ends the script here" >&2' ERR
 src=${LW_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$src/tests/lib/require.sh"
+. "$src/tests/lib/e2e.sh"
 require_tool python3 sqlite3
 build=$(realpath "${LW_BUILD_DIR:?LW_BUILD_DIR must name the mingw build}")
 export LW_BUILD_DIR=$build
@@ -31,11 +32,6 @@ work=$build/tests/e2e/leaks_status
 scenario=$src/tests/scenarios/leak-2-to-152.yaml
 rm -rf "$work"
 mkdir -p "$work"
-winpath() { printf 'Z:%s' "$(realpath -m "$1")"; }
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
 # The demo's settings: a poll every 300 ms stands for one a minute.
 printf '%s\n' 'poll_interval: 300ms' 'grace_period: 2s' 'gap_threshold: 10' >"$work/config.yaml"
 LW_SCENARIO_STATUS=1 bash "$src/tests/e2e/run-scenario.sh" "$scenario" "$work/config.yaml" "$work/run" ||
@@ -43,14 +39,6 @@ LW_SCENARIO_STATUS=1 bash "$src/tests/e2e/run-scenario.sh" "$scenario" "$work/co
 db=$work/run/history.db
 
 # Runs the exe on the database; $1 names the output, $2 the exit code wanted.
-lw() {
-  local out=$1 want=$2 rc=0
-  shift 2
-  "$exec_sh" "$scenario" -- "$@" >"$work/$out" 2>"$work/$out.err" || rc=$?
-  [ "$rc" -eq "$want" ] || fail "leakwatch $* exited $rc, want $want ($(head -c 300 "$work/$out.err"))"
-  tr -d '\r' <"$work/$out" >"$work/$out.lf"
-}
-
 lw leaks.json 0 leaks --db "$(winpath "$db")" --json
 lw leaks.txt 0 leaks --db "$(winpath "$db")"
 lw leaks.csv 0 leaks --db "$(winpath "$db")" --csv

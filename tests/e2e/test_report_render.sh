@@ -22,6 +22,7 @@ set -eEuo pipefail
 trap 'echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: \`$BASH_COMMAND\` exited $?; set -e ends the script here" >&2' ERR
 src=${LW_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$src/tests/lib/require.sh"
+. "$src/tests/lib/e2e.sh"
 require_tool python3 sqlite3 chromium
 build=$(realpath "${LW_BUILD_DIR:?LW_BUILD_DIR must name the mingw build}")
 export LW_BUILD_DIR=$build
@@ -30,11 +31,6 @@ work=$build/tests/e2e/report_render
 scenario=$src/tests/scenarios/leak-2-to-152.yaml
 rm -rf "$work"
 mkdir -p "$work"
-winpath() { printf 'Z:%s' "$(realpath -m "$1")"; }
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
 
 # The demo's settings: a poll every 300 ms stands for one a minute.
 printf '%s\n' 'poll_interval: 300ms' 'grace_period: 2s' 'gap_threshold: 10' >"$work/config.yaml"
@@ -44,15 +40,6 @@ db=$work/run/history.db
 page=$work/report.html
 
 # Runs the exe on the database; $1 names the output, $2 the exit code wanted.
-lw() {
-  local out=$1 want=$2 rc=0
-  shift 2
-  "$exec_sh" "$scenario" -- "$@" >"$work/$out" 2>"$work/$out.err" || rc=$?
-  [ "$rc" -eq "$want" ] || fail "leakwatch $* exited $rc, want $want ($(head -c 400 "$work/$out.err"))"
-  tr -d '\r' <"$work/$out" >"$work/$out.lf"
-  tr -d '\r' <"$work/$out.err" >"$work/$out.err.lf"
-}
-
 lw report.out 0 report --html "$(winpath "$page")" --db "$(winpath "$db")"
 grep -q "^Wrote $(winpath "$page") (" "$work/report.out.lf" ||
   fail "report did not say it wrote $(winpath "$page"): $(cat "$work/report.out.lf")"

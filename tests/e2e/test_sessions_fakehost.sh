@@ -27,6 +27,7 @@ trap 'echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: \`$BASH_COMMAND\` exited $?; se
 src=${LW_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 # shellcheck source=../lib/require.sh
 . "$src/tests/lib/require.sh"
+. "$src/tests/lib/e2e.sh"
 WINE64=${WINE64:-/usr/lib/wine/wine64}
 require_tool "$WINE64"
 require_tool python3
@@ -63,7 +64,6 @@ equal() {
 expect() {
   WINEPREFIX=$build/fakehost-prefix WINEDEBUG=-all lw_try 120 "$WINE64" "$expect_exe" "$@"
 }
-winpath() { printf 'Z:%s' "$(realpath -m "$1")"; }
 
 # Warm up: makes the fake host's prefix (once per build) before timing anything.
 "$exec_sh" "$src/tests/scenarios/basic.yaml" -- version >/dev/null 2>&1 || true

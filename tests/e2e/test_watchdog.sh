@@ -17,6 +17,7 @@
 set -uo pipefail
 src=${LW_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$src/tests/lib/require.sh"
+. "$src/tests/lib/e2e.sh"
 build=$(realpath "${LW_BUILD_DIR:?LW_BUILD_DIR must name the mingw build}")
 export LW_SOURCE_DIR=$src LW_BUILD_DIR=$build LW_WINEPREFIX=${LW_WINEPREFIX:-$build/wineprefix}
 . "$src/tests/lib/wine-service.sh"
@@ -39,7 +40,6 @@ check() { # check DESCRIPTION COMMAND...
   checks=$((checks + 1))
   "$@" || fail "$what"
 }
-winpath() { printf 'Z:%s' "$(realpath -m "$1")"; }
 show() { echo "--- $1:" >&2; tail -n 20 "$1" >&2; }
 
 # config DIR INTERVAL: a configuration of its own in DIR.
