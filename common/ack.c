@@ -36,52 +36,44 @@ static int same_ci(const char *a, const char *b) {
   return *a == *b;
 }
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...) {
-  va_list ap;
-  if (err == NULL || errlen == 0)
-    return;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-}
-
 int lw_ack_parse_target(int kind, const char *text, uint64_t *luid, char *norm, size_t normsize,
                         char *err, size_t errlen) {
   size_t len;
   if (text == NULL || norm == NULL || normsize == 0) {
-    seterr(err, errlen, "no target given");
+    lw_seterr(err, errlen, "no target given");
     return LW_EINVAL;
   }
   len = strlen(text);
   if (len == 0) {
-    seterr(err, errlen, "an empty %s", lw_ack_kind_name(kind));
+    lw_seterr(err, errlen, "an empty %s", lw_ack_kind_name(kind));
     return LW_ESYNTAX;
   }
   if (len >= LW_ACK_TARGET_MAX || len >= normsize) {
-    seterr(err, errlen, "'%.40s...' is too long (at most %d bytes)", text, LW_ACK_TARGET_MAX - 1);
+    lw_seterr(err, errlen, "'%.40s...' is too long (at most %d bytes)", text,
+              LW_ACK_TARGET_MAX - 1);
     return LW_ERANGE;
   }
   for (size_t i = 0; i < len; i++) {
     if ((unsigned char)text[i] < 0x20 || text[i] == 0x7f) {
       /* Not echoed: the message goes to a terminal or the Event Log. */
-      seterr(err, errlen, "the %s holds a control character (0x%02x at byte %zu)",
-             lw_ack_kind_name(kind), (unsigned)(unsigned char)text[i], i + 1);
+      lw_seterr(err, errlen, "the %s holds a control character (0x%02x at byte %zu)",
+                lw_ack_kind_name(kind), (unsigned)(unsigned char)text[i], i + 1);
       return LW_ESYNTAX;
     }
   }
   if (kind == LW_ACK_LUID) {
     uint64_t v = 0;
     if (lw_luid_parse(text, &v) != 0) {
-      seterr(err, errlen, "'%s' is not a LUID (expected HHHHHHHH:LLLLLLLL, as leaks shows it)",
-             text);
+      lw_seterr(err, errlen, "'%s' is not a LUID (expected HHHHHHHH:LLLLLLLL, as leaks shows it)",
+                text);
       return LW_ESYNTAX;
     }
     if (lw_luid_is_well_known(v)) {
-      seterr(err, errlen, "'%s' is a built-in logon session, which never leaks", text);
+      lw_seterr(err, errlen, "'%s' is a built-in logon session, which never leaks", text);
       return LW_EINVAL;
     }
     if (normsize < LW_LUID_TEXT_SIZE) {
-      seterr(err, errlen, "no room for the LUID");
+      lw_seterr(err, errlen, "no room for the LUID");
       return LW_ERANGE;
     }
     if (luid != NULL)
@@ -92,17 +84,17 @@ int lw_ack_parse_target(int kind, const char *text, uint64_t *luid, char *norm, 
   if (kind == LW_ACK_USER) {
     const char *bs = strchr(text, '\\');
     if (bs == NULL || bs == text || bs[1] == 0 || strchr(bs + 1, '\\') != NULL) {
-      seterr(err, errlen, "'%s' is not DOMAIN\\user (one backslash between two names)", text);
+      lw_seterr(err, errlen, "'%s' is not DOMAIN\\user (one backslash between two names)", text);
       return LW_ESYNTAX;
     }
   } else if (kind == LW_ACK_IMAGE) {
     if (strpbrk(text, "\\/:") != NULL || strcmp(text, ".") == 0 || strcmp(text, "..") == 0) {
-      seterr(err, errlen, "'%s' is not a file name (expected an image name such as agent.exe)",
-             text);
+      lw_seterr(err, errlen, "'%s' is not a file name (expected an image name such as agent.exe)",
+                text);
       return LW_ESYNTAX;
     }
   } else {
-    seterr(err, errlen, "unknown kind of target");
+    lw_seterr(err, errlen, "unknown kind of target");
     return LW_EINVAL;
   }
   memcpy(norm, text, len + 1);

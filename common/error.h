@@ -5,10 +5,14 @@
  * success or one of the negative codes below. OS, NTSTATUS, SQLite and libyaml
  * codes are translated once, where they enter, and the original code is kept by
  * the caller for the log. The list is an X-macro so that the names, the messages
- * and the enum never drift apart.
+ * and the enum never drift apart. Where a function also says why, it writes a
+ * sentence into an err/errlen pair (lw_seterr).
  */
 #ifndef LW_ERROR_H
 #define LW_ERROR_H
+
+#include <stdarg.h>
+#include <stddef.h>
 
 #define LW_ERROR_MAP(XX)                                                                           \
   XX(OK, 0, "success")                                                                             \
@@ -44,5 +48,19 @@ const char *lw_strerror(int err);
 
 /* Returns the symbolic name of an error code ("LW_ENOMEM"), or "LW_UNKNOWN". */
 const char *lw_err_name(int err);
+
+/* Writes a sentence into err (errlen bytes, always terminated) printf-style,
+ * for the modules that say why through an err/errlen pair; a NULL err or a
+ * zero errlen is fine (nothing is written). */
+void lw_seterr(char *err, size_t errlen, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+void lw_vseterr(char *err, size_t errlen, const char *fmt, va_list ap)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 0)))
+#endif
+    ;
 
 #endif /* LW_ERROR_H */

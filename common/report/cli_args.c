@@ -47,7 +47,7 @@ static int
 fail(char *err, size_t errlen, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
+  lw_vseterr(err, errlen, fmt, ap);
   va_end(ap);
   return LW_ESYNTAX;
 }

@@ -14,10 +14,8 @@
 
 void lw__store_seterr(char *err, size_t errlen, const char *fmt, ...) {
   va_list ap;
-  if (err == NULL || errlen == 0)
-    return;
   va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
+  lw_vseterr(err, errlen, fmt, ap);
   va_end(ap);
 }
 
