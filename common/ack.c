@@ -56,8 +56,8 @@ int lw_ack_parse_target(int kind, const char *text, uint64_t *luid, char *norm, 
   for (size_t i = 0; i < len; i++) {
     if ((unsigned char)text[i] < 0x20 || text[i] == 0x7f) {
       /* Not echoed: the message goes to a terminal or the Event Log. */
-      lw_seterr(err, errlen, "the %s holds a control character (0x%02x at byte %zu)",
-                lw_ack_kind_name(kind), (unsigned)(unsigned char)text[i], i + 1);
+      lw_seterr(err, errlen, "the %s holds a control character (0x%02x at byte %lu)",
+                lw_ack_kind_name(kind), (unsigned)(unsigned char)text[i], (unsigned long)(i + 1));
       return LW_ESYNTAX;
     }
   }
