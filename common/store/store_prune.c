@@ -3,7 +3,8 @@
  * retention horizon in small transactions, then giving the pages back with an
  * incremental vacuum so the file shrinks.
  *
- * Only rows whose end is written are candidates (last_seen, released_at,
+ * Only rows whose end is written are candidates (last_seen in the row or in
+ * the end tables of schema 8, released_at,
  * raised_at, t below the horizon), so live sessions, open episodes and anything
  * the in-memory state still refers to are never touched; boots go last, and
  * only when nothing refers to them and they are older than every boot the
@@ -28,8 +29,21 @@ static const char *const prune_sql[] = {
     "DELETE FROM polls WHERE id IN (SELECT id FROM polls WHERE t < ?1 LIMIT ?2)",
     "DELETE FROM logon_sessions WHERE id IN (SELECT id FROM logon_sessions "
     "WHERE last_seen < ?1 LIMIT ?2)",
+    /* Sessions whose end is a row of the end tables (schema 8), then the end
+     * rows left without their session: never the other way round, which
+     * would make an ended session look alive. */
+    "DELETE FROM logon_sessions WHERE id IN (SELECT e.logon_id FROM logon_session_ends e "
+    "JOIN logon_sessions l ON l.id = e.logon_id WHERE e.last_seen < ?1 LIMIT ?2)",
+    "DELETE FROM logon_session_ends WHERE id IN (SELECT e.id FROM logon_session_ends e "
+    "WHERE e.last_seen < ?1 AND NOT EXISTS (SELECT 1 FROM logon_sessions l "
+    "WHERE l.id = e.logon_id) LIMIT ?2)",
     "DELETE FROM wts_sessions WHERE id IN (SELECT id FROM wts_sessions WHERE last_seen < ?1 "
     "LIMIT ?2)",
+    "DELETE FROM wts_sessions WHERE id IN (SELECT e.wts_id FROM wts_session_ends e "
+    "JOIN wts_sessions w ON w.id = e.wts_id WHERE e.last_seen < ?1 LIMIT ?2)",
+    "DELETE FROM wts_session_ends WHERE id IN (SELECT e.id FROM wts_session_ends e "
+    "WHERE e.last_seen < ?1 AND NOT EXISTS (SELECT 1 FROM wts_sessions w "
+    "WHERE w.id = e.wts_id) LIMIT ?2)",
     "DELETE FROM alerts WHERE id IN (SELECT id FROM alerts WHERE raised_at < ?1 LIMIT ?2)",
     "DELETE FROM leak_episodes WHERE id IN (SELECT id FROM leak_episodes "
     "WHERE released_at < ?1 LIMIT ?2)",
