@@ -2,7 +2,8 @@
  * store_load.c - rebuilding the store's in-memory state from the database at
  * open (lw__model_load, see store_internal.h): the current boot, and the logon
  * sessions and WTS instances still alive at its last poll: those with no end,
- * neither in their row nor in the end tables (schema 8).
+ * neither in their row nor in the end tables (schema 8). NOT IN: SQLite reads
+ * the end table once into a temporary index (a join would scan it per row).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -54,8 +55,8 @@ static int load_live_logons(struct lw_store *st, struct lw__boot *b, int *src_ou
                            "l.terminal_session, l.logon_time, l.user, l.domain, l.sid, "
                            "l.auth_package, l.logon_server, l.dns_domain, l.upn, l.first_seen, "
                            "l.process_count_max FROM logon_sessions l "
-                           "LEFT JOIN logon_session_ends e ON e.logon_id = l.id "
-                           "WHERE l.boot_id = ?1 AND l.last_seen IS NULL AND e.id IS NULL",
+                           "WHERE l.boot_id = ?1 AND l.last_seen IS NULL AND l.id NOT IN "
+                           "(SELECT e.logon_id FROM logon_session_ends e)",
                            -1, &s, NULL);
   if (src != SQLITE_OK)
     goto done;
@@ -106,8 +107,8 @@ static int load_live_wts(struct lw_store *st, struct lw__boot *b, int *src_out) 
       "t.client, t.client_address, t.logon_time, t.connect_time, t.disconnect_time "
       "FROM wts_sessions w LEFT JOIN wts_transitions t ON t.id = (SELECT x.id FROM "
       "wts_transitions x WHERE x.wts_id = w.id ORDER BY x.at DESC, x.id DESC LIMIT 1) "
-      "LEFT JOIN wts_session_ends e ON e.wts_id = w.id "
-      "WHERE w.boot_id = ?1 AND w.last_seen IS NULL AND e.id IS NULL",
+      "WHERE w.boot_id = ?1 AND w.last_seen IS NULL AND w.id NOT IN "
+      "(SELECT e.wts_id FROM wts_session_ends e)",
       -1, &s, NULL);
   if (src != SQLITE_OK)
     goto done;
