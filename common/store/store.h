@@ -52,7 +52,7 @@
 #include "snapshot.h"
 
 /* PRAGMA user_version of the schema this code writes (history: store_schema.c). */
-#define LW_STORE_SCHEMA_VERSION 7
+#define LW_STORE_SCHEMA_VERSION 8
 /* The first schema with the acks table (issue 15). */
 #define LW_STORE_SCHEMA_ACKS 6
 /* PRAGMA application_id of a LeakWatch database ("LWh1"). */

@@ -1,7 +1,9 @@
 /*
  * store_load.c - rebuilding the store's in-memory state from the database at
  * open (lw__model_load, see store_internal.h): the current boot, and the logon
- * sessions and WTS instances still alive at its last poll.
+ * sessions and WTS instances still alive at its last poll: those with no end,
+ * neither in their row nor in the end tables (schema 8). NOT IN: SQLite reads
+ * the end table once into a temporary index (a join would scan it per row).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -49,10 +51,12 @@ static int load_live_logons(struct lw_store *st, struct lw__boot *b, int *src_ou
   int src, rc = 0;
 
   src = sqlite3_prepare_v2(st->db,
-                           "SELECT id, luid, data_status, logon_type, terminal_session, "
-                           "logon_time, user, domain, sid, auth_package, logon_server, "
-                           "dns_domain, upn, first_seen, process_count_max FROM logon_sessions "
-                           "WHERE boot_id = ?1 AND last_seen IS NULL",
+                           "SELECT l.id, l.luid, l.data_status, l.logon_type, "
+                           "l.terminal_session, l.logon_time, l.user, l.domain, l.sid, "
+                           "l.auth_package, l.logon_server, l.dns_domain, l.upn, l.first_seen, "
+                           "l.process_count_max FROM logon_sessions l "
+                           "WHERE l.boot_id = ?1 AND l.last_seen IS NULL AND l.id NOT IN "
+                           "(SELECT e.logon_id FROM logon_session_ends e)",
                            -1, &s, NULL);
   if (src != SQLITE_OK)
     goto done;
@@ -103,7 +107,8 @@ static int load_live_wts(struct lw_store *st, struct lw__boot *b, int *src_out) 
       "t.client, t.client_address, t.logon_time, t.connect_time, t.disconnect_time "
       "FROM wts_sessions w LEFT JOIN wts_transitions t ON t.id = (SELECT x.id FROM "
       "wts_transitions x WHERE x.wts_id = w.id ORDER BY x.at DESC, x.id DESC LIMIT 1) "
-      "WHERE w.boot_id = ?1 AND w.last_seen IS NULL",
+      "WHERE w.boot_id = ?1 AND w.last_seen IS NULL AND w.id NOT IN "
+      "(SELECT e.wts_id FROM wts_session_ends e)",
       -1, &s, NULL);
   if (src != SQLITE_OK)
     goto done;

@@ -3,7 +3,8 @@
  * retention horizon in small transactions, then giving the pages back with an
  * incremental vacuum so the file shrinks.
  *
- * Only rows whose end is written are candidates (last_seen, released_at,
+ * Only rows whose end is written are candidates (last_seen in the row or in
+ * the end tables of schema 8, released_at,
  * raised_at, t below the horizon), so live sessions, open episodes and anything
  * the in-memory state still refers to are never touched; boots go last, and
  * only when nothing refers to them and they are older than every boot the
@@ -28,8 +29,14 @@ static const char *const prune_sql[] = {
     "DELETE FROM polls WHERE id IN (SELECT id FROM polls WHERE t < ?1 LIMIT ?2)",
     "DELETE FROM logon_sessions WHERE id IN (SELECT id FROM logon_sessions "
     "WHERE last_seen < ?1 LIMIT ?2)",
+    /* Sessions whose end is a row of the end tables (schema 8); their end
+     * rows go in the same transaction (prune_then). */
+    "DELETE FROM logon_sessions WHERE id IN (SELECT e.logon_id FROM logon_session_ends e "
+    "JOIN logon_sessions l ON l.id = e.logon_id WHERE e.last_seen < ?1 LIMIT ?2)",
     "DELETE FROM wts_sessions WHERE id IN (SELECT id FROM wts_sessions WHERE last_seen < ?1 "
     "LIMIT ?2)",
+    "DELETE FROM wts_sessions WHERE id IN (SELECT e.wts_id FROM wts_session_ends e "
+    "JOIN wts_sessions w ON w.id = e.wts_id WHERE e.last_seen < ?1 LIMIT ?2)",
     "DELETE FROM alerts WHERE id IN (SELECT id FROM alerts WHERE raised_at < ?1 LIMIT ?2)",
     "DELETE FROM leak_episodes WHERE id IN (SELECT id FROM leak_episodes "
     "WHERE released_at < ?1 LIMIT ?2)",
@@ -43,7 +50,28 @@ static const char *const prune_sql[] = {
     "AND NOT EXISTS (SELECT 1 FROM leak_episodes x WHERE x.boot_id = b.id) "
     "AND NOT EXISTS (SELECT 1 FROM holders x WHERE x.boot_id = b.id) LIMIT ?2)",
 };
+/* What runs after a batch of prune_sql[k] in its transaction, or NULL: the end
+ * rows whose sessions that batch deleted (at most ?2 of them: the batch's
+ * count). Never the other way round, which would make an ended session look
+ * alive; and in the same transaction, so the next batch's scan of the end
+ * table (which has no index) does not read them again. */
+static const char *const prune_then[] = {
+    NULL,
+    NULL,
+    "DELETE FROM logon_session_ends WHERE id IN (SELECT e.id FROM logon_session_ends e "
+    "WHERE e.last_seen < ?1 AND NOT EXISTS (SELECT 1 FROM logon_sessions l "
+    "WHERE l.id = e.logon_id) LIMIT ?2)",
+    NULL,
+    "DELETE FROM wts_session_ends WHERE id IN (SELECT e.id FROM wts_session_ends e "
+    "WHERE e.last_seen < ?1 AND NOT EXISTS (SELECT 1 FROM wts_sessions w "
+    "WHERE w.id = e.wts_id) LIMIT ?2)",
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+};
 #define N_PRUNE (sizeof prune_sql / sizeof prune_sql[0])
+_Static_assert(sizeof prune_then / sizeof prune_then[0] == N_PRUNE, "one prune_then per DELETE");
 
 /* Pages the incremental vacuum returns per transaction. */
 #define VACUUM_STEP 1024
@@ -90,7 +118,7 @@ static int64_t keep_boots_from(struct lw_store *st) {
 int lw_store_prune(struct lw_store *st, int64_t older_than_ms, int max_rows_per_batch,
                    struct lw_store_prune_result *res) {
   struct lw_store_prune_result local;
-  sqlite3_stmt *s = NULL;
+  sqlite3_stmt *s = NULL, *then = NULL;
   size_t k;
   int src = SQLITE_OK, rc = 0;
   int64_t av;
@@ -107,12 +135,16 @@ int lw_store_prune(struct lw_store *st, int64_t older_than_ms, int max_rows_per_
 
   for (k = 0; k < N_PRUNE && rc == 0; k++) {
     src = sqlite3_prepare_v2(st->db, prune_sql[k], -1, &s, NULL);
+    if (src == SQLITE_OK && prune_then[k] != NULL)
+      src = sqlite3_prepare_v2(st->db, prune_then[k], -1, &then, NULL);
     if (src != SQLITE_OK) {
       rc = lw__store_err(src);
+      sqlite3_finalize(s);
+      sqlite3_finalize(then);
       break;
     }
     for (;;) {
-      int n;
+      int n, m = 0;
       src = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
       if (src != SQLITE_OK)
         break;
@@ -121,6 +153,13 @@ int lw_store_prune(struct lw_store *st, int64_t older_than_ms, int max_rows_per_
       sqlite3_bind_int(s, 2, max_rows_per_batch);
       src = sqlite3_step(s);
       n = sqlite3_changes(st->db);
+      if (src == SQLITE_DONE && then != NULL && n > 0) {
+        sqlite3_reset(then);
+        sqlite3_bind_int64(then, 1, older_than_ms);
+        sqlite3_bind_int(then, 2, n);
+        src = sqlite3_step(then);
+        m = sqlite3_changes(st->db);
+      }
       if (src == SQLITE_DONE)
         src = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
       if (src != SQLITE_OK) {
@@ -129,14 +168,16 @@ int lw_store_prune(struct lw_store *st, int64_t older_than_ms, int max_rows_per_
         break;
       }
       res->batches++;
-      res->rows_deleted += (uint64_t)n;
+      res->rows_deleted += (uint64_t)n + (uint64_t)m;
       if (n < max_rows_per_batch)
         break;
     }
     if (src != SQLITE_OK)
       rc = lw__store_err(src);
     sqlite3_finalize(s);
+    sqlite3_finalize(then);
     s = NULL;
+    then = NULL;
   }
   if (rc != 0)
     return rc;

@@ -102,16 +102,24 @@ static void bind_filter(sqlite3_stmt *s, const struct lw_store_filter *f) {
     sqlite3_bind_text(s, 5, f->user, -1, SQLITE_TRANSIENT);
 }
 
-/* The WHERE fragments common to both kinds of rows (table alias x). */
+/* A session's end: in its row, or a row of the end tables joined as e
+ * (schema 8); NULL while alive. */
+#define LAST_SEEN "COALESCE(x.last_seen, e.last_seen)"
+
+/* The WHERE fragments common to both kinds of rows (table alias x, its end e).
+ * The unary + keeps SQLite from searching x by its (boot_id, first_seen)
+ * index: it would then scan the unindexed end table once per row found; from
+ * a scan of x it builds an automatic index of the ends once per query. */
 static void where_common(char *sql, size_t size, const struct lw_store_filter *f) {
   if (f->boot_id != 0)
-    append(sql, size, " AND x.boot_id = ?1");
+    append(sql, size, " AND +x.boot_id = ?1");
   if (f->alive_at != LW_TIME_UNKNOWN)
-    append(sql, size, " AND x.first_seen <= ?2 AND (x.last_seen IS NULL OR x.last_seen >= ?2)");
+    append(sql, size,
+           " AND +x.first_seen <= ?2 AND (" LAST_SEEN " IS NULL OR " LAST_SEEN " >= ?2)");
   if (f->since != LW_TIME_UNKNOWN)
-    append(sql, size, " AND (x.last_seen IS NULL OR x.last_seen >= ?3)");
+    append(sql, size, " AND (" LAST_SEEN " IS NULL OR " LAST_SEEN " >= ?3)");
   if (f->until != LW_TIME_UNKNOWN)
-    append(sql, size, " AND x.first_seen <= ?4");
+    append(sql, size, " AND +x.first_seen <= ?4");
 }
 
 int lw_store_each_logon(struct lw_store *st, const struct lw_store_filter *f,
@@ -131,8 +139,8 @@ int lw_store_each_logon(struct lw_store *st, const struct lw_store_filter *f,
   snprintf(sql, sizeof sql, "%s",
            "SELECT x.boot_id, x.luid, x.data_status, x.logon_type, x.terminal_session, "
            "x.logon_time, x.user, x.domain, x.sid, x.auth_package, x.logon_server, x.dns_domain, "
-           "x.upn, x.first_seen, x.last_seen, x.process_count_max FROM logon_sessions x "
-           "WHERE 1");
+           "x.upn, x.first_seen, " LAST_SEEN ", x.process_count_max FROM logon_sessions x "
+           "LEFT JOIN logon_session_ends e ON e.logon_id = x.id WHERE 1");
   where_common(sql, sizeof sql, f);
   if (f->user != NULL)
     append(sql, sizeof sql,
@@ -176,10 +184,11 @@ int lw_store_each_wts(struct lw_store *st, const struct lw_store_filter *f,
     f = &any;
   }
   snprintf(sql, sizeof sql, "%s",
-           "SELECT x.boot_id, x.session_id, x.first_seen, x.last_seen, cur.state, who.station, "
+           "SELECT x.boot_id, x.session_id, x.first_seen, " LAST_SEEN ", cur.state, who.station, "
            "who.user, who.domain, who.client, who.client_address, who.logon_time, "
            "cur.connect_time, cur.disconnect_time FROM wts_sessions x "
-           "LEFT JOIN wts_transitions cur ON cur.id = (SELECT t.id FROM wts_transitions t "
+           "LEFT JOIN wts_session_ends e ON e.wts_id = x.id LEFT JOIN wts_transitions cur ON "
+           "cur.id = (SELECT t.id FROM wts_transitions t "
            "WHERE t.wts_id = x.id");
   if (f->alive_at != LW_TIME_UNKNOWN) {
     /* As it was at that poll: one transition gives everything. */

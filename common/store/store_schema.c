@@ -24,6 +24,10 @@
  *      (issue 15). One self-contained entry: nothing else depends on it.
  *   7  detector_state_delta: the detector's state is written as the changes
  *      since the last write, detector_state holding the base (issue 17).
+ *   8  logon_session_ends and wts_session_ends: a session that ends after its
+ *      row was written gets a row appended there instead of an UPDATE of its
+ *      own row (issue 17); v_logon_sessions and v_wts_sessions read the end
+ *      from either, with the same columns and answers as before.
  *
  * Indexes are few on purpose: each one is pages written per poll. Sessions are
  * found by (boot_id, first_seen); polls are written in time order, so their
@@ -340,12 +344,62 @@ static const char *const schema_v7[] = {
     NULL,
 };
 
+/* The end of a session whose row was already written (issue 17): appended in
+ * the order sessions end, so a poll's ends share the table's last page, where
+ * an UPDATE of each ended row wrote a page of its own (ended sessions are
+ * scattered over the table). The row's own last_seen is set only when the end
+ * was known as the row was written (and in databases before version 8, whose
+ * rows keep theirs): the end is COALESCE(row.last_seen, ends.last_seen), and a
+ * session has at most one of the two. No index, on purpose (an index on the
+ * session's ID would be a page per end again): readers join through an
+ * automatic index SQLite builds per query, or scan; no foreign key either (it
+ * would need that index). Retention deletes a session, then its end row. */
+static const char *const schema_v8[] = {
+    "CREATE TABLE logon_session_ends(\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  logon_id INTEGER NOT NULL,       -- logon_sessions.id\n"
+    "  last_seen INTEGER NOT NULL       -- last poll that saw it\n"
+    ")",
+    "CREATE TABLE wts_session_ends(\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  wts_id INTEGER NOT NULL,         -- wts_sessions.id\n"
+    "  last_seen INTEGER NOT NULL\n"
+    ")",
+    /* clang-format off */
+    "DROP VIEW IF EXISTS v_logon_sessions",
+    "CREATE VIEW v_logon_sessions AS\n"
+    "SELECT l.boot_id, " LUID("l.luid") " AS luid, l.user, l.domain, l.sid,\n"
+    "  COALESCE(n.name, CAST(l.logon_type AS TEXT)) AS logon_type, l.auth_package,\n"
+    "  l.terminal_session, " ISO("l.logon_time") " AS logon_time,\n"
+    "  " ISO("l.first_seen") " AS first_seen, " ISO("COALESCE(l.last_seen, e.last_seen)") " AS last_seen,\n"
+    "  l.process_count_max\n"
+    "FROM logon_sessions l LEFT JOIN logon_session_ends e ON e.logon_id = l.id\n"
+    "LEFT JOIN logon_type_names n ON n.type = l.logon_type",
+
+    "DROP VIEW IF EXISTS v_wts_sessions",
+    "CREATE VIEW v_wts_sessions AS\n"
+    "SELECT w.boot_id, w.session_id, who.station, who.user, who.domain, who.client,\n"
+    "  " ISO("w.first_seen") " AS first_seen, " ISO("COALESCE(w.last_seen, e.last_seen)") " AS last_seen,\n"
+    "  COALESCE(sn.name, CAST(cur.state AS TEXT)) AS state\n"
+    "FROM wts_sessions w\n"
+    "LEFT JOIN wts_session_ends e ON e.wts_id = w.id\n"
+    "LEFT JOIN wts_transitions cur ON cur.id = (SELECT t.id FROM wts_transitions t\n"
+    "  WHERE t.wts_id = w.id ORDER BY t.at DESC, t.id DESC LIMIT 1)\n"
+    "LEFT JOIN wts_transitions who ON who.id = (SELECT t.id FROM wts_transitions t\n"
+    "  WHERE t.wts_id = w.id ORDER BY COALESCE(t.user, '') <> '' DESC, t.at DESC, t.id DESC\n"
+    "  LIMIT 1)\n"
+    "LEFT JOIN wts_state_names sn ON sn.state = cur.state",
+    /* clang-format on */
+    NULL,
+};
+
 /* Nothing turns into version 0. */
 static const char *const schema_v0[] = {NULL};
 
 /* migrations[k] turns version k-1 into version k. */
-static const char *const *const migrations[] = {schema_v0, schema_v1, schema_v2, schema_v3,
-                                                schema_v4, schema_v5, schema_v6, schema_v7};
+static const char *const *const migrations[] = {schema_v0, schema_v1, schema_v2,
+                                                schema_v3, schema_v4, schema_v5,
+                                                schema_v6, schema_v7, schema_v8};
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == LW_STORE_SCHEMA_VERSION + 1,
                "one migration per schema version");

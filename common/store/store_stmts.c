@@ -17,13 +17,16 @@ const char *lw__store_stmt_sql(enum lw__stmt_id id) {
            "logon_time, user, domain, sid, auth_package, logon_server, dns_domain, upn, "
            "first_seen, last_seen, process_count_max) "
            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
+  /* An end is not written into the row (schema 8: LW__ST_END_LOGON). */
   case LW__ST_UPDATE_LOGON:
-    return "UPDATE logon_sessions SET last_seen = ?2, process_count_max = ?3 WHERE id = ?1";
+    return "UPDATE logon_sessions SET process_count_max = ?3 WHERE id = ?1";
   case LW__ST_UPDATE_LOGON_DATA:
-    return "UPDATE logon_sessions SET last_seen = ?2, process_count_max = ?3, data_status = ?4, "
+    return "UPDATE logon_sessions SET process_count_max = ?3, data_status = ?4, "
            "logon_type = ?5, terminal_session = ?6, logon_time = ?7, user = ?8, domain = ?9, "
            "sid = ?10, auth_package = ?11, logon_server = ?12, dns_domain = ?13, upn = ?14 "
            "WHERE id = ?1";
+  case LW__ST_END_LOGON:
+    return "INSERT INTO logon_session_ends(logon_id, last_seen) VALUES (?1, ?2)";
   case LW__ST_INSERT_WTS:
     return "INSERT INTO wts_sessions(boot_id, session_id, first_seen, last_seen) "
            "VALUES (?1, ?2, ?3, ?4)";
@@ -32,7 +35,7 @@ const char *lw__store_stmt_sql(enum lw__stmt_id id) {
            "client_address, logon_time, connect_time, disconnect_time) "
            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
   case LW__ST_END_WTS:
-    return "UPDATE wts_sessions SET last_seen = ?2 WHERE id = ?1";
+    return "INSERT INTO wts_session_ends(wts_id, last_seen) VALUES (?1, ?2)";
   case LW__ST_INSERT_ALERT:
     return "INSERT INTO alerts(boot_id, raised_at, event_id, message, fields, suppressed, "
            "luid, user, domain, terminal_session, logged) "

@@ -150,11 +150,14 @@ static void bind_logon_data(sqlite3_stmt *s, int first, const struct lw__logon *
   lw__bind_text(s, first + 10, l->upn);
 }
 
-/* One row per logon session: an INSERT the first time, else one UPDATE. */
+/* One row per logon session: an INSERT the first time (with its end when
+ * that is known already), an UPDATE when its figures or data changed, and
+ * its end, once, as a row of logon_session_ends (schema 8): appended, where
+ * an UPDATE would write the ended row's own page. */
 static int write_logon(struct lw_store *st, struct lw__logon *l) {
   sqlite3_stmt *s;
+  int src = SQLITE_OK;
   if (l->row_id == 0) {
-    int src;
     s = lw__store_stmt(st, LW__ST_INSERT_LOGON);
     if (s == NULL)
       return sqlite3_errcode(st->db);
@@ -169,15 +172,25 @@ static int write_logon(struct lw_store *st, struct lw__logon *l) {
       l->tx_id = sqlite3_last_insert_rowid(st->db);
     return src;
   }
-  s = lw__store_stmt(st, l->data_dirty ? LW__ST_UPDATE_LOGON_DATA : LW__ST_UPDATE_LOGON);
-  if (s == NULL)
-    return sqlite3_errcode(st->db);
-  sqlite3_bind_int64(s, 1, l->row_id);
-  lw__bind_time(s, 2, l->last_seen);
-  sqlite3_bind_int64(s, 3, l->pcmax);
-  if (l->data_dirty)
-    bind_logon_data(s, 4, l);
-  return step_done(s);
+  if (l->data_dirty || l->pcmax != l->pcmax_written) {
+    s = lw__store_stmt(st, l->data_dirty ? LW__ST_UPDATE_LOGON_DATA : LW__ST_UPDATE_LOGON);
+    if (s == NULL)
+      return sqlite3_errcode(st->db);
+    sqlite3_bind_int64(s, 1, l->row_id);
+    sqlite3_bind_int64(s, 3, l->pcmax);
+    if (l->data_dirty)
+      bind_logon_data(s, 4, l);
+    src = step_done(s);
+  }
+  if (src == SQLITE_OK && l->last_seen != LW_TIME_UNKNOWN) {
+    s = lw__store_stmt(st, LW__ST_END_LOGON);
+    if (s == NULL)
+      return sqlite3_errcode(st->db);
+    sqlite3_bind_int64(s, 1, l->row_id);
+    sqlite3_bind_int64(s, 2, l->last_seen);
+    src = step_done(s);
+  }
+  return src;
 }
 
 static int write_wts(struct lw_store *st, struct lw__wts *w) {
@@ -198,7 +211,7 @@ static int write_wts(struct lw_store *st, struct lw__wts *w) {
       return src;
     id = w->tx_id = sqlite3_last_insert_rowid(st->db);
   } else if (w->last_seen != LW_TIME_UNKNOWN) {
-    s = lw__store_stmt(st, LW__ST_END_WTS);
+    s = lw__store_stmt(st, LW__ST_END_WTS); /* a row of wts_session_ends */
     if (s == NULL)
       return sqlite3_errcode(st->db);
     sqlite3_bind_int64(s, 1, id);

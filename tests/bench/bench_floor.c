@@ -5,8 +5,9 @@
  * The changes of a poll are found by merging the previous and the new snapshot
  * (both sorted) before the clock starts, with the store's rule for a reused WTS
  * session ID; on the clock are only BEGIN IMMEDIATE, one poll row, an INSERT
- * per new logon session / WTS instance / transition, an UPDATE per ended one,
- * and COMMIT. Same schema, same indexes, same SQLite settings as the store.
+ * per new logon session / WTS instance / transition, an INSERT of the end of
+ * each ended one (schema 8's end tables: the row the store writes), and
+ * COMMIT. Same schema, same indexes, same SQLite settings as the store.
  */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include "bench_floor.h"
@@ -90,10 +91,10 @@ static void open_floor(const char *path, int between, struct floor_db *f) {
                         "terminal_session, logon_time, user, domain, sid, auth_package, "
                         "logon_server, dns_domain, upn, first_seen, process_count_max) VALUES "
                         "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)");
-  f->lend = prep(f->db, "UPDATE logon_sessions SET last_seen = ?2 WHERE id = ?1");
+  f->lend = prep(f->db, "INSERT INTO logon_session_ends(logon_id, last_seen) VALUES (?1, ?2)");
   f->wins = prep(f->db, "INSERT INTO wts_sessions(boot_id, session_id, first_seen) "
                         "VALUES (?1, ?2, ?3)");
-  f->wend = prep(f->db, "UPDATE wts_sessions SET last_seen = ?2 WHERE id = ?1");
+  f->wend = prep(f->db, "INSERT INTO wts_session_ends(wts_id, last_seen) VALUES (?1, ?2)");
   f->wver = prep(f->db, "INSERT INTO wts_transitions(wts_id, at, state, station, user, domain, "
                         "client, client_address, logon_time, connect_time, disconnect_time) "
                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");

@@ -1,6 +1,6 @@
 /*
  * bench_floor.h - the floor of bench_store (issue 17): the rows a poll changes,
- * written by bare prepared INSERT/UPDATE statements in one transaction into a
+ * written by bare prepared INSERT statements in one transaction into a
  * database made by the store itself, with no diffing on the clock.
  */
 #ifndef LW_BENCH_FLOOR_H

@@ -26,7 +26,9 @@
 #          printed and must not be 0.
 #     "Alive at poll time t" is the store's rule (store_schema.c: last_seen is
 #     the last poll that saw it): first_seen <= t AND (last_seen IS NULL OR
-#     last_seen >= t), in the poll's boot.
+#     last_seen >= t), in the poll's boot; in the tables a session's last_seen
+#     is in its row or, since schema 8, in its row of logon_session_ends /
+#     wts_session_ends (the views show the one that is set).
 #   - `leakwatch history --at <polled_at as v_polls shows it>` (whole second)
 #     gives the last poll of that second.
 # Needs: LW_SOURCE_DIR, LW_BUILD_DIR (a mingw build with the MSI),
@@ -164,16 +166,18 @@ q_tables_logons="SELECT printf('%08x:%08x', (l.luid >> 32) & 4294967295, l.luid 
   l.auth_package, l.terminal_session,
   strftime('%Y-%m-%dT%H:%M:%SZ', l.logon_time / 1000, 'unixepoch') AS logon_time
 FROM logon_sessions l LEFT JOIN logon_type_names n ON n.type = l.logon_type
-WHERE l.boot_id = (SELECT boot_id FROM polls WHERE id = :id)
-  AND l.first_seen <= :t AND (l.last_seen IS NULL OR l.last_seen >= :t)"
+LEFT JOIN logon_session_ends le ON le.logon_id = l.id
+WHERE l.boot_id = (SELECT boot_id FROM polls WHERE id = :id) AND l.first_seen <= :t
+  AND (COALESCE(l.last_seen, le.last_seen) IS NULL OR COALESCE(l.last_seen, le.last_seen) >= :t)"
 q_tables_wts="SELECT w.session_id, COALESCE(sn.name, CAST(tr.state AS TEXT)) AS state, tr.station,
   tr.user, tr.domain, tr.client
 FROM wts_sessions w
 JOIN wts_transitions tr ON tr.id = (SELECT t2.id FROM wts_transitions t2
   WHERE t2.wts_id = w.id AND t2.at <= :t ORDER BY t2.at DESC, t2.id DESC LIMIT 1)
 LEFT JOIN wts_state_names sn ON sn.state = tr.state
-WHERE w.boot_id = (SELECT boot_id FROM polls WHERE id = :id)
-  AND w.first_seen <= :t AND (w.last_seen IS NULL OR w.last_seen >= :t)"
+LEFT JOIN wts_session_ends we ON we.wts_id = w.id
+WHERE w.boot_id = (SELECT boot_id FROM polls WHERE id = :id) AND w.first_seen <= :t
+  AND (COALESCE(w.last_seen, we.last_seen) IS NULL OR COALESCE(w.last_seen, we.last_seen) >= :t)"
 # The same from the operator views, at an ISO time :at (text) in boot :boot;
 # a WTS session's state then is its latest transition at or before :at.
 q_views_logons="SELECT luid, user, domain, sid, logon_type, auth_package, terminal_session,
@@ -191,8 +195,9 @@ WHERE w.boot_id = :boot AND w.first_seen <= :at AND (w.last_seen IS NULL OR w.la
 # cannot place at whole seconds: the latest second at or before :t with a
 # transition of their (boot, session ID) since their first_seen has two.
 q_wts_ambiguous="SELECT COUNT(*) FROM wts_sessions w
-WHERE w.boot_id = (SELECT boot_id FROM polls WHERE id = :id)
-  AND w.first_seen <= :t AND (w.last_seen IS NULL OR w.last_seen >= :t)
+LEFT JOIN wts_session_ends we ON we.wts_id = w.id
+WHERE w.boot_id = (SELECT boot_id FROM polls WHERE id = :id) AND w.first_seen <= :t
+  AND (COALESCE(w.last_seen, we.last_seen) IS NULL OR COALESCE(w.last_seen, we.last_seen) >= :t)
   AND (SELECT COUNT(*) FROM wts_transitions tr JOIN wts_sessions o ON o.id = tr.wts_id
        WHERE o.boot_id = w.boot_id AND o.session_id = w.session_id
          AND tr.at / 1000 = (SELECT MAX(t2.at / 1000) FROM wts_transitions t2

@@ -434,7 +434,7 @@ static void run_rebuild(uint64_t seed, size_t n_logons, size_t n_wts, double rat
     assert_null(got);
   }
   /* Nothing of the first boot is alive. */
-  assert_int_equal(q_int(st->db, "SELECT count(*) FROM logon_sessions WHERE last_seen IS NULL "
+  assert_int_equal(q_int(st->db, "SELECT count(*) FROM v_logon_sessions WHERE last_seen IS NULL "
                                  "AND boot_id <> (SELECT MAX(id) FROM boots)"),
                    0);
   assert_string_equal(q_text(st->db, "PRAGMA integrity_check"), "ok");
@@ -468,7 +468,7 @@ static void test_restart_keeps_live_sessions(void **state) {
   s = tl_host_snapshot(&h);
   record_ok(st, s, &res);
   lw_snapshot_free(s);
-  live = q_int(st->db, "SELECT count(*) FROM logon_sessions WHERE last_seen IS NULL");
+  live = q_int(st->db, "SELECT count(*) FROM v_logon_sessions WHERE last_seen IS NULL");
   assert_int_equal(live, 50);
   close_store(st);
 
@@ -533,7 +533,8 @@ static void test_reboot(void **state) {
                       "2026-11-21T09:01:00Z");
   assert_string_equal(q_text(st->db, "SELECT released_at FROM v_leaks WHERE user = 'alice'"),
                       "2026-11-21T09:01:00Z");
-  assert_int_equal(q_int(st->db, "SELECT count(*) FROM logon_sessions WHERE last_seen IS NULL"), 1);
+  assert_int_equal(q_int(st->db, "SELECT count(*) FROM v_logon_sessions WHERE last_seen IS NULL"),
+                   1);
   assert_int_equal(q_int(st->db, "SELECT count(*) FROM boots"), 2);
   assert_string_equal(q_text(st->db, "SELECT boot_time FROM v_boots ORDER BY boot_id DESC"),
                       "2026-11-21T09:08:00Z");
@@ -1100,12 +1101,11 @@ static void test_detector_state_deltas(void **state) {
   assert_int_equal(lw_store_set_detector_state(st, blob, N), 0);
   record_ok(st, s, &res);
   {
-    /* The version before this table's (issue 17's migration), whatever its
-     * number is now. */
-    char sql[96];
-    snprintf(sql, sizeof sql, "DROP TABLE detector_state_delta; PRAGMA user_version = %d",
-             LW_STORE_SCHEMA_VERSION - 1);
-    assert_int_equal(sqlite3_exec(st->db, sql, NULL, NULL, NULL), SQLITE_OK);
+    /* The version before this table's (6: issue 17's migration is 7). */
+    assert_int_equal(sqlite3_exec(st->db,
+                                  "DROP TABLE detector_state_delta; PRAGMA user_version = 6", NULL,
+                                  NULL, NULL),
+                     SQLITE_OK);
   }
   close_store(st);
   assert_int_equal(lw_store_open(path, &o, &st, NULL, err, sizeof err), 0);
@@ -1201,6 +1201,32 @@ static void test_migrate_from_v1(void **state) {
   assert_int_equal(res.rows_written, 1);
   assert_false(res.new_boot);
   lw_snapshot_free(s);
+
+  /* Schema 8: alice ends now, her end a row of logon_session_ends (bob's stays
+   * in his old row); the views show both ends as before, and a reopen knows
+   * that nobody is alive. */
+  s = empty_snap(INT64_C(1795251780000), INT64_C(1795165200000));
+  finish_keep_counts(s);
+  record_ok(st, s, &res);
+  lw_snapshot_free(s);
+  assert_int_equal(q_int(st->db, "SELECT count(*) FROM logon_session_ends"), 1);
+  assert_int_equal(q_int(st->db, "SELECT count(*) FROM wts_session_ends"), 1);
+  assert_int_equal(q_int(st->db, "SELECT count(*) FROM logon_sessions WHERE last_seen IS NULL"), 1);
+  assert_string_equal(q_text(st->db, "SELECT group_concat(user || ' ' || last_seen, ', ') FROM "
+                                     "(SELECT * FROM v_logon_sessions ORDER BY user)"),
+                      "alice 2026-11-21T09:02:00Z, bob 2026-11-21T09:00:00Z");
+  assert_string_equal(q_text(st->db, "SELECT user || ' ' || last_seen FROM v_wts_sessions"),
+                      "alice 2026-11-21T09:02:00Z");
+  close_store(st);
+  st = open_store(path);
+  assert_int_equal(st->m.n_live, 0);
+  assert_int_equal(st->m.n_wlive, 0);
+  /* Retention takes the ended sessions and their end rows. */
+  assert_int_equal(lw_store_prune(st, INT64_C(1795251780000), 1, NULL), 0);
+  assert_int_equal(q_int(st->db, "SELECT count(*) FROM logon_sessions"), 0);
+  assert_int_equal(q_int(st->db, "SELECT count(*) FROM logon_session_ends"), 0);
+  assert_int_equal(q_int(st->db, "SELECT count(*) FROM wts_sessions"), 0);
+  assert_int_equal(q_int(st->db, "SELECT count(*) FROM wts_session_ends"), 0);
   close_store(st);
 }
 
@@ -1255,7 +1281,7 @@ static void test_prune(void **state) {
   assert_int_equal(q_int(st->db, "SELECT count(*) FROM wts_sessions"), 10);
   assert_int_equal(q_int(st->db, "SELECT count(*) FROM wts_transitions"), 10);
   assert_int_equal(q_int(st->db, "SELECT count(*) FROM boots"), 1);
-  assert_int_equal(q_int(st->db, "SELECT count(*) FROM logon_sessions WHERE last_seen IS NULL"),
+  assert_int_equal(q_int(st->db, "SELECT count(*) FROM v_logon_sessions WHERE last_seen IS NULL"),
                    101);
   assert_string_equal(q_text(st->db, "PRAGMA integrity_check"), "ok");
   (void)sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
