@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # SQLite's shell for Windows (issue 15): the sqlite3.exe the MSI carries runs
-# README's example queries under Wine. The real service plays leak-one.yaml
-# up to step 14 (alice's logon session and UMFD-2 leaked, still pinned); then
-# every query of the ```sql block of README's "The history database" section,
-# taken from README.md itself, goes through `sqlite3.exe -readonly -bail
-# history.db` (the MSI's copy, run in the build's Wine prefix). Each must exit
-# 0 with no "Error:" on stderr and print what Debian's sqlite3 prints for the
-# same query on the same file; the leak queries must name alice's leak. Also:
+# README's example queries under Wine, on two histories the real service
+# wrote: the demo's (leak-2-to-152 with the demo's settings: 150 users leaked)
+# and leak-one's up to step 14 (alice's logon session and UMFD-2 leaked, still
+# pinned). Every query of the ```sql block of README's "The history database"
+# section, taken from README.md itself, goes through `sqlite3.exe -readonly
+# -bail history.db` (the MSI's copy, run in the build's Wine prefix). Each must
+# exit 0 with no "Error:" on stderr and print what Debian's sqlite3 prints for
+# the same query on the same file; on the demo's history the open leaks are
+# the 150 users', on leak-one's the leak queries name alice's leak. Also:
 # `sqlite3.exe -version` is the version and source of the SQLite leakwatch.exe
 # links, and -readonly refuses a write.
 # Needs: LW_SOURCE_DIR, LW_BUILD_DIR (a mingw build with the MSI), LW_WINEPREFIX, Wine.
@@ -96,22 +98,44 @@ for i, q in enumerate(queries, 1):
 print(f"{len(queries)} example queries in README")
 EOF
 
-# Each query through the MSI's shell, read-only, stopping at the first error.
-for sql in "$work"/q/*.sql; do
-  n=${sql%.sql}
-  title=$(cat "$n.title")
-  rc=0
-  winsh "$n.out" "$n.err" -readonly -bail "Z:$db" ".read Z:$sql" || rc=$?
-  if [ "$rc" != 0 ] || grep -qi 'error' "$n.err"; then
-    fail "query '$title': sqlite3.exe exited $rc: $(head -c 400 "$n.err")"
-    continue
-  fi
-  sqlite3 -readonly -bail "$db" ".read $sql" >"$n.linux" 2>&1 ||
-    fail "query '$title': Debian's sqlite3 failed too: $(head -c 400 "$n.linux")"
-  cmp -s "$n.out" "$n.linux" ||
-    fail "query '$title': sqlite3.exe printed other rows than Debian's sqlite3: $(diff "$n.linux" "$n.out" | head -n 10)"
-  echo "ok: $title ($(wc -l <"$n.out") rows)"
+# run_queries DB: each query through the MSI's shell on DB, read-only,
+# stopping at the first error; its rows must be Debian's sqlite3's. The
+# answers stay in q/NN.out (DB's, the last one given).
+run_queries() {
+  local qdb=$1 sql n title rc
+  for sql in "$work"/q/*.sql; do
+    n=${sql%.sql}
+    title=$(cat "$n.title")
+    rc=0
+    winsh "$n.out" "$n.err" -readonly -bail "Z:$qdb" ".read Z:$sql" || rc=$?
+    if [ "$rc" != 0 ] || grep -qi 'error' "$n.err"; then
+      fail "query '$title' on $qdb: sqlite3.exe exited $rc: $(head -c 400 "$n.err")"
+      continue
+    fi
+    sqlite3 -readonly -bail "$qdb" ".read $sql" >"$n.linux" 2>&1 ||
+      fail "query '$title' on $qdb: Debian's sqlite3 failed too: $(head -c 400 "$n.linux")"
+    cmp -s "$n.out" "$n.linux" ||
+      fail "query '$title' on $qdb: sqlite3.exe printed other rows than Debian's sqlite3: $(diff "$n.linux" "$n.out" | head -n 10)"
+    echo "ok: $title ($(wc -l <"$n.out") rows)"
+  done
+}
+
+# The demo's history first: leak-2-to-152 played with the demo's settings
+# (150 users leaked, 30 DWM/UMFD logons, IDs 2-151 pinned). Every query runs
+# there too, and the leak queries find the 150 users' leaks.
+printf '%s\n' 'poll_interval: 300ms' 'grace_period: 2s' 'gap_threshold: 10' >"$work/demo-config.yaml"
+bash "$src/tests/e2e/run-scenario.sh" "$src/tests/scenarios/leak-2-to-152.yaml" "$work/demo-config.yaml" \
+  "$work/demo" || { echo "FAIL: run-scenario.sh failed on leak-2-to-152 (output above; results in $work/demo)" >&2; exit 1; }
+run_queries "$work/demo/history.db"
+for t in "$work"/q/*.title; do
+  grep -q '^Open leaks per user logon session' "$t" || continue
+  n=$(grep -c '^[0-9a-f]\{8\}:[0-9a-f]\{8\}|CONTOSO\\user[0-9]\{3\}|' "${t%.title}.out" || true)
+  [ "$n" = 150 ] || fail "open leaks per user logon session on the demo's history: $n rows of CONTOSO\\userNNN, want 150"
 done
+echo "ok: README's queries on the demo's history (leak-2-to-152)"
+
+# Then leak-one's short play, whose rows the checks below know by name.
+run_queries "$db"
 
 # rows TITLE_START: the MSI shell's answer to the query whose comment begins so.
 rows() {
