@@ -28,19 +28,7 @@ scen=$src/tests/scenarios/leak-one.yaml
 work=$build/tests/e2e/cli_grammar
 rm -rf "$work"
 mkdir -p "$work/data" "$work/bin"
-db=$work/data/history.db
-
-cat >"$work/leakwatch.yaml" <<YAML
-poll_interval: 300ms
-grace_period: 2s
-database: '$(winpath "$db")'
-holders:
-  enabled: false
-YAML
-rc=0
-"$src/tests/e2e/fakehost-exec.sh" "$scen" -- run --polls 16 --config "$(winpath "$work/leakwatch.yaml")" \
-  >"$work/run.out" 2>"$work/run.err" || rc=$?
-[ "$rc" -eq 0 ] || fail "run --polls 16 exit $rc ($(head -c 300 "$work/run.err"))"
+lw_play_history "$scen" 16
 [ "$(sqlite3 "$db" "SELECT count(*) FROM alerts")" -ge 1 ] || fail "the run raised no alert"
 
 # fakehost-exec.sh made the prefix and its per-exe DllOverrides; the exe and

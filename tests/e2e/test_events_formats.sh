@@ -32,19 +32,7 @@ scen=$src/tests/scenarios/leak-one.yaml
 work=$build/tests/e2e/events_formats
 rm -rf "$work"
 mkdir -p "$work/data"
-db=$work/data/history.db
-
-cat >"$work/leakwatch.yaml" <<YAML
-poll_interval: 300ms
-grace_period: 2s
-database: '$(winpath "$db")'
-holders:
-  enabled: false
-YAML
-rc=0
-"$exec_sh" "$scen" -- run --polls 24 --config "$(winpath "$work/leakwatch.yaml")" \
-  >"$work/run.out" 2>"$work/run.err" || rc=$?
-[ "$rc" -eq 0 ] || fail "run --polls 24 exit $rc ($(head -c 300 "$work/run.err"))"
+lw_play_history "$scen" 24
 n2001=$(sqlite3 "$db" "SELECT count(*) FROM alerts WHERE event_id = 2001")
 nalerts=$(sqlite3 "$db" "SELECT count(*) FROM alerts")
 [ "$n2001" -ge 1 ] || fail "the run raised no 2001 (alerts: $nalerts)"

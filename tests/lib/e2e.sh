@@ -23,3 +23,18 @@ lw() {
   tr -d '\r' <"$work/$out" >"$work/$out.lf"
   tr -d '\r' <"$work/$out.err" >"$work/$out.err.lf"
 }
+
+# lw_play_history SCENARIO POLLS: `leakwatch run --polls POLLS` on the simulated
+# host of SCENARIO (fakehost-exec.sh), the holder scan off, writing the history
+# $work/data/history.db ($db); run.out and run.err stay in $work. Fails with
+# the start of stderr unless it exits 0.
+lw_play_history() {
+  local rc=0
+  mkdir -p "$work/data"
+  db=$work/data/history.db
+  printf '%s\n' 'poll_interval: 300ms' 'grace_period: 2s' "database: '$(winpath "$db")'" \
+    'holders:' '  enabled: false' >"$work/leakwatch.yaml"
+  "$src/tests/e2e/fakehost-exec.sh" "$1" -- run --polls "$2" --config "$(winpath "$work/leakwatch.yaml")" \
+    >"$work/run.out" 2>"$work/run.err" || rc=$?
+  [ "$rc" -eq 0 ] || fail "run --polls $2 exit $rc ($(head -c 300 "$work/run.err"))"
+}
