@@ -77,6 +77,8 @@ equal() {
 }
 # A Windows exe of the build in the build's prefix (no fake DLLs needed).
 win() { bash "$src/tests/wine/wine-exec.sh" "$prefix" "$@"; }
+# scenario_expect says why on every failure of its own: a silent one is Wine's.
+scen_expect() { LW_EXE_SPEAKS=1 win "$expect_exe" "$@"; }
 # sql DB SQL [NAME=VALUE...]: one sqlite3 query with bound parameters, as JSON.
 sql() {
   local db=$1 q=$2 p
@@ -219,13 +221,13 @@ for run in "${runs[@]}"; do
   name=$(basename "$scen" .yaml)
   t0=$(date +%s.%N)
   failures_before=$failures
-  steps=$(win "$expect_exe" --steps "$(winpath "$scen")" | tr -d '\r')
+  steps=$(scen_expect --steps "$(winpath "$scen")" | tr -d '\r')
   [[ $steps =~ ^[0-9]+$ ]] || { fail "$name: scenario_expect --steps gave '$steps'"; continue; }
   d=$work/$name
   mkdir -p "$d/expected"
   # What the scenario says at every step (the counts of every poll need them all).
   for ((s = 0; s < steps; s++)); do
-    win "$expect_exe" "$(winpath "$scen")" "$s" >"$d/expected/$s.json" ||
+    scen_expect "$(winpath "$scen")" "$s" >"$d/expected/$s.json" ||
       fail "$name: scenario_expect step $s failed"
   done
   t1=$(date +%s.%N)

@@ -202,6 +202,7 @@ static int print_step(const struct lw_scenario *sc, uint64_t start) {
   if (l == NULL || w == NULL) {
     free((void *)l);
     free((void *)w);
+    fputs("scenario_expect: out of memory\n", stderr);
     return 1;
   }
   lw_scenario_logons_at(sc, step, l, nl);
@@ -270,8 +271,10 @@ static int print_run(const struct lw_scenario *sc, uint64_t start, uint64_t poll
     uint32_t step = lw_scenario_clamp_step(sc, start + p);
     size_t n = lw_scenario_logons_at(sc, step, NULL, 0), i;
     const struct lw_scenario_logon **l = calloc(n + 1, sizeof *l);
-    if (l == NULL)
+    if (l == NULL) {
+      fputs("scenario_expect: out of memory\n", stderr);
       return 1;
+    }
     lw_scenario_logons_at(sc, step, l, n);
     next.n = 0;
     for (i = 0; i < n && rc == 0; i++) {
@@ -306,6 +309,8 @@ static int print_run(const struct lw_scenario *sc, uint64_t start, uint64_t poll
   free(cache.v);
   free(next.v);
   free(asked.v);
+  if (rc != 0)
+    fputs("scenario_expect: out of memory\n", stderr);
   return rc != 0;
 }
 
@@ -360,5 +365,10 @@ int main(int argc, char **argv) {
     rc = print_step(sc, a);
   }
   lw_scenario_free(sc);
+  /* Every failure says why: wine-exec.sh takes a silent one for Wine's. */
+  if (fflush(stdout) != 0 || ferror(stdout)) {
+    fputs("scenario_expect: cannot write the output\n", stderr);
+    rc = 1;
+  }
   return rc;
 }

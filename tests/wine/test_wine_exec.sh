@@ -6,7 +6,10 @@
 #      server ended a thread: exit code 1, not a word from the exe) is shown
 #      and the exe runs once more; the second run's status counts;
 #   3. the same failure twice fails, saying so;
-#   4. without the server's word, a failure is the exe's: no second run.
+#   4. without the server's word, a failure is the exe's: no second run;
+#   5. LW_EXE_SPEAKS=1 (an exe that always says why it fails): a silent exit 1
+#      is Wine's, run once more, and only the second run's stdout is given;
+#   6. LW_EXE_SPEAKS=1 and the exe said why: its failure, no second run.
 # Runs in a copy of the shared prefix, so its server log is this test's own.
 # usage: test_wine_exec.sh EXIT_AFTER_EXE
 set -uo pipefail
@@ -30,13 +33,15 @@ fail() {
   echo "FAIL: $*" >&2
   failures=$((failures + 1))
 }
-# run NAME ARGS...: wine-exec.sh on the copy; its status in $rc, stderr in $err.
+# run NAME ARGS...: wine-exec.sh on the copy; its status in $rc, stderr in
+# $err, stdout in $out.
 run() {
   local name=$1
   shift
   rc=0
-  bash "$src/tests/wine/wine-exec.sh" "$prefix" "$exe" "$@" 2>"$work/$name.err" || rc=$?
+  bash "$src/tests/wine/wine-exec.sh" "$prefix" "$exe" "$@" >"$work/$name.out" 2>"$work/$name.err" || rc=$?
   err=$(cat "$work/$name.err")
+  out=$(tr -d '\r' <"$work/$name.out")
 }
 # protocol_error_in SECONDS: the server's line, as Wine writes it, later.
 protocol_error_in() {
@@ -71,5 +76,16 @@ run own 200 4
 [ "$rc" = 4 ] || fail "case 4: status $rc, want 4"
 ! grep -q "retry" <<<"$err" || fail "case 4: ran again without the server's word: $err"
 
+LW_EXE_SPEAKS=1 run silent 100 1 "Z:$work/silent"
+[ "$rc" = 0 ] || fail "case 5: status $rc, want 0 (the second run's): $err"
+grep -qF "said nothing" <<<"$err" || fail "case 5: the silence not said: $err"
+[ "$out" = "second run" ] || fail "case 5: stdout '$out', want the second run's alone"
+
+LW_EXE_SPEAKS=1 run speaks 100 4 "Z:$work/speaks" "exit_after: my own failure"
+[ "$rc" = 4 ] || fail "case 6: status $rc, want 4"
+grep -qF "my own failure" <<<"$err" || fail "case 6: the exe's word lost: $err"
+! grep -q "retry" <<<"$err" || fail "case 6: ran again though the exe said why: $err"
+[ "$out" = "first run" ] || fail "case 6: stdout '$out', want the run's"
+
 [ "$failures" = 0 ] || exit 1
-echo "test_wine_exec: 4 cases ok"
+echo "test_wine_exec: 6 cases ok"
