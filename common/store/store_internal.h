@@ -116,11 +116,21 @@ struct lw__live {
   struct lw__logon *l;
 };
 
+/* One live WTS instance in the sorted live list: its ID and current version
+ * beside the instance, so that the per-poll diff of an unchanged session reads
+ * this entry and the version (one allocation with its strings), not the
+ * instance and its version array as well. */
+struct lw__wlive {
+  uint32_t session_id;
+  struct lw__wts_version *cur; /* == w->v[w->n_v - 1] */
+  struct lw__wts *w;
+};
+
 struct lw__model {
   struct lw__boot *boots; /* current first */
   struct lw__live *live;
   size_t n_live, cap_live;
-  struct lw__wts **wlive;
+  struct lw__wlive *wlive;
   size_t n_wlive, cap_wlive;
   struct lw__logon **ldirty;
   size_t n_ldirty, cap_ldirty;

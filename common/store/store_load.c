@@ -21,24 +21,25 @@ static int cmp_live(const void *a, const void *b) {
   return cmp_u64(((const struct lw__live *)a)->luid, ((const struct lw__live *)b)->luid);
 }
 
-static int cmp_wts_ptr(const void *a, const void *b) {
-  return cmp_u64((*(struct lw__wts *const *)a)->session_id,
-                 (*(struct lw__wts *const *)b)->session_id);
+static int cmp_wlive(const void *a, const void *b) {
+  return cmp_u64(((const struct lw__wlive *)a)->session_id,
+                 ((const struct lw__wlive *)b)->session_id);
 }
 
-/* Room for one more live key. Returns 0 or LW_ENOMEM. */
-static int grow_live(struct lw__model *m) {
-  size_t cap = m->cap_live != 0 ? m->cap_live * 2 : 64;
-  struct lw__live *p;
-  if (m->n_live < m->cap_live)
+/* Room for one more element of `size` bytes in the array *arr of n, capacity
+ * *cap (the live lists). Returns 0 or LW_ENOMEM. */
+static int grow_one(void **arr, size_t n, size_t *cap, size_t size) {
+  size_t c = *cap != 0 ? *cap * 2 : 64;
+  void *p;
+  if (n < *cap)
     return 0;
-  if (cap > SIZE_MAX / sizeof *p)
+  if (c > SIZE_MAX / size)
     return LW_ENOMEM;
-  p = realloc(m->live, cap * sizeof *p);
+  p = realloc(*arr, c * size);
   if (p == NULL)
     return LW_ENOMEM;
-  m->live = p;
-  m->cap_live = cap;
+  *arr = p;
+  *cap = c;
   return 0;
 }
 
@@ -68,7 +69,7 @@ static int load_live_logons(struct lw_store *st, struct lw__boot *b, int *src_ou
     lw__column_logon(s, 1, &ls);
     ls.process_count = (uint32_t)sqlite3_column_int64(s, 14);
     l = lw__logon_new(&ls);
-    if (l == NULL || grow_live(m) != 0) {
+    if (l == NULL || grow_one((void **)&m->live, m->n_live, &m->cap_live, sizeof *m->live) != 0) {
       lw__logon_free(l);
       rc = LW_ENOMEM;
       goto done;
@@ -120,11 +121,15 @@ static int load_live_wts(struct lw_store *st, struct lw__boot *b, int *src_out) 
     ws.id = (uint32_t)sqlite3_column_int64(s, 1);
     lw__column_wts(s, 4, &ws);
     w = lw__wts_new(ws.id, sqlite3_column_int64(s, 2), &ws);
-    if (w == NULL || lw__ptr_push((void ***)&m->wlive, &m->n_wlive, &m->cap_wlive, w) != 0) {
+    if (w == NULL ||
+        grow_one((void **)&m->wlive, m->n_wlive, &m->cap_wlive, sizeof *m->wlive) != 0) {
       lw__wts_free(w);
       rc = LW_ENOMEM;
       goto done;
     }
+    m->wlive[m->n_wlive].session_id = w->session_id;
+    m->wlive[m->n_wlive].cur = w->v[0];
+    m->wlive[m->n_wlive++].w = w;
     w->row_id = sqlite3_column_int64(s, 0);
     w->boot = b;
     w->v[0]->at = lw__column_time(s, 3);
@@ -134,7 +139,7 @@ static int load_live_wts(struct lw_store *st, struct lw__boot *b, int *src_out) 
     goto done;
   src = SQLITE_OK;
   if (m->n_wlive > 1)
-    qsort(m->wlive, m->n_wlive, sizeof *m->wlive, cmp_wts_ptr);
+    qsort(m->wlive, m->n_wlive, sizeof *m->wlive, cmp_wlive);
 
 done:
   sqlite3_finalize(s);

@@ -192,27 +192,38 @@ struct lw__wts *lw__wts_new(uint32_t session_id, int64_t at, const struct lw_wts
   return w;
 }
 
-/* Is the WTS session `s` the same instance as the one whose current version is
- * `v`? Session IDs are reused: a different known logon time, or a different
- * user where both have one, is a new instance (a logon into a Connected session
- * that had no user is the same one). */
-static bool same_instance(const struct lw__wts_version *v, const struct lw_wts_session *s) {
+/* What phase 1 decided for a snapshot's WTS entry, so phase 2 does not compare
+ * the strings a second time. */
+enum wts_action {
+  WTS_DUPLICATE, /* a repeated ID (a collector bug): skipped */
+  WTS_SAME,      /* the live instance, unchanged */
+  WTS_VERSION,   /* the live instance, with a new version */
+  WTS_REUSED,    /* the ID's live instance ended; this is a new one */
+  WTS_FRESH      /* a new instance */
+};
+
+/* What the snapshot's WTS session `s` is to the live instance whose current
+ * version is `v`, each string read once (this runs for every WTS session of
+ * every poll). Session IDs are reused: a different known logon time, or a
+ * different user where both have one, is a new instance (a logon into a
+ * Connected session that had no user is the same one). Otherwise any
+ * difference is a new version; none, the same. */
+static unsigned char wts_compare(const struct lw__wts_version *v, const struct lw_wts_session *s) {
+  bool user_eq, domain_eq;
   if (v->logon_time != LW_TIME_UNKNOWN && s->logon_time != LW_TIME_UNKNOWN &&
       v->logon_time != s->logon_time)
-    return false;
-  if (nonempty(v->user) && nonempty(s->user) &&
-      (!str_eq(v->user, s->user) || !str_eq(v->domain, s->domain)))
-    return false;
-  return true;
-}
-
-static bool version_differs(const struct lw__wts_version *v, const struct lw_wts_session *s) {
+    return WTS_REUSED;
+  user_eq = str_eq(v->user, s->user);
+  domain_eq = str_eq(v->domain, s->domain);
+  if (nonempty(v->user) && nonempty(s->user) && (!user_eq || !domain_eq))
+    return WTS_REUSED;
   /* The numbers first: they decide most changes without a string read. */
-  return v->state != s->state || v->logon_time != s->logon_time ||
-         v->connect_time != s->connect_time || v->disconnect_time != s->disconnect_time ||
-         !str_eq(v->station, s->station) || !str_eq(v->user, s->user) ||
-         !str_eq(v->domain, s->domain) || !str_eq(v->client, s->client) ||
-         !str_eq(v->client_address, s->client_address);
+  if (!user_eq || !domain_eq || v->state != s->state || v->logon_time != s->logon_time ||
+      v->connect_time != s->connect_time || v->disconnect_time != s->disconnect_time ||
+      !str_eq(v->station, s->station) || !str_eq(v->client, s->client) ||
+      !str_eq(v->client_address, s->client_address))
+    return WTS_VERSION;
+  return WTS_SAME;
 }
 
 static void extras_free(struct lw__extra *e) {
@@ -254,7 +265,7 @@ void lw__model_free(struct lw__model *m) {
     if (m->wdirty[i]->last_seen != LW_TIME_UNKNOWN)
       lw__wts_free(m->wdirty[i]);
   for (i = 0; i < m->n_wlive; i++)
-    lw__wts_free(m->wlive[i]);
+    lw__wts_free(m->wlive[i].w);
   free(m->live);
   free(m->wlive);
   free(m->ldirty);
@@ -364,19 +375,9 @@ struct plan {
   struct lw__wts_version **versions; /* new versions of existing instances */
   size_t n_versions, cap_versions;
   size_t n_wended;
-  struct lw__wts **new_wlive;
+  struct lw__wlive *new_wlive;
   size_t n_new_wlive;
   unsigned char *wact; /* per snapshot WTS entry: an enum wts_action */
-};
-
-/* What phase 1 decided for a snapshot's WTS entry, so phase 2 does not compare
- * the strings a second time. */
-enum wts_action {
-  WTS_DUPLICATE, /* a repeated ID (a collector bug): skipped */
-  WTS_SAME,      /* the live instance, unchanged */
-  WTS_VERSION,   /* the live instance, with a new version */
-  WTS_REUSED,    /* the ID's live instance ended; this is a new one */
-  WTS_FRESH      /* a new instance */
 };
 
 static void plan_free(struct plan *p) {
@@ -470,7 +471,7 @@ static int plan_logons(struct plan *p, const struct lw__live *live, size_t n_old
 }
 
 /* Phase 1 for WTS sessions (few: comparing them in full is cheap, once). */
-static int plan_wts(struct plan *p, struct lw__wts **wlive, size_t n_old,
+static int plan_wts(struct plan *p, const struct lw__wlive *wlive, size_t n_old,
                     const struct lw_snapshot *snap, int64_t taken_at) {
   size_t i, j = 0, kept = 0;
   p->wact = malloc(snap->n_wts != 0 ? snap->n_wts : 1);
@@ -483,23 +484,20 @@ static int plan_wts(struct plan *p, struct lw__wts **wlive, size_t n_old,
       p->wact[i] = WTS_DUPLICATE;
       continue;
     }
-    while (j < n_old && wlive[j]->session_id < s->id) {
+    while (j < n_old && wlive[j].session_id < s->id) {
       p->n_wended++;
       j++;
     }
-    if (j < n_old && wlive[j]->session_id == s->id) {
-      struct lw__wts *w = wlive[j];
-      const struct lw__wts_version *cur = w->v[w->n_v - 1];
+    if (j < n_old && wlive[j].session_id == s->id) {
+      struct lw__wts *w = wlive[j].w;
+      p->wact[i] = wts_compare(wlive[j].cur, s);
       j++;
-      if (!same_instance(cur, s)) {
-        p->wact[i] = WTS_REUSED;
+      if (p->wact[i] == WTS_REUSED) {
         p->n_wended++; /* the ID was reused: the old instance ended */
-      } else if (!version_differs(cur, s)) {
-        p->wact[i] = WTS_SAME;
+      } else if (p->wact[i] == WTS_SAME) {
         kept++;
       } else {
         struct lw__wts_version *v;
-        p->wact[i] = WTS_VERSION;
         kept++;
         /* Growing the capacity now leaves the contents unchanged. */
         if (lw__ptr_reserve((void ***)&w->v, w->n_v, &w->cap_v, 1) != 0)
@@ -612,27 +610,28 @@ static void end_wts(struct lw__model *m, struct lw__wts *w, int64_t ended_at,
  * did, doing what it decided (p->wact). */
 static void apply_wts(struct lw__model *m, struct plan *p, const struct lw_snapshot *snap,
                       struct lw__boot *boot, int64_t ended_at, struct lw_store_poll_result *res) {
-  struct lw__wts **wlive = m->wlive;
+  struct lw__wlive *wlive = m->wlive;
   size_t n_old = m->n_wlive, i, j = 0, k = 0, c = 0, v = 0;
   for (i = 0; i < snap->n_wts; i++) {
     const struct lw_wts_session *s = &snap->wts[i];
     enum wts_action a = (enum wts_action)p->wact[i];
     if (a == WTS_DUPLICATE)
       continue;
-    while (j < n_old && wlive[j]->session_id < s->id)
-      end_wts(m, wlive[j++], ended_at, res);
+    while (j < n_old && wlive[j].session_id < s->id)
+      end_wts(m, wlive[j++].w, ended_at, res);
     if (a == WTS_REUSED) {
-      end_wts(m, wlive[j++], ended_at, res);
+      end_wts(m, wlive[j++].w, ended_at, res);
     } else if (a == WTS_SAME || a == WTS_VERSION) {
-      struct lw__wts *w = wlive[j++];
+      struct lw__wlive *x = &wlive[j++];
       if (a == WTS_VERSION) {
-        w->v[w->n_v++] = p->versions[v];
+        struct lw__wts *w = x->w;
+        w->v[w->n_v++] = x->cur = p->versions[v];
         p->versions[v++] = NULL;
         mark_wts_dirty(m, w);
         res->wts_changed++;
       }
       if (p->new_wlive != NULL)
-        p->new_wlive[k++] = w;
+        p->new_wlive[k++] = *x;
     }
     if (a == WTS_FRESH || a == WTS_REUSED) {
       struct lw__wts *w = p->wcreated[c];
@@ -640,11 +639,13 @@ static void apply_wts(struct lw__model *m, struct plan *p, const struct lw_snaps
       w->boot = boot;
       mark_wts_dirty(m, w);
       res->wts_started++;
-      p->new_wlive[k++] = w;
+      p->new_wlive[k].session_id = w->session_id;
+      p->new_wlive[k].cur = w->v[0];
+      p->new_wlive[k++].w = w;
     }
   }
   for (; j < n_old; j++)
-    end_wts(m, wlive[j], ended_at, res);
+    end_wts(m, wlive[j].w, ended_at, res);
   p->n_wcreated = 0;
   p->n_versions = 0;
   if (p->new_wlive != NULL) {
@@ -672,8 +673,8 @@ static void switch_boot(struct lw__model *m, const struct lw__boot *cur, struct 
     res->logons_ended++;
   }
   for (i = 0; i < m->n_wlive; i++) {
-    m->wlive[i]->last_seen = ended_at;
-    mark_wts_dirty(m, m->wlive[i]);
+    m->wlive[i].w->last_seen = ended_at;
+    mark_wts_dirty(m, m->wlive[i].w);
     res->wts_ended++;
   }
   m->n_live = 0;

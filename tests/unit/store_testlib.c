@@ -29,6 +29,15 @@ static void make_logon(struct tl_host *h, struct tl_logon *l) {
   memset(l, 0, sizeof *l);
   l->luid = h->next_luid;
   h->next_luid += 1 + tl_rand(h, 7);
+  if (h->mid_one_in != 0) {
+    /* In steps of 8 the two series never meet: 0 and 1 modulo 8. */
+    h->next_luid = (l->luid | 7u) + 1;
+    if (tl_rand(h, h->mid_one_in) == 0) {
+      l->luid = h->mid_luid;
+      h->mid_luid += 8;
+      h->n_mid++;
+    }
+  }
   l->type = r < 600 ? 10 : r < 800 ? 3 : r < 900 ? 2 : 4; /* RDP, network, ... */
   l->session = (uint32_t)(l->type == 10 || l->type == 2 ? 1 + tl_rand(h, 200) : 0);
   l->logon_time = h->now - (int64_t)tl_rand(h, 3600) * 1000;
@@ -133,11 +142,21 @@ int tl_host_churn(struct tl_host *h, double rate, int64_t step_ms, int at_least_
   return 0;
 }
 
+void tl_host_set_mid(struct tl_host *h, unsigned one_in) {
+  h->mid_one_in = one_in;
+  h->next_luid = (h->next_luid | 7u) + 1; /* above every LUID in use */
+  h->mid_luid = h->next_luid + 1;
+}
+
 int tl_host_reboot(struct tl_host *h) {
   size_t nl = h->nl, nw = h->nw;
   h->now += 120000;
   h->boot_time = h->now - 30000;
   h->next_luid = UINT64_C(0x3e8) + tl_rand(h, 100); /* LUIDs restart */
+  if (h->mid_one_in != 0) {
+    h->next_luid &= ~(uint64_t)7;
+    h->mid_luid = h->next_luid + 1;
+  }
   h->next_wts_id = 1;
   return fill(h, nl, nw);
 }

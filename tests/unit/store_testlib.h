@@ -34,6 +34,11 @@ struct tl_host {
   struct tl_wts *w;
   size_t nw, capw;
   uint64_t next_luid;
+  /* 0, or 1 in mid_one_in new logon sessions gets a LUID below the newest
+   * (LSA hands out LUIDs in order; this plays a collector that sees one late,
+   * so the store must put a session in the middle of its list). */
+  unsigned mid_one_in;
+  uint64_t mid_luid, n_mid; /* n_mid: how many got one */
   uint32_t next_wts_id;
   uint64_t serial;
   int64_t boot_time, now;
@@ -50,6 +55,10 @@ void tl_host_free(struct tl_host *h);
  * sessions with new ones; changes the state of a few WTS sessions when rate > 0.
  * Returns 0 or -1. */
 int tl_host_churn(struct tl_host *h, double rate, int64_t step_ms, int at_least_one);
+
+/* From now on 1 in `one_in` new logon sessions gets a LUID below the newest
+ * (never one in use): new sessions go in the middle of the store's list. */
+void tl_host_set_mid(struct tl_host *h, unsigned one_in);
 
 /* Starts a new boot: new boot time, new LUIDs, all sessions replaced. */
 int tl_host_reboot(struct tl_host *h);

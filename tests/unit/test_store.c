@@ -385,7 +385,8 @@ static void test_data_arrives_late(void **state) {
 
 /* Random churn over many polls; every recorded snapshot must come back exactly
  * from lw_store_snapshot_at, also after a restart and across a reboot. */
-static void run_rebuild(uint64_t seed, size_t n_logons, size_t n_wts, double rate, int polls) {
+static void run_rebuild(uint64_t seed, size_t n_logons, size_t n_wts, double rate, int polls,
+                        unsigned mid_one_in) {
   char name[64];
   const char *path;
   struct tl_host h;
@@ -399,6 +400,8 @@ static void run_rebuild(uint64_t seed, size_t n_logons, size_t n_wts, double rat
   st = open_store(path);
   assert_non_null(rec);
   assert_int_equal(tl_host_init(&h, n_logons, n_wts, seed), 0);
+  if (mid_one_in != 0)
+    tl_host_set_mid(&h, mid_one_in);
   for (k = 0; k < polls; k++) {
     if (k > 0) {
       double r = tl_rand(&h, 10) == 0 ? 0 : rate; /* some polls change nothing */
@@ -433,6 +436,23 @@ static void run_rebuild(uint64_t seed, size_t n_logons, size_t n_wts, double rat
     assert_int_equal(lw_store_snapshot_at(st, rec[0]->taken_at - 1, &got), LW_ENOENT);
     assert_null(got);
   }
+  /* Each session a snapshot showed is one instance: none was taken for ended
+   * and new again. LUIDs do not come back within a boot, so a new one is one
+   * the poll before did not have. */
+  {
+    int64_t seen = 0;
+    size_t i, j;
+    for (k = 0; k < polls; k++)
+      for (i = 0, j = 0; i < rec[k]->n_logons; i++) {
+        const struct lw_snapshot *was = k > 0 && k != polls / 2 ? rec[k - 1] : NULL;
+        while (was != NULL && j < was->n_logons && was->logons[j].luid < rec[k]->logons[i].luid)
+          j++;
+        seen += was == NULL || j == was->n_logons || was->logons[j].luid != rec[k]->logons[i].luid;
+      }
+    assert_int_equal(q_int(st->db, "SELECT count(*) FROM logon_sessions"), seen);
+    if (mid_one_in != 0) /* some came in the middle */
+      assert_true((int64_t)h.n_mid >= (seen - (int64_t)n_logons) / (int64_t)mid_one_in / 2);
+  }
   /* Nothing of the first boot is alive. */
   assert_int_equal(q_int(st->db, "SELECT count(*) FROM v_logon_sessions WHERE last_seen IS NULL "
                                  "AND boot_id <> (SELECT MAX(id) FROM boots)"),
@@ -448,10 +468,72 @@ static void run_rebuild(uint64_t seed, size_t n_logons, size_t n_wts, double rat
 
 static void test_rebuild_random(void **state) {
   (void)state;
-  run_rebuild(1, 60, 12, 0.05, 120);
-  run_rebuild(2, 200, 20, 0.01, 80);
-  run_rebuild(3, 15, 6, 0.3, 150);
-  run_rebuild(4, 0, 3, 0.5, 30);
+  run_rebuild(1, 60, 12, 0.05, 120, 0);
+  run_rebuild(2, 200, 20, 0.01, 80, 0);
+  run_rebuild(3, 15, 6, 0.3, 150, 0);
+  run_rebuild(4, 0, 3, 0.5, 30, 0);
+}
+
+/* LSA hands out LUIDs in order, so a new session is mostly the last of the
+ * store's sorted live list; one that a collector sees late goes in the middle.
+ * Both, mixed, over random churn, restarts and a reboot. */
+static void test_rebuild_middle_luids(void **state) {
+  (void)state;
+  run_rebuild(5, 80, 10, 0.02, 200, 4);   /* a quarter in the middle */
+  run_rebuild(6, 300, 20, 0.003, 150, 2); /* one change a poll, often in the middle */
+  run_rebuild(7, 40, 5, 0.25, 120, 50);   /* mostly appended */
+}
+
+/* A session that ends and later shows again under the same LUID (a collector
+ * that missed it for a poll) is a new instance each time, and the one alive
+ * is matched by the next polls, also after a restart. */
+static void test_luid_back_after_end(void **state) {
+  const char *path = tl_path("luid-back.db");
+  struct lw_store *st = open_store(path);
+  struct lw_store_poll_result res;
+  struct lw_snapshot *rec[6];
+  /* 1: all; 2: the last ended; 3: back; 4: the same; 5: ended again; 6: back */
+  static const int last_in[6] = {1, 0, 1, 1, 0, 1};
+  char user[16];
+  int k, i;
+  (void)state;
+  for (k = 0; k < 6; k++) {
+    rec[k] = empty_snap(T0 + k * MIN_MS, BOOT);
+    for (i = 0; i < 20; i++) {
+      if (i == 19 && !last_in[k])
+        continue;
+      snprintf(user, sizeof user, "user%02d", i);
+      add_logon(rec[k], 0x1000 + (uint64_t)i * 16, user, LW_LOGON_REMOTE_INTERACTIVE, 2);
+    }
+    finish_keep_counts(rec[k]);
+    record_ok(st, rec[k], &res);
+    assert_int_equal(res.logons_ended, last_in[k] || !last_in[k - 1] ? 0 : 1);
+    assert_int_equal(res.logons_started, k == 0 ? 20 : last_in[k] && !last_in[k - 1] ? 1 : 0);
+  }
+  assert_int_equal(q_int(st->db, "SELECT count(*) FROM logon_sessions WHERE luid = 4400"), 3);
+  assert_int_equal(q_int(st->db, "SELECT count(*) FROM v_logon_sessions "
+                                 "WHERE luid = '00000000:00001130' AND last_seen IS NULL"),
+                   1);
+  for (k = 0; k < 6; k++) {
+    struct lw_snapshot *got = NULL;
+    char what[32];
+    snprintf(what, sizeof what, "poll %d", k + 1);
+    assert_int_equal(lw_store_snapshot_at(st, rec[k]->taken_at, &got), 0);
+    if (tl_snapshot_diff(what, rec[k], got) != 0)
+      fail_msg("%s: rebuilt snapshot differs", what);
+    lw_snapshot_free(got);
+  }
+  close_store(st);
+  /* Reopened, the live list holds the 20 live ones only: a poll later the
+   * same sessions are the same, one row written (the poll's). */
+  st = open_store(path);
+  rec[5]->taken_at += MIN_MS;
+  record_ok(st, rec[5], &res);
+  assert_int_equal(res.logons_started + res.logons_ended, 0);
+  assert_int_equal(res.rows_written, 1);
+  close_store(st);
+  for (k = 0; k < 6; k++)
+    lw_snapshot_free(rec[k]);
 }
 
 /* ---- Restart and reboot ---------------------------------------------------- */
@@ -1383,6 +1465,8 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_change_based_rows),
       cmocka_unit_test(test_data_arrives_late),
       cmocka_unit_test(test_rebuild_random),
+      cmocka_unit_test(test_rebuild_middle_luids),
+      cmocka_unit_test(test_luid_back_after_end),
       cmocka_unit_test(test_restart_keeps_live_sessions),
       cmocka_unit_test(test_reboot),
       cmocka_unit_test(test_failed_collection),
