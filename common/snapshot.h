@@ -60,7 +60,7 @@ struct lw_logon_session {
    * field below but process_count is unknown. */
   uint32_t data_status;
   /* Beside the LUID and status: the store's diff of every entry of every poll
-   * reads these three only, one cache line an entry (issue 17). */
+   * reads these three only, the entry's first 16 bytes (issue 17). */
   uint32_t process_count;    /* processes whose primary token is of this LUID */
   uint32_t logon_type;       /* enum lw_logon_type, or any other number */
   uint32_t terminal_session; /* SECURITY_LOGON_SESSION_DATA.Session */

@@ -208,7 +208,8 @@ enum wts_action {
  * different user where both have one, is a new instance (a logon into a
  * Connected session that had no user is the same one). Otherwise any
  * difference is a new version; none, the same. */
-static unsigned char wts_compare(const struct lw__wts_version *v, const struct lw_wts_session *s) {
+static enum wts_action wts_compare(const struct lw__wts_version *v,
+                                   const struct lw_wts_session *s) {
   bool user_eq, domain_eq;
   if (v->logon_time != LW_TIME_UNKNOWN && s->logon_time != LW_TIME_UNKNOWN &&
       v->logon_time != s->logon_time)

@@ -153,10 +153,8 @@ int tl_host_reboot(struct tl_host *h) {
   h->now += 120000;
   h->boot_time = h->now - 30000;
   h->next_luid = UINT64_C(0x3e8) + tl_rand(h, 100); /* LUIDs restart */
-  if (h->mid_one_in != 0) {
-    h->next_luid &= ~(uint64_t)7;
-    h->mid_luid = h->next_luid + 1;
-  }
+  if (h->mid_one_in != 0)
+    tl_host_set_mid(h, h->mid_one_in); /* both series anew */
   h->next_wts_id = 1;
   return fill(h, nl, nw);
 }

@@ -442,13 +442,14 @@ static void run_rebuild(uint64_t seed, size_t n_logons, size_t n_wts, double rat
   {
     int64_t seen = 0;
     size_t i, j;
-    for (k = 0; k < polls; k++)
+    for (k = 0; k < polls; k++) {
+      const struct lw_snapshot *was = k > 0 && k != polls / 2 ? rec[k - 1] : NULL;
       for (i = 0, j = 0; i < rec[k]->n_logons; i++) {
-        const struct lw_snapshot *was = k > 0 && k != polls / 2 ? rec[k - 1] : NULL;
         while (was != NULL && j < was->n_logons && was->logons[j].luid < rec[k]->logons[i].luid)
           j++;
         seen += was == NULL || j == was->n_logons || was->logons[j].luid != rec[k]->logons[i].luid;
       }
+    }
     assert_int_equal(q_int(st->db, "SELECT count(*) FROM logon_sessions"), seen);
     if (mid_one_in != 0) /* some came in the middle */
       assert_true((int64_t)h.n_mid >= (seen - (int64_t)n_logons) / (int64_t)mid_one_in / 2);
